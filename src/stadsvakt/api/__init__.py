@@ -1,0 +1,1 @@
+"""The HTTP API: router assembly, dependencies, request ids and RFC 9457 problems."""

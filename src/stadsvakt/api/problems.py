@@ -1,0 +1,109 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Domain errors carry their own status and code; validation errors name the field
+and the rule; anything unexpected becomes a 500 problem with the request id and
+no stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from stadsvakt.context import current_request_id
+from stadsvakt.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://stadsvakt.se/problems/"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, request: Request, **extra: Any
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": current_request_id(),
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic's errors as {field, rule, message}."""
+    out = []
+    for err in exc.errors():
+        message = str(err.get("msg", "invalid"))
+        field = _field(err.get("loc", ()))
+        # A model validator names its field at the start of its message ("owner_name: ...").
+        if message.startswith("Value error, ") and ": " in message:
+            named, _, rest = message.removeprefix("Value error, ").partition(": ")
+            if named.isidentifier():
+                field, message = f"{field}.{named}" if field != "body" else named, rest
+        out.append({"field": field, "rule": str(err.get("type", "invalid")), "message": message})
+    return out
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(exc.status, exc.code, exc.title, exc.detail, request, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(exc)
+    detail = "; ".join(f"{e['field']}: {e['message']} ({e['rule']})" for e in errors[:5])
+    return problem(422, "validation_failed", "Invalid input", detail, request, errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {
+        404: "Not found",
+        405: "Method not allowed",
+        401: "Authentication required",
+        403: "Forbidden",
+        413: "Request too large",
+    }
+    code = titles.get(exc.status_code, "HTTP error").lower().replace(" ", "_")
+    return problem(
+        exc.status_code, code, titles.get(exc.status_code, "HTTP error"), str(exc.detail), request
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        500,
+        "internal_error",
+        "Internal error",
+        "Something went wrong on our side; quote the request id when reporting it.",
+        request,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem handlers on an app."""
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,48 @@
+"""Assembly of every feature's routes under /api/v1, plus liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from stadsvakt.api.deps import ServicesDep
+from stadsvakt.audit.api import router as audit_router
+from stadsvakt.auth.api import router as auth_router
+from stadsvakt.migrate import is_current
+from stadsvakt.org.api import router as org_router
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    """Every feature's routes, versioned."""
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(auth_router)
+    router.include_router(org_router)
+    router.include_router(audit_router)
+    return router
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz", responses={503: {"description": "Database unreachable or not migrated"}})
+def readyz(services: ServicesDep) -> JSONResponse:
+    """The database answers and its schema is at the packaged head."""
+    try:
+        with services.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        current = is_current(services.settings, services.engine)
+    except SQLAlchemyError:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    if not current:
+        return JSONResponse({"status": "unavailable", "database": "not migrated"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,45 @@
+"""The application factory: ``create_app(settings)`` builds everything from injected settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from stadsvakt import __version__
+from stadsvakt.api import problems
+from stadsvakt.api.deps import Services
+from stadsvakt.api.middleware import RequestIdMiddleware
+from stadsvakt.api.router import api_router, health
+from stadsvakt.auth.passwords import Passwords
+from stadsvakt.auth.secrets import SecretBox
+from stadsvakt.db import create_db_engine, create_session_factory
+from stadsvakt.settings import Settings
+
+
+def build_services(settings: Settings) -> Services:
+    """The engine, session factory and helpers an app (or a CLI command) shares."""
+    engine = create_db_engine(settings)
+    return Services(
+        settings=settings,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        passwords=Passwords(settings.security),
+        box=SecretBox(settings.security.secret_key.get_secret_value()),
+    )
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """A stadsvakt web application for the given settings."""
+    app = FastAPI(
+        title="stadsvakt",
+        version=__version__,
+        summary="Open security platform for Swedish municipalities",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = services or build_services(settings)
+    problems.install(app)
+    app.include_router(health)
+    app.include_router(api_router())
+    app.add_middleware(RequestIdMiddleware)
+    return app

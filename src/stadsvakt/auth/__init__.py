@@ -1,0 +1,1 @@
+"""Users of stadsvakt itself: accounts, roles and permissions as data, sessions and API tokens."""

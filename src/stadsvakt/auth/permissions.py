@@ -1,0 +1,59 @@
+"""The permission catalogue and the built-in roles, as data.
+
+Roles are stored in the database (seeded from :data:`BUILTIN_ROLES` by the
+migrations) so an installation can change what a role may do without code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Every permission stadsvakt knows, with what it allows.
+PERMISSIONS: dict[str, str] = {
+    "org.read": "Read organisation units",
+    "org.write": "Create, change and remove organisation units",
+    "site.read": "Read sites",
+    "site.write": "Create, change and remove sites",
+    "user.read": "Read stadsvakt user accounts",
+    "user.write": "Create and change stadsvakt user accounts and their roles",
+    "role.read": "Read roles and their permissions",
+    "role.write": "Change roles (permissions, second factor requirement)",
+    "token.read": "List API tokens",
+    "token.write": "Create and revoke API tokens",
+    "audit.read": "Read the audit trail",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSpec:
+    """A built-in role: name, Swedish label, permissions and whether it is unit-scoped."""
+
+    name: str
+    label_sv: str
+    label_en: str
+    permissions: tuple[str, ...]
+    unit_scoped: bool = False
+
+
+_ALL = tuple(PERMISSIONS)
+_READ = ("org.read", "site.read")
+
+BUILTIN_ROLES: tuple[RoleSpec, ...] = (
+    RoleSpec("system_owner", "Tjänste-/systemägare", "System owner", _ALL),
+    RoleSpec(
+        "department_admin",
+        "Förvaltningsadministratör",
+        "Department administrator",
+        ("org.read", "org.write", "site.read", "site.write"),
+        unit_scoped=True,
+    ),
+    RoleSpec("operator", "Larmoperatör", "Alarm operator", _READ),
+    RoleSpec("shift_leader", "Jourledare", "Shift leader", (*_READ, "user.read", "audit.read")),
+    RoleSpec(
+        "auditor",
+        "Revisor / dataskyddsombud",
+        "Auditor / DPO",
+        (*_READ, "audit.read", "user.read", "role.read", "token.read"),
+    ),
+    RoleSpec("read_only", "Läsbehörighet", "Read only", _READ),
+)

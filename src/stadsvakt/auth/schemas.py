@@ -1,0 +1,134 @@
+"""API schemas for users, roles, tokens and login."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=2, max_length=80, pattern=r"^[a-zA-Z0-9._@-]+$"
+    ),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Permission = Annotated[
+    str, StringConstraints(min_length=3, max_length=40, pattern=r"^[a-z_]+\.[a-z_]+$")
+]
+
+
+class Strict(BaseModel):
+    """Base for input: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoleAssignmentIn(Strict):
+    role: Annotated[str, StringConstraints(min_length=2, max_length=40)]
+    org_unit_id: uuid.UUID | None = None
+
+
+class RoleAssignmentOut(BaseModel):
+    role: str
+    org_unit_id: uuid.UUID | None
+
+
+class UserCreate(Strict):
+    username: Username
+    display_name: Name
+    email: EmailStr | None = None
+    password: Password
+    language: Annotated[str, StringConstraints(pattern="^(sv|en)$")] | None = None
+    roles: list[RoleAssignmentIn] = Field(default_factory=list, max_length=20)
+
+
+class UserUpdate(Strict):
+    display_name: Name | None = None
+    email: EmailStr | None = None
+    language: Annotated[str, StringConstraints(pattern="^(sv|en)$")] | None = None
+    active: bool | None = None
+    roles: list[RoleAssignmentIn] | None = Field(default=None, max_length=20)
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    email: str | None
+    language: str | None
+    active: bool
+    totp_enabled: bool
+    roles: list[RoleAssignmentOut]
+    created_at: datetime
+
+
+class RoleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    label_sv: str
+    label_en: str
+    permissions: list[str]
+    unit_scoped: bool
+    require_totp: bool
+
+
+class RoleUpdate(Strict):
+    permissions: list[Permission] | None = Field(default=None, max_length=100)
+    require_totp: bool | None = None
+
+
+class TokenCreate(Strict):
+    name: Name
+    scopes: list[Permission] = Field(min_length=1, max_length=50)
+    expires_days: int | None = Field(default=90, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    created_by: str
+    created_at: datetime
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret token. Shown once; store it now.")
+
+
+class LoginIn(Strict):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    password: Password
+
+
+class TotpIn(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
+class LoginOut(BaseModel):
+    status: str = Field(description="'ok', 'totp_required' or 'totp_enrollment_required'")
+    csrf_token: str
+
+
+class TotpEnrollment(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class MeOut(BaseModel):
+    id: uuid.UUID | None
+    kind: str
+    name: str
+    tenant_id: uuid.UUID | None
+    permissions: dict[str, list[uuid.UUID] | None]

@@ -1,0 +1,270 @@
+"""User accounts, roles and how a user becomes an :class:`Actor`. Callers commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from stadsvakt.audit.service import record, snapshot
+from stadsvakt.auth.models import Role, RoleAssignment, User
+from stadsvakt.auth.passwords import Passwords, password_problem
+from stadsvakt.auth.permissions import BUILTIN_ROLES, PERMISSIONS
+from stadsvakt.auth.schemas import RoleAssignmentIn, RoleUpdate, UserCreate, UserUpdate
+from stadsvakt.auth.scope import check_unit_in_scope, require
+from stadsvakt.context import Actor
+from stadsvakt.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+Grants = dict[str, frozenset[uuid.UUID] | None]
+
+
+def grants_for(assignments: Sequence[RoleAssignment]) -> Grants:
+    """Fold role assignments into permission → scope (None means the whole municipality)."""
+    grants: Grants = {}
+    for assignment in assignments:
+        for permission in assignment.role.permissions:
+            current = grants.get(permission, frozenset())
+            if current is None:
+                continue
+            if assignment.org_unit_id is None:
+                grants[permission] = None
+            else:
+                grants[permission] = current | {assignment.org_unit_id}
+    return grants
+
+
+def actor_for_user(user: User) -> Actor:
+    """The actor a logged-in user acts as."""
+    return Actor(
+        kind="user",
+        id=user.id,
+        name=user.display_name,
+        tenant_id=user.tenant_id,
+        grants=grants_for(user.assignments),
+        language=user.language,
+    )
+
+
+def needs_totp(user: User) -> bool:
+    """Whether any of the user's roles requires a second factor."""
+    return any(a.role.require_totp for a in user.assignments)
+
+
+def role_by_name(session: Session, tenant_id: uuid.UUID, name: str) -> Role:
+    """A municipality's role by its name, or a 422 naming the field."""
+    stmt = select(Role).where(Role.tenant_id == tenant_id, Role.name == name)
+    role = session.execute(stmt).scalar_one_or_none()
+    if role is None:
+        raise InvalidInput(f"unknown role '{name}'", field="roles.role", rule="known_role")
+    return role
+
+
+def ensure_builtin_roles(session: Session, tenant_id: uuid.UUID) -> None:
+    """Create any built-in role the municipality lacks (existing roles are left as edited)."""
+    existing = set(session.scalars(select(Role.name).where(Role.tenant_id == tenant_id)))
+    for spec in BUILTIN_ROLES:
+        if spec.name not in existing:
+            session.add(
+                Role(
+                    tenant_id=tenant_id,
+                    name=spec.name,
+                    label_sv=spec.label_sv,
+                    label_en=spec.label_en,
+                    permissions=list(spec.permissions),
+                    unit_scoped=spec.unit_scoped,
+                )
+            )
+    session.flush()
+
+
+def list_users(session: Session, actor: Actor, *, limit: int, offset: int) -> list[User]:
+    """The municipality's user accounts."""
+    require(actor, "user.read")
+    stmt = select(User).order_by(User.username).limit(limit).offset(offset)
+    if actor.tenant_id is not None:
+        stmt = stmt.where(User.tenant_id == actor.tenant_id)
+    return list(session.scalars(stmt))
+
+
+def get_user(
+    session: Session, actor: Actor, user_id: uuid.UUID, permission: str = "user.read"
+) -> User:
+    """One user account in the actor's municipality."""
+    require(actor, permission)
+    user = session.get(User, user_id)
+    if user is None or (actor.tenant_id is not None and user.tenant_id != actor.tenant_id):
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def _assign(session: Session, actor: Actor, user: User, wanted: Sequence[RoleAssignmentIn]) -> None:
+    user.assignments.clear()
+    session.flush()
+    seen: set[tuple[str, uuid.UUID | None]] = set()
+    for item in wanted:
+        role = role_by_name(session, user.tenant_id, item.role)
+        if actor.kind != "system" and not set(role.permissions) <= set(actor.grants):
+            raise Forbidden(
+                f"you cannot give the role '{role.name}': it holds permissions you lack"
+            )
+        if role.unit_scoped and item.org_unit_id is None:
+            raise InvalidInput(
+                f"role '{role.name}' must be limited to an organisation unit",
+                field="roles.org_unit_id",
+                rule="required_for_unit_scoped_role",
+            )
+        if item.org_unit_id is not None:
+            check_unit_in_scope(
+                session, actor, "user.write", item.org_unit_id, field="roles.org_unit_id"
+            )
+        key = (role.name, item.org_unit_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        user.assignments.append(RoleAssignment(role=role, org_unit_id=item.org_unit_id))
+
+
+def _audit_user(user: User) -> dict[str, object]:
+    data = snapshot(user)
+    data["roles"] = sorted(
+        f"{a.role.name}@{a.org_unit_id}" if a.org_unit_id else a.role.name for a in user.assignments
+    )
+    return data
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    data: UserCreate,
+    passwords: Passwords,
+    *,
+    tenant_id: uuid.UUID | None = None,
+) -> User:
+    """Create a user account with roles; the password must be strong enough."""
+    require(actor, "user.write")
+    tenant = actor.tenant_id or tenant_id
+    if tenant is None:
+        raise InvalidInput("a municipality must be given", field="tenant", rule="required")
+    problem = password_problem(data.password)
+    if problem:
+        raise InvalidInput(f"password {problem}", field="password", rule="password_strength")
+    if session.execute(select(User.id).where(User.username == data.username)).first():
+        raise Conflict(f"username '{data.username}' is taken", field="username")
+    user = User(
+        tenant_id=tenant,
+        username=data.username,
+        display_name=data.display_name,
+        email=str(data.email) if data.email else None,
+        language=data.language,
+        password_hash=passwords.hash(data.password),
+    )
+    session.add(user)
+    _assign(session, actor, user, data.roles)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"username '{data.username}' is taken", field="username") from exc
+    record(
+        session,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        object_text=user.username,
+        tenant_id=user.tenant_id,
+        after=_audit_user(user),
+    )
+    return user
+
+
+def update_user(session: Session, actor: Actor, user_id: uuid.UUID, data: UserUpdate) -> User:
+    """Change a user's details, roles or active flag."""
+    user = get_user(session, actor, user_id, "user.write")
+    before = _audit_user(user)
+    if data.active is False and actor.id == user.id:
+        raise Forbidden("you cannot deactivate your own account")
+    for field in ("display_name", "language", "active"):
+        value = getattr(data, field)
+        if value is not None:
+            setattr(user, field, value)
+    if data.email is not None:
+        user.email = str(data.email)
+    if data.roles is not None:
+        _assign(session, actor, user, data.roles)
+    session.flush()
+    record(
+        session,
+        action="user.update",
+        object_type="user",
+        object_id=user.id,
+        object_text=user.username,
+        tenant_id=user.tenant_id,
+        before=before,
+        after=_audit_user(user),
+    )
+    return user
+
+
+def set_password(session: Session, user: User, password: str, passwords: Passwords) -> None:
+    """Replace a user's password (audited without the hash)."""
+    problem = password_problem(password)
+    if problem:
+        raise InvalidInput(f"password {problem}", field="password", rule="password_strength")
+    user.password_hash = passwords.hash(password)
+    session.flush()
+    record(
+        session,
+        action="user.password",
+        object_type="user",
+        object_id=user.id,
+        object_text=user.username,
+        tenant_id=user.tenant_id,
+    )
+
+
+def list_roles(session: Session, actor: Actor) -> list[Role]:
+    """Every role with its permissions."""
+    require(actor, "role.read")
+    stmt = select(Role).order_by(Role.name)
+    if actor.tenant_id is not None:
+        stmt = stmt.where(Role.tenant_id == actor.tenant_id)
+    return list(session.scalars(stmt))
+
+
+def update_role(session: Session, actor: Actor, name: str, data: RoleUpdate) -> Role:
+    """Change what a role may do, or require a second factor for it."""
+    require(actor, "role.write")
+    if actor.scope("role.write") is not None:
+        raise Forbidden("roles can only be changed by a municipality-wide administrator")
+    stmt = select(Role).where(Role.name == name)
+    if actor.tenant_id is not None:
+        stmt = stmt.where(Role.tenant_id == actor.tenant_id)
+    role = session.execute(stmt).scalar_one_or_none()
+    if role is None:
+        raise NotFound(f"no role '{name}'")
+    before = snapshot(role)
+    if data.permissions is not None:
+        unknown = sorted(set(data.permissions) - set(PERMISSIONS))
+        if unknown:
+            raise InvalidInput(
+                f"unknown permissions: {', '.join(unknown)}",
+                field="permissions",
+                rule="known_permission",
+            )
+        role.permissions = sorted(set(data.permissions))
+    if data.require_totp is not None:
+        role.require_totp = data.require_totp
+    session.flush()
+    record(
+        session,
+        action="role.update",
+        object_type="role",
+        object_id=role.id,
+        object_text=role.name,
+        tenant_id=role.tenant_id,
+        before=before,
+        after=snapshot(role),
+    )
+    return role

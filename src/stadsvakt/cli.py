@@ -1,0 +1,238 @@
+"""The ``stadsvakt`` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import uuid
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stadsvakt.api.deps import Services
+from stadsvakt.app import build_services, create_app
+from stadsvakt.audit.service import verify
+from stadsvakt.auth.schemas import RoleAssignmentIn, UserCreate
+from stadsvakt.auth.service import create_user
+from stadsvakt.auth.tokens import create_token
+from stadsvakt.context import acting_as, system_actor
+from stadsvakt.db import unit_of_work
+from stadsvakt.errors import DomainError
+from stadsvakt.migrate import is_current, upgrade
+from stadsvakt.org.models import Municipality
+from stadsvakt.org.schemas import MunicipalityCreate
+from stadsvakt.org.service import create_municipality
+from stadsvakt.settings import Settings
+
+console = Console()
+err = Console(stderr=True)
+app = typer.Typer(
+    help="stadsvakt: open security platform for Swedish municipalities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="stadsvakt user accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for integrations and devices.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+municipality_app = typer.Typer(help="Municipalities (tenants).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(municipality_app, name="municipality")
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env, or a clear message and exit 2."""
+    try:
+        return Settings()
+    except ValueError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def services_for(settings: Settings) -> Services:
+    """The shared services for one CLI command."""
+    return build_services(settings)
+
+
+def operator_name() -> str:
+    """The name the audit trail records for CLI changes."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error and return the exit to raise."""
+    err.print(f"[red]Error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def pick_municipality(session: Session, code: str | None) -> Municipality:
+    """The municipality named by code, or the only one there is."""
+    rows = list(session.scalars(select(Municipality).order_by(Municipality.code)))
+    if code is not None:
+        for row in rows:
+            if row.code == code:
+                return row
+        raise fail(f"no municipality with code {code}")
+    if len(rows) == 1:
+        return rows[0]
+    if not rows:
+        raise fail("no municipality yet: run `stadsvakt municipality create` first")
+    raise fail("several municipalities: choose one with --municipality CODE")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply the database migrations (to head by default)."""
+    settings = load_settings()
+    services = services_for(settings)
+    upgrade(settings, services.engine, revision)
+    console.print(f"[green]Database at {revision}[/green] ({settings.database.url.split('@')[-1]})")
+
+
+@municipality_app.command("create")
+def municipality_create(
+    name: Annotated[str, typer.Option(help="Name, e.g. 'Sundby kommun'")],
+    code: Annotated[str, typer.Option(help="Four-digit kommunkod")],
+) -> None:
+    """Create a municipality (tenant) with its built-in roles."""
+    services = services_for(load_settings())
+    try:
+        with (
+            acting_as(system_actor(operator_name())),
+            unit_of_work(services.session_factory) as session,
+        ):
+            row = create_municipality(
+                session, system_actor(operator_name()), MunicipalityCreate(name=name, code=code)
+            )
+            console.print(f"Created municipality {row.name} ({row.code}) id {row.id}")
+    except (DomainError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Login name")],
+    name: Annotated[str, typer.Option("--name", help="Display name")],
+    role: Annotated[
+        list[str] | None, typer.Option(help="Role name; repeat for several (default system_owner)")
+    ] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Organisation unit id that limits unit-scoped roles")
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option(help="Kommunkod, if there are several")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a user account; the password comes from a prompt or standard input, never argv."""
+    services = services_for(load_settings())
+    password = _read_password(password_stdin)
+    actor = system_actor(operator_name())
+    try:
+        unit_id = uuid.UUID(unit) if unit else None
+        with acting_as(actor), unit_of_work(services.session_factory) as session:
+            tenant = pick_municipality(session, municipality)
+            data = UserCreate(
+                username=username,
+                display_name=name,
+                password=password,
+                roles=[
+                    RoleAssignmentIn(role=r, org_unit_id=unit_id) for r in role or ["system_owner"]
+                ],
+            )
+            user = create_user(session, actor, data, services.passwords, tenant_id=tenant.id)
+            console.print(f"Created user [bold]{user.username}[/bold] in {tenant.name}")
+    except (DomainError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="What the token is for")],
+    scope: Annotated[
+        list[str], typer.Option(help="Permission, e.g. site.read; repeat for several")
+    ],
+    expires: Annotated[int | None, typer.Option(help="Days until it expires (none: never)")] = None,
+    municipality: Annotated[
+        str | None, typer.Option(help="Kommunkod, if there are several")
+    ] = None,
+) -> None:
+    """Create an API token and print it once."""
+    services = services_for(load_settings())
+    actor = system_actor(operator_name())
+    try:
+        with acting_as(actor), unit_of_work(services.session_factory) as session:
+            tenant = pick_municipality(session, municipality)
+            secret, row = create_token(
+                session, actor, name=name, scopes=scope, expires_days=expires, tenant_id=tenant.id
+            )
+    except (DomainError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    err.print(f"Token '{row.name}' ({', '.join(row.scopes)}); shown once, store it now:")
+    typer.echo(secret)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain: exit 0 if intact, else exit 1 naming the first broken row."""
+    services = services_for(load_settings())
+    with services.session_factory() as session:
+        count, found = verify(session)
+    if found is None:
+        console.print(f"[green]Audit trail intact[/green]: {count} rows verified.")
+        return
+    err.print(f"[red]Audit trail broken at row {found.seq}[/red] ({found.kind}): {found.message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Serve the API and web UI."""
+    settings = load_settings()
+    if host:
+        settings.server.host = host
+    if port:
+        settings.server.port = port
+    services = services_for(settings)
+    if not is_current(settings, services.engine):
+        raise fail("the database is not at the current schema: run `stadsvakt db upgrade`")
+    run_server(settings, services)
+
+
+def run_server(settings: Settings, services: Services) -> None:
+    """Run uvicorn on the configured address until interrupted."""
+    console.print(f"Serving on [bold]http://{settings.server.host}:{settings.server.port}[/bold]")
+    uvicorn.run(
+        create_app(settings, services),
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+def main() -> None:
+    """Entry point of the ``stadsvakt`` console script."""
+    app()

@@ -1,0 +1,1 @@
+"""Organisation model: municipalities (tenants), organisation units and sites."""

@@ -1,0 +1,104 @@
+"""Typed settings for stadsvakt, read from ``STADSVAKT_*`` environment variables and ``.env``.
+
+Settings are built by the caller (``create_app(settings)``, the CLI, a test) and
+injected; nothing in the package reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The placeholder secret used in development; refused in production mode.
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class Mode(StrEnum):
+    """How strictly the installation guards itself."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class DatabaseSettings(BaseModel):
+    """Where the data lives."""
+
+    url: str = Field(
+        default="sqlite:///./var/stadsvakt.db",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg:// in production.",
+    )
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+
+class ServerSettings(BaseModel):
+    """The HTTP server."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+
+
+class SecuritySettings(BaseModel):
+    """Secrets and session rules."""
+
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    cookie_secure: bool = Field(
+        default=True, description="Send cookies only over HTTPS (turned off by `stadsvakt demo`)."
+    )
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    argon2_time_cost: int = Field(default=3, ge=1, le=10)
+    argon2_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
+
+
+class Settings(BaseSettings):
+    """All of stadsvakt's configuration, one nested object."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STADSVAKT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    mode: Mode = Mode.DEVELOPMENT
+    database: DatabaseSettings = DatabaseSettings()
+    server: ServerSettings = ServerSettings()
+    security: SecuritySettings = SecuritySettings()
+    default_language: str = Field(default="sv", pattern="^(sv|en)$")
+    #: Shortcut for ``database.url``: ``STADSVAKT_DATABASE_URL``.
+    database_url: str | None = None
+
+    @model_validator(mode="after")
+    def _apply_shortcuts(self) -> Self:
+        if self.database_url:
+            self.database.url = self.database_url
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Self:
+        if self.mode is Mode.PRODUCTION:
+            key = self.security.secret_key.get_secret_value()
+            if key == DEV_SECRET_KEY or len(key) < 32:
+                raise ValueError(
+                    "security.secret_key: production mode needs STADSVAKT_SECURITY__SECRET_KEY"
+                    " set to a random value of at least 32 characters"
+                )
+            if not self.security.cookie_secure:
+                raise ValueError("security.cookie_secure: must be true in production mode")
+        return self
+
+    def sqlite_path(self) -> Path | None:
+        """The file of a SQLite database URL, or None for other databases."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if not url.startswith(prefix) or url == "sqlite://":
+            return None
+        return Path(url[len(prefix) :])
