@@ -143,6 +143,11 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
             raise
 
 
+def read_only(engine: Engine) -> Engine:
+    """The same engine, but its transactions on SQLite do not take the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def read_only_session(factory: sessionmaker[Session]) -> Session:
     """A session for reads: on SQLite it does not take the write lock."""
     session = factory()

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from stadsvakt.api.deps import ServicesDep
 from stadsvakt.audit.api import router as audit_router
 from stadsvakt.auth.api import router as auth_router
+from stadsvakt.db import read_only
 from stadsvakt.migrate import is_current
 from stadsvakt.org.api import router as org_router
 
@@ -38,9 +39,10 @@ def healthz() -> dict[str, str]:
 def readyz(services: ServicesDep) -> JSONResponse:
     """The database answers and its schema is at the packaged head."""
     try:
-        with services.engine.connect() as connection:
+        engine = read_only(services.engine)
+        with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        current = is_current(services.settings, services.engine)
+        current = is_current(services.settings, engine)
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     if not current:
