@@ -61,7 +61,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def migrated_settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings for a database migrated to head once per backend."""
     url = database_url(backend, tmp_path_factory.mktemp(backend))
-    settings = Settings(database_url=url, security=fast_security(), _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=url, security=fast_security(), _env_file=None)
     engine = create_db_engine(settings)
     upgrade(settings, engine)
     engine.dispose()
