@@ -1,0 +1,1 @@
+"""Benchmarks, run from the CLI as ``stadsvakt bench ...``; each prints JSON."""
