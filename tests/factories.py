@@ -6,6 +6,7 @@ import itertools
 import uuid
 from dataclasses import dataclass
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from stadsvakt.auth.passwords import Passwords
@@ -127,3 +128,13 @@ def token(session: Session, tenant: Municipality, *scopes: str) -> str:
 def bearer(secret: str) -> dict[str, str]:
     """Authorization header for a token."""
     return {"Authorization": f"Bearer {secret}"}
+
+
+def login(client: TestClient, who: TestUser) -> dict[str, str]:
+    """Log in through the API; the client keeps the session cookie. Returns the CSRF header."""
+    response = client.post(
+        "/api/v1/auth/login", json={"username": who.username, "password": who.password}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "ok", response.json()
+    return {"X-CSRF-Token": response.json()["csrf_token"]}

@@ -41,7 +41,10 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+def _field(loc: tuple[Any, ...] | list[Any], rule: str = "") -> str:
+    if rule == "json_invalid":
+        # The location of a JSON syntax error is a character offset, not a field.
+        return "body"
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
         parts = parts[1:]
@@ -53,7 +56,7 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         message = str(err.get("msg", "invalid"))
-        field = _field(err.get("loc", ()))
+        field = _field(err.get("loc", ()), str(err.get("type", "")))
         # A model validator names its field at the start of its message ("owner_name: ...").
         if message.startswith("Value error, ") and ": " in message:
             named, _, rest = message.removeprefix("Value error, ").partition(": ")
@@ -90,8 +93,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+def internal_error(request: Request) -> JSONResponse:
+    """The 500 problem: the request id to quote, nothing about the cause."""
     return problem(
         500,
         "internal_error",
@@ -99,6 +102,11 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         "Something went wrong on our side; quote the request id when reporting it.",
         request,
     )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return internal_error(request)
 
 
 def install(app: FastAPI) -> None:
