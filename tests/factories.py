@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from stadsvakt.auth.passwords import Passwords
+from stadsvakt.auth.permissions import PERMISSIONS
 from stadsvakt.auth.schemas import RoleAssignmentIn, UserCreate
 from stadsvakt.auth.service import create_user
 from stadsvakt.auth.tokens import create_token
@@ -138,3 +139,8 @@ def login(client: TestClient, who: TestUser) -> dict[str, str]:
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ok", response.json()
     return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def owner_bearer(session: Session, tenant: Municipality) -> dict[str, str]:
+    """Authorization header of a token holding every permission in the municipality."""
+    return bearer(token(session, tenant, *PERMISSIONS))

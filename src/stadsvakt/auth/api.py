@@ -32,6 +32,7 @@ from stadsvakt.auth.schemas import (
     UserOut,
     UserUpdate,
 )
+from stadsvakt.errors import InvalidInput, Unauthenticated
 from stadsvakt.settings import Settings
 
 router = APIRouter()
@@ -61,7 +62,12 @@ def login_route(
 ) -> LoginOut:
     """Log in with username and password; a second factor may follow."""
     provider = login.LocalPasswordProvider(services.passwords, services.settings.security)
-    user = provider.authenticate(session, data.username, data.password, client_of(request))
+    try:
+        user = provider.authenticate(session, data.username, data.password, client_of(request))
+    except Unauthenticated:
+        # The failed attempt must outlive this request's rollback, or throttling never starts.
+        session.commit()
+        raise
     started = login.start_session(session, user, services.settings.security)
     set_session_cookie(response, started.cookie, services.settings)
     return LoginOut(status=started.next_step, csrf_token=started.row.csrf_token)
@@ -83,7 +89,13 @@ def totp_verify(
 ) -> LoginOut:
     """Give the TOTP code that completes the login (or confirms enrolment)."""
     row, user = pending
-    login.verify_totp_step(session, row, user, data.code, services.box, services.settings.security)
+    try:
+        login.verify_totp_step(
+            session, row, user, data.code, services.box, services.settings.security
+        )
+    except InvalidInput:
+        session.commit()  # a wrong code counts towards throttling, as a wrong password does
+        raise
     return LoginOut(status="ok", csrf_token=row.csrf_token)
 
 
