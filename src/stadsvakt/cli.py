@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,13 @@ from stadsvakt.auth.service import create_user
 from stadsvakt.auth.tokens import create_token
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
+from stadsvakt.demo.run import (
+    DEFAULT_DATABASE,
+    UnsafeDatabasePath,
+    build_demo,
+    demo_settings,
+    show_logins,
+)
 from stadsvakt.errors import DomainError
 from stadsvakt.migrate import is_current, upgrade
 from stadsvakt.org.models import Municipality
@@ -218,6 +226,33 @@ def serve(
     services = services_for(settings)
     if not is_current(settings, services.engine):
         raise fail("the database is not at the current schema: run `stadsvakt db upgrade`")
+    run_server(settings, services)
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        int, typer.Option(min=1, max=50, help="Make a larger city: N times the units and sites")
+    ] = 1,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8000,
+    database: Annotated[
+        Path, typer.Option(help="Demo SQLite file; an earlier demo there is replaced")
+    ] = DEFAULT_DATABASE,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Stop after creating the demo database")
+    ] = False,
+) -> None:
+    """Create a fresh demo city, print its logins once, and serve it on plain HTTP."""
+    settings = demo_settings(load_settings(), database=database, host=host, port=port)
+    try:
+        services, result = build_demo(settings, scale=scale, console=console)
+    except (UnsafeDatabasePath, DomainError) as exc:
+        raise fail(str(exc)) from exc
+    show_logins(console, settings, result)
+    if no_serve:
+        services.engine.dispose()
+        return
     run_server(settings, services)
 
 

@@ -1,0 +1,137 @@
+"""The steps of ``stadsvakt demo``: a fresh database file, migrations, seed, logins shown once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from stadsvakt.api.deps import Services
+from stadsvakt.app import build_services
+from stadsvakt.db import unit_of_work
+from stadsvakt.demo.data import load_city, scale_city
+from stadsvakt.demo.seed import SeedResult, seed_demo
+from stadsvakt.migrate import upgrade
+from stadsvakt.settings import Mode, Settings
+
+#: Where the demo keeps its database unless told otherwise.
+DEFAULT_DATABASE = Path("var/demo.db")
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+#: Files SQLite keeps beside a database in WAL mode.
+_COMPANIONS = ("-wal", "-shm")
+
+
+class UnsafeDatabasePath(ValueError):
+    """The demo was pointed at a path it will not replace."""
+
+
+def remove_old_database(path: Path) -> None:
+    """Delete an earlier demo database and its WAL files; refuse anything else.
+
+    Only a path ending in ``.db`` is accepted, and an existing file there must be
+    a regular file that is empty or starts with the SQLite header, so a typo in
+    ``--database`` cannot delete someone's document.
+    """
+    if path.suffix != ".db":
+        raise UnsafeDatabasePath(f"--database: {path} must end in .db")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UnsafeDatabasePath(f"--database: {path} is not a regular file")
+    if path.exists():
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+        if header and header != _SQLITE_HEADER:
+            raise UnsafeDatabasePath(f"--database: {path} is not a SQLite database")
+    for candidate in (path, *(path.with_name(path.name + end) for end in _COMPANIONS)):
+        if candidate.is_file() and not candidate.is_symlink():
+            candidate.unlink()
+
+
+def demo_settings(base: Settings, *, database: Path, host: str, port: int) -> Settings:
+    """The base settings pointed at the demo file, served over plain HTTP on the given address.
+
+    The demo always runs in development mode: it serves plain HTTP, which
+    production mode refuses.
+    """
+    url_host = f"[{host}]" if ":" in host else host
+    return base.model_copy(
+        update={
+            "mode": Mode.DEVELOPMENT,
+            "database_url": None,
+            "database": base.database.model_copy(
+                update={"url": f"sqlite:///{database.absolute()}"}
+            ),
+            "server": base.server.model_copy(
+                update={"host": host, "port": port, "public_url": f"http://{url_host}:{port}"}
+            ),
+            "security": base.security.model_copy(update={"cookie_secure": False}),
+        }
+    )
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def build_demo(settings: Settings, *, scale: int, console: Console) -> tuple[Services, SeedResult]:
+    """Replace the demo database with a freshly migrated and seeded one."""
+    path = settings.sqlite_path()
+    if path is None:
+        raise UnsafeDatabasePath("the demo runs on a SQLite file")
+    remove_old_database(path)
+    city = scale_city(load_city(), scale)
+    services = build_services(settings)
+    with _progress(console) as progress:
+        task = progress.add_task("Database schema", total=1)
+        upgrade(settings, services.engine)
+        progress.advance(task)
+        with unit_of_work(services.session_factory) as session:
+            result = seed_demo(session, services.passwords, city, progress=progress)
+    return services, result
+
+
+def show_logins(console: Console, settings: Settings, result: SeedResult) -> None:
+    """Print where the demo is and its logins; the passwords are not kept anywhere."""
+    path = settings.sqlite_path()
+    console.print(
+        f"\n[bold]{result.municipality.name}[/bold] ({result.municipality.code}): "
+        f"{result.departments} departments, {result.units} units, {result.sites} sites "
+        f"({result.external_sites} externally owned) in {path}",
+        highlight=False,
+    )
+    table = Table(
+        title="Demo logins (shown once)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("Username", no_wrap=True)
+    table.add_column("Password", no_wrap=True, style="bold")
+    table.add_column("Role", no_wrap=True)
+    table.add_column("Limited to")
+    for credential in result.credentials:
+        table.add_row(
+            credential.username, credential.password, credential.role, credential.scope or "—"
+        )
+    console.print(table)
+    admin = result.admin
+    console.print(
+        f"Open [bold]{settings.server.public_url}[/bold] and log in as "
+        f"[bold]{admin.username}[/bold] with password [bold]{admin.password}[/bold]",
+        highlight=False,
+        soft_wrap=True,
+    )
