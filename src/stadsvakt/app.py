@@ -13,6 +13,7 @@ from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import create_db_engine, create_session_factory
 from stadsvakt.settings import Settings
+from stadsvakt.web import install as install_web
 
 
 def build_services(settings: Settings) -> Services:
@@ -41,5 +42,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health)
     app.include_router(api_router())
+    install_web(app, settings)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,0 +1,43 @@
+"""The Jinja2 environment of the web UI, with gettext bound to each render's language."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from starlette.templating import Jinja2Templates
+
+TRANSLATIONS_KEY = "translations"
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return str(context[TRANSLATIONS_KEY].gettext(message))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return str(context[TRANSLATIONS_KEY].ngettext(singular, plural, n))
+
+
+def build_templates() -> Jinja2Templates:
+    """Templates from the package, autoescaped, with the i18n extension installed.
+
+    The gettext callables read the translations from the render context, so one
+    environment serves every language and request at once.
+    """
+    directory = str(files("stadsvakt") / "web" / "templates")
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext, ngettext=_ngettext, newstyle=True
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    return Jinja2Templates(env=env)

@@ -1,0 +1,15 @@
+"""The web UI's pages, one module per page group."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from stadsvakt.web.views import auth, org_units, overview, sites
+
+
+def web_router() -> APIRouter:
+    """Every page of the web UI."""
+    router = APIRouter(include_in_schema=False)
+    for module in (auth, overview, org_units, sites):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,255 @@
+"""Login (password, then the TOTP step or its enrolment), logout and the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from stadsvakt.api.deps import SESSION_COOKIE, ServicesDep, SessionDep, check_csrf
+from stadsvakt.audit.service import record
+from stadsvakt.auth import login
+from stadsvakt.auth.api import client_of, set_session_cookie
+from stadsvakt.auth.models import User
+from stadsvakt.auth.secrets import totp_uri
+from stadsvakt.auth.service import actor_for_user
+from stadsvakt.context import set_actor
+from stadsvakt.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
+from stadsvakt.web.deps import (
+    FormDep,
+    HtmlRoute,
+    LoginDep,
+    Page,
+    PublicPageDep,
+    check_login_csrf,
+    login_csrf_value,
+    safe_next,
+    see_other,
+    set_login_csrf_cookie,
+)
+from stadsvakt.web.i18n import LANG_COOKIE, supported
+
+router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+NextQuery = Annotated[str, Query(max_length=500)]
+MAX_USERNAME, MAX_PASSWORD = 80, 256
+
+
+def _step_url(path: str, next_path: str) -> str:
+    return path if next_path == "/" else f"{path}?next={next_path}"
+
+
+def _login_form(
+    page: Page,
+    next_path: str,
+    secure: bool,
+    *,
+    username: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    token = login_csrf_value(page.request)
+    page.csrf_token = token
+    response = page.render(
+        "login.html",
+        {"next": next_path, "username": username, "error": error},
+        status=status,
+    )
+    set_login_csrf_cookie(response, token, secure)
+    return response
+
+
+@router.get("/login")
+def login_page(
+    page: PublicPageDep, login_row: LoginDep, services: ServicesDep, next: NextQuery = "/"
+) -> Response:
+    """The username and password form (or straight on, when already signed in)."""
+    target = safe_next(next)
+    if login_row is not None and login_row[0].complete:
+        return see_other(target)
+    return _login_form(page, target, services.settings.security.cookie_secure)
+
+
+@router.post("/login")
+def login_submit(
+    page: PublicPageDep, form: FormDep, session: SessionDep, services: ServicesDep
+) -> Response:
+    """Check the password; open a session and go on to the second factor if one is due."""
+    _ = page._
+    target = safe_next(form.get("next"))
+    secure = services.settings.security.cookie_secure
+    username = form.get("username", "").strip()
+    password = form.get("password", "")
+    try:
+        check_login_csrf(page.request, form)
+    except Forbidden:
+        message = _("The form had expired. Please try again.")
+        return _login_form(page, target, secure, username=username, error=message, status=403)
+    if not username or not password:
+        message = _("Enter your username and password.")
+        return _login_form(page, target, secure, username=username, error=message, status=422)
+    provider = login.LocalPasswordProvider(services.passwords, services.settings.security)
+    try:
+        if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
+            raise Unauthenticated("wrong username or password")
+        user = provider.authenticate(session, username, password, client_of(page.request))
+    except Unauthenticated:
+        # The failed attempt stays recorded (the unit of work commits) so throttling counts it.
+        message = _("Wrong username or password.")
+        return _login_form(page, target, secure, username=username, error=message, status=401)
+    except TooManyAttempts:
+        message = _("Too many failed attempts. Wait a few minutes and try again.")
+        return _login_form(page, target, secure, username=username, error=message, status=429)
+    started = login.start_session(session, user, services.settings.security)
+    if started.next_step == "totp_enrollment_required":
+        login.begin_enrollment(session, started.row, user, services.box)
+        url = _step_url("/login/enrol", target)
+    elif started.next_step == "totp_required":
+        url = _step_url("/login/totp", target)
+    else:
+        url = target
+    response = see_other(url)
+    set_session_cookie(response, started.cookie, services.settings)
+    return response
+
+
+@router.get("/login/totp")
+def totp_page(page: PublicPageDep, login_row: LoginDep, next: NextQuery = "/") -> Response:
+    """The second-factor step: a six-digit code from the authenticator app."""
+    if login_row is None:
+        return see_other("/login")
+    row, user = login_row
+    if row.complete:
+        return see_other(safe_next(next))
+    page.csrf_token = row.csrf_token
+    return page.render("totp.html", {"next": safe_next(next), "error": None})
+
+
+@router.get("/login/enrol")
+def enrol_page(
+    page: PublicPageDep, login_row: LoginDep, services: ServicesDep, next: NextQuery = "/"
+) -> Response:
+    """Setting up a second factor: the secret and its otpauth URI, then a code to confirm."""
+    if login_row is None:
+        return see_other("/login")
+    row, user = login_row
+    pending = row.data.get("pending_totp")
+    if row.complete or user.totp_enabled or not pending:
+        return see_other(_step_url("/login/totp", safe_next(next)) if not row.complete else "/")
+    secret = services.box.open(str(pending))
+    page.csrf_token = row.csrf_token
+    context = {
+        "next": safe_next(next),
+        "secret": secret,
+        "uri": totp_uri(secret, user.username),
+        "error": None,
+    }
+    return page.render("enrol.html", context)
+
+
+@router.post("/login/totp")
+def totp_submit(
+    page: PublicPageDep,
+    form: FormDep,
+    login_row: LoginDep,
+    session: SessionDep,
+    services: ServicesDep,
+) -> Response:
+    """Check the code; a right one completes the login (and confirms a new second factor)."""
+    _ = page._
+    if login_row is None:
+        return see_other("/login")
+    row, user = login_row
+    check_csrf(page.request, row, form.get("csrf_token"))
+    target = safe_next(form.get("next"))
+    page.csrf_token = row.csrf_token
+    enrolling = not user.totp_enabled
+    try:
+        login.verify_totp_step(
+            session,
+            row,
+            user,
+            form.get("code", "").strip()[:12],
+            services.box,
+            services.settings.security,
+        )
+    except (InvalidInput, TooManyAttempts) as exc:
+        # The failed code stays recorded (the unit of work commits) so throttling counts it.
+        too_many = isinstance(exc, TooManyAttempts)
+        message = (
+            _("Too many failed attempts. Wait a few minutes and try again.")
+            if too_many
+            else _("The code is wrong or too old. Enter the code the app shows now.")
+        )
+        context: dict[str, object] = {"next": target, "error": message}
+        if enrolling and row.data.get("pending_totp"):
+            secret = services.box.open(str(row.data["pending_totp"]))
+            context |= {"secret": secret, "uri": totp_uri(secret, user.username)}
+            return page.render("enrol.html", context, status=429 if too_many else 422)
+        return page.render("totp.html", context, status=429 if too_many else 422)
+    return see_other(target)
+
+
+@router.post("/logout")
+def logout(request: Request, form: FormDep, login_row: LoginDep, session: SessionDep) -> Response:
+    """End the web session and go back to the login page."""
+    if login_row is not None:
+        check_csrf(request, login_row[0], form.get("csrf_token"))
+        login.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = see_other("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _save_language(session: Session, user: User, lang: str) -> None:
+    """Keep the chosen language as the user's setting (audited like any change to a user)."""
+    if user.language == lang:
+        return
+    before = user.language
+    # Set here, in the handler's own context, so the audit row names the user.
+    set_actor(actor_for_user(user))
+    user.language = lang
+    session.flush()
+    record(
+        session,
+        action="user.language",
+        object_type="user",
+        object_id=user.id,
+        object_text=user.username,
+        tenant_id=user.tenant_id,
+        before={"language": before},
+        after={"language": lang},
+    )
+
+
+@router.post("/language")
+def switch_language(
+    request: Request,
+    form: FormDep,
+    login_row: LoginDep,
+    session: SessionDep,
+    services: ServicesDep,
+) -> Response:
+    """Remember an explicit language choice in a cookie, and on the account when signed in."""
+    if login_row is not None and login_row[0].complete:
+        row, user = login_row
+        check_csrf(request, row, form.get("csrf_token"))
+    else:
+        check_login_csrf(request, form)
+        user = None
+    lang = supported(form.get("lang"))
+    response = see_other(safe_next(form.get("next")))
+    if lang is None:
+        return response
+    if user is not None:
+        _save_language(session, user, lang)
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        secure=services.settings.security.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+    return response
