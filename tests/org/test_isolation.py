@@ -87,11 +87,12 @@ def _ids(response: Any) -> set[str]:
 def test_other_departments_objects_cannot_be_read_changed_or_deleted(
     client: TestClient, session: Session, city: City, gsf_admin: dict[str, str], kind: str
 ) -> None:
-    target: OrgUnit | Site = {
+    targets: dict[str, OrgUnit | Site] = {
         "unit": city.kf_unit,
         "site": city.kf_site,
         "external": city.kf_external,
-    }[kind]
+    }
+    target = targets[kind]
     path = f"{V1}/{'org-units' if kind == 'unit' else 'sites'}/{target.id}"
     before = _state(session, target)
     assert client.get(path).status_code == 404
@@ -131,9 +132,9 @@ def test_cannot_create_under_another_department(
         "latitude": 55.6,
         "longitude": 13.0,
     }
-    for unit in (city.kf, city.kf_unit):
+    for foreign in (city.kf, city.kf_unit):
         response = client.post(
-            f"{V1}/sites", headers=gsf_admin, json={**site, "org_unit_id": str(unit.id)}
+            f"{V1}/sites", headers=gsf_admin, json={**site, "org_unit_id": str(foreign.id)}
         )
         assert response.status_code == 404, response.text
     # Without a unit the site would fall outside every department: refused too.
