@@ -288,7 +288,7 @@ def _site_for(
         code=f"{original.code}-{k}",
         name=name,
         unit=unit.code,
-        street=f"{rng.choice(district.streets)} {rng.randint(1, 120)}",
+        street=f"{rng.choice(district.streets)} {rng.randint(1, 80)}",
         postal_code=rng.choice(district.postal_codes),
         latitude=latitude,
         longitude=longitude,
