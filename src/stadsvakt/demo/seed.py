@@ -107,10 +107,9 @@ def seed_municipality(
     """Create the demo municipality with its built-in roles."""
     actor = system_actor(DEMO_ACTOR)
     data = MunicipalityCreate(name=city.name, code=city.code)
-    task = progress.add_task("Municipality and roles", total=1) if progress else None
     municipality = create_municipality(session, actor, data)
-    if progress is not None and task is not None:
-        progress.advance(task)
+    if progress is not None:
+        progress.add_task("Municipality and roles", total=1, completed=1)
     return municipality
 
 
