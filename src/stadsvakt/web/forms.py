@@ -30,6 +30,12 @@ class FormErrors:
     def __bool__(self) -> bool:
         return bool(self.fields or self.general)
 
+    def in_order(self, names: Collection[str]) -> FormErrors:
+        """The same errors with fields in the form's order (for the summary above it)."""
+        order = {name: i for i, name in enumerate(names)}
+        self.fields = dict(sorted(self.fields.items(), key=lambda item: order.get(item[0], 99)))
+        return self
+
     def add(self, name: str | None, message: str, known: Collection[str]) -> None:
         """Attach a message to its field, or to the form if the field is not on it."""
         if name in known and name is not None:
@@ -107,7 +113,7 @@ def from_validation(exc: ValidationError, known: Collection[str], _: Translate) 
         if not name and named:
             name = named.group(1)
         errors.add(name, _message(name, str(err.get("type")), err.get("ctx") or {}, text, _), known)
-    return errors
+    return errors.in_order(known)
 
 
 def N_(message: str) -> str:

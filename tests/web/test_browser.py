@@ -1,0 +1,152 @@
+"""The web UI in a real browser (Debian's chromium via Playwright) against a real server.
+
+Logs in, lists sites, creates one, finds it in the list, and switches from
+Swedish to English. A missing chromium fails the test: it is part of the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Page, expect, sync_playwright
+
+from stadsvakt.app import build_services, create_app
+from stadsvakt.db import unit_of_work
+from stadsvakt.migrate import upgrade
+from stadsvakt.settings import SecuritySettings, Settings
+from tests import factories as f
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = os.environ.get("STADSVAKT_SCREENSHOTS")
+
+
+@dataclass
+class LiveServer:
+    """A stadsvakt server on localhost and the account to log in with."""
+
+    url: str
+    username: str
+    password: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """uvicorn in a background thread over a fresh, migrated SQLite file (plain http)."""
+    security = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=1024, cookie_secure=False)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'browser.db'}", security=security, _env_file=None
+    )
+    services = build_services(settings)
+    upgrade(settings, services.engine)
+    with unit_of_work(services.session_factory) as session:
+        tenant = f.municipality(session, "Sundby kommun")
+        department = f.unit(session, tenant, name="Skolförvaltningen")
+        for _ in range(3):
+            f.site(session, tenant, unit=department)
+        owner = f.user(session, tenant, services.passwords)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings, services),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
+        lifespan="off",
+    )
+    # uvicorn installs no signal handlers off the main thread, so pytest keeps its own.
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", owner.username, owner.password)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        services.engine.dispose()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A Chromium page preferring Swedish; fails (never skips) without Debian's chromium."""
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(10_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_log_in_list_create_a_site_and_switch_language(live_server: LiveServer, page: Page) -> None:
+    page.goto(f"{live_server.url}/sites")
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    page.get_by_label("Användarnamn").fill(live_server.username)
+    page.get_by_label("Lösenord").fill(live_server.password)
+    page.locator("#main").get_by_role("button", name="Logga in").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fastigheter")
+    expect(page.get_by_text("3 fastigheter")).to_be_visible()
+    _shot(page, "sites")
+
+    page.get_by_role("link", name="Ny fastighet").click()
+    page.get_by_label("Namn", exact=True).fill("Backaskolan")
+    page.get_by_label("Kod", exact=True).fill("SKO-77")
+    page.get_by_label("Enhet").select_option(label="Skolförvaltningen")
+    page.get_by_label("Gatuadress").fill("Backavägen 7")
+    page.get_by_label("Postnummer").fill("212 22")
+    page.get_by_label("Ort").fill("Sundby")
+    page.get_by_label("Latitud").fill("55,61")
+    page.get_by_label("Longitud").fill("13,01")
+    page.get_by_role("button", name="Skapa fastighet").click()
+    expect(page.get_by_role("status")).to_have_text("Fastigheten har sparats.")
+
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Fastigheter").click()
+    expect(page.get_by_text("4 fastigheter")).to_be_visible()
+    page.get_by_role("searchbox", name="Sök").fill("Backa")
+    page.get_by_role("button", name="Filtrera").click()
+    expect(page.get_by_role("link", name="Backaskolan")).to_be_visible()
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sites")
+    expect(page.get_by_role("link", name="Overview")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Address")).to_be_visible()
+    expect(page.get_by_role("link", name="Backaskolan")).to_be_visible()
+    _shot(page, "sites-en")
