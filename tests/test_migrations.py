@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, inspect
 
 from stadsvakt.app import build_services, create_app
 from stadsvakt.db import create_db_engine
 from stadsvakt.migrate import current_revisions, head_revisions, is_current, upgrade
 from stadsvakt.models import Base
 from stadsvakt.settings import Settings
-from tests.conftest import POSTGRES_ENV, fast_security
+from tests.conftest import fast_security
 
 TABLES = {
     "audit_head",
@@ -37,27 +32,6 @@ TABLES = {
 }
 
 
-@pytest.fixture
-def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A brand-new empty database; on PostgreSQL a throwaway database beside the test one."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    name = f"stadsvakt_migr_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _settings(url: str) -> Settings:
     return Settings(database_url=url, security=fast_security(), _env_file=None)
 
@@ -66,8 +40,8 @@ def test_exactly_one_head() -> None:
     assert len(head_revisions(_settings("sqlite://"))) == 1
 
 
-def test_empty_database_upgrades_to_head(empty_url: str) -> None:
-    settings = _settings(empty_url)
+def test_empty_database_upgrades_to_head(fresh_database_url: str) -> None:
+    settings = _settings(fresh_database_url)
     engine = create_db_engine(settings)
     try:
         assert not is_current(settings, engine)

@@ -72,13 +72,16 @@ def find_break(
 ) -> ChainBreak | None:
     """Walk rows in ``seq`` order (each with its stored hash); return the first break or None.
 
-    A row whose content no longer matches its own hash was *altered*; a gap in
-    the sequence means rows were *deleted*; a row whose ``prev_hash`` names
-    something other than its predecessor, or a duplicate sequence number, was
-    *inserted*. The head (last sequence and hash) catches changes at the end.
+    A row whose content no longer matches its own hash was *altered*; a row whose
+    ``prev_hash`` names something other than its predecessor's hash shows that
+    the predecessor was rewritten (*altered*), or, when it names the row before
+    that, that the predecessor was *inserted*; a gap in the sequence means rows
+    were *deleted*; a duplicate sequence number means a row was *inserted*. The
+    head (last sequence and hash) catches changes at the end.
     """
     expected_seq = 1
     prev_hash = GENESIS_HASH
+    prev_prev_hash: str | None = None
     for row, stored_hash in rows:
         if row.seq < expected_seq:
             return ChainBreak(row.seq, "inserted", f"row {row.seq} appears twice in the sequence")
@@ -88,13 +91,20 @@ def find_break(
                 "deleted",
                 f"rows {expected_seq}..{row.seq - 1} are missing (deleted)",
             )
+        if row.prev_hash != prev_hash and row.prev_hash == prev_prev_hash:
+            return ChainBreak(
+                row.seq - 1,
+                "inserted",
+                f"row {row.seq - 1} was inserted: row {row.seq} follows the row before it",
+            )
         if row_hash(row) != stored_hash:
             return ChainBreak(row.seq, "altered", f"row {row.seq} was altered after it was written")
         if row.prev_hash != prev_hash:
+            culprit = max(row.seq - 1, 1)
             return ChainBreak(
-                row.seq, "inserted", f"row {row.seq} does not follow row {row.seq - 1} (inserted)"
+                culprit, "altered", f"row {culprit} was rewritten: its successor disagrees"
             )
-        prev_hash = stored_hash
+        prev_prev_hash, prev_hash = prev_hash, stored_hash
         expected_seq += 1
     last = expected_seq - 1
     if head_seq > last:
