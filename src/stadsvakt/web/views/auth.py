@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ MAX_USERNAME, MAX_PASSWORD = 80, 256
 
 
 def _step_url(path: str, next_path: str) -> str:
-    return path if next_path == "/" else f"{path}?next={next_path}"
+    return path if next_path == "/" else f"{path}?next={quote(next_path, safe='/')}"
 
 
 def _login_form(
