@@ -97,6 +97,10 @@ def find_break(
                 "inserted",
                 f"row {row.seq - 1} was inserted: row {row.seq} follows the row before it",
             )
+        if row.seq > head_seq:
+            return ChainBreak(
+                row.seq, "inserted", f"row {row.seq} lies beyond the chain head (inserted)"
+            )
         if row_hash(row) != stored_hash:
             return ChainBreak(row.seq, "altered", f"row {row.seq} was altered after it was written")
         if row.prev_hash != prev_hash:
