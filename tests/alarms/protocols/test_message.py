@@ -120,6 +120,7 @@ def test_unknown_token_asks_for_duh_and_keeps_the_header() -> None:
         b'"SIA-DCS"0001L0#1234[]trailing',
         b'"SIA-DCS"0001L0#1234[][]',  # empty extended data
         b'"SIA-DCS"0001L0#1234[a\x01b]',
+        b'"SIA-DCS"0001L0#1234[][X[nested]',
     ],
 )
 def test_malformed_frames(body: bytes) -> None:

@@ -225,7 +225,8 @@ def _parse_body(body: str, header: Dc09Header) -> tuple[str, tuple[ExtendedData,
     stamp = body[pos:] or None
     if stamp is not None and not stamp.startswith("_"):
         raise MalformedFrame(f"unexpected text {stamp[:20]!r} after the data", header=header)
-    if "[" in data or _CONTROL.search(data) or any(_CONTROL.search(x.value) for x in extended):
+    values = [data, *(item.kind + item.value for item in extended)]
+    if any("[" in value or _CONTROL.search(value) for value in values):
         raise MalformedFrame("control characters or '[' inside a block", header=header)
     return data, tuple(extended), stamp
 
