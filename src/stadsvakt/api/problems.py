@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stadsvakt.context import current_request_id
@@ -24,8 +25,58 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://stadsvakt.se/problems/"
 
 
+class FieldError(BaseModel):
+    """One broken rule of a 422 problem."""
+
+    field: str
+    rule: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, as every error response carries."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str | None
+    errors: list[FieldError] | None = None
+
+
+_DESCRIPTIONS = {
+    401: "Not authenticated: log in or send a bearer token",
+    403: "Authenticated, but not allowed to do this",
+    404: "No such object, or not one the caller may see",
+    409: "Clashes with an existing object (a natural key is taken)",
+    422: "Invalid input; `errors` names each field and rule",
+    429: "Too many failed attempts; try again later",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring problem+json bodies for the given statuses."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
 def problem(
-    status: int, code: str, title: str, detail: str, request: Request, **extra: Any
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    request: Request,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     """A problem+json response."""
     body: dict[str, Any] = {
@@ -37,7 +88,8 @@ def problem(
         "request_id": current_request_id(),
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -89,7 +141,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     }
     code = titles.get(exc.status_code, "HTTP error").lower().replace(" ", "_")
     return problem(
-        exc.status_code, code, titles.get(exc.status_code, "HTTP error"), str(exc.detail), request
+        exc.status_code,
+        code,
+        titles.get(exc.status_code, "HTTP error"),
+        str(exc.detail),
+        request,
+        headers=dict(exc.headers or {}),  # keeps Allow on a 405
     )
 
 

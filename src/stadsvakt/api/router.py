@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from stadsvakt.api.deps import ServicesDep
+from stadsvakt.api.problems import problem_responses
 from stadsvakt.audit.api import router as audit_router
 from stadsvakt.auth.api import router as auth_router
 from stadsvakt.db import read_only
@@ -19,7 +20,7 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     """Every feature's routes, versioned."""
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses=problem_responses(401, 403, 404, 409, 422, 429))
     router.include_router(auth_router)
     router.include_router(org_router)
     router.include_router(audit_router)

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from stadsvakt.api.deps import ActorDep, PagingDep, SessionDep
 from stadsvakt.audit.schemas import AuditEntryOut, AuditPage
 from stadsvakt.audit.service import entries_query
+from stadsvakt.schemas import NO_NUL
 
 router = APIRouter(tags=["audit"])
-Filter = Annotated[str | None, Query(max_length=64)]
+Filter = Annotated[str | None, Query(max_length=64, pattern=NO_NUL)]
 
 
 @router.get("/audit", response_model=AuditPage)

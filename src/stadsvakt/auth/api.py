@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from stadsvakt.api.deps import (
     SESSION_COOKIE,
@@ -33,9 +34,11 @@ from stadsvakt.auth.schemas import (
     UserUpdate,
 )
 from stadsvakt.errors import InvalidInput, Unauthenticated
+from stadsvakt.schemas import NO_NUL
 from stadsvakt.settings import Settings
 
 router = APIRouter()
+RoleName = Annotated[str, Path(max_length=40, pattern=NO_NUL, description="Role name")]
 
 
 def set_session_cookie(response: Response, value: str, settings: Settings) -> None:
@@ -178,7 +181,7 @@ def list_roles(session: SessionDep, actor: ActorDep) -> list[RoleOut]:
 
 
 @router.patch("/roles/{name}", response_model=RoleOut, tags=["users"])
-def update_role(name: str, data: RoleUpdate, session: SessionDep, actor: ActorDep) -> RoleOut:
+def update_role(name: RoleName, data: RoleUpdate, session: SessionDep, actor: ActorDep) -> RoleOut:
     """Change a role's permissions or require a second factor for it."""
     return RoleOut.model_validate(service.update_role(session, actor, name, data))
 

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from stadsvakt.schemas import StrictInput
+
 Username = Annotated[
     str,
     StringConstraints(
@@ -21,13 +23,7 @@ Permission = Annotated[
 ]
 
 
-class Strict(BaseModel):
-    """Base for input: unknown fields are refused, not ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class RoleAssignmentIn(Strict):
+class RoleAssignmentIn(StrictInput):
     role: Annotated[str, StringConstraints(min_length=2, max_length=40)]
     org_unit_id: uuid.UUID | None = None
 
@@ -37,7 +33,7 @@ class RoleAssignmentOut(BaseModel):
     org_unit_id: uuid.UUID | None
 
 
-class UserCreate(Strict):
+class UserCreate(StrictInput):
     username: Username
     display_name: Name
     email: EmailStr | None = None
@@ -46,7 +42,7 @@ class UserCreate(Strict):
     roles: list[RoleAssignmentIn] = Field(default_factory=list, max_length=20)
 
 
-class UserUpdate(Strict):
+class UserUpdate(StrictInput):
     display_name: Name | None = None
     email: EmailStr | None = None
     language: Annotated[str, StringConstraints(pattern="^(sv|en)$")] | None = None
@@ -78,13 +74,13 @@ class RoleOut(BaseModel):
     require_totp: bool
 
 
-class RoleUpdate(Strict):
+class RoleUpdate(StrictInput):
     permissions: list[Permission] | None = Field(default=None, max_length=100)
     require_totp: bool | None = None
 
 
-class TokenCreate(Strict):
-    name: Name
+class TokenCreate(StrictInput):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     scopes: list[Permission] = Field(min_length=1, max_length=50)
     expires_days: int | None = Field(default=90, ge=1, le=3650)
 
@@ -107,12 +103,12 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The secret token. Shown once; store it now.")
 
 
-class LoginIn(Strict):
+class LoginIn(StrictInput):
     username: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     password: Password
 
 
-class TotpIn(Strict):
+class TotpIn(StrictInput):
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 

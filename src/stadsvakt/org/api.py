@@ -20,10 +20,12 @@ from stadsvakt.org.schemas import (
     SiteOut,
     SiteUpdate,
 )
+from stadsvakt.schemas import NO_NUL
 
 router = APIRouter(tags=["organisation"])
 Search = Annotated[
-    str | None, Query(max_length=100, description="Text to look for in name or code")
+    str | None,
+    Query(max_length=100, pattern=NO_NUL, description="Text to look for in name or code"),
 ]
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Generic, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from stadsvakt.org.models import OwnerKind, UnitKind
+from stadsvakt.schemas import StrictInput
 
 Code = Annotated[
     str,
@@ -20,7 +21,9 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 PostalCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[1-9][0-9]{2} ?[0-9]{2}$")
 ]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{5,40}$")]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()-]{5,40}$")
+]
 
 T = TypeVar("T")
 
@@ -34,13 +37,7 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-class Strict(BaseModel):
-    """Input base: unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class MunicipalityCreate(Strict):
+class MunicipalityCreate(StrictInput):
     name: Name
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] = Field(description="kommunkod")
 
@@ -53,14 +50,14 @@ class MunicipalityOut(BaseModel):
     code: str
 
 
-class OrgUnitCreate(Strict):
+class OrgUnitCreate(StrictInput):
     code: Code
     name: Name
     kind: UnitKind = UnitKind.UNIT
     parent_id: uuid.UUID | None = None
 
 
-class OrgUnitUpdate(Strict):
+class OrgUnitUpdate(StrictInput):
     code: Code | None = None
     name: Name | None = None
     kind: UnitKind | None = None
@@ -79,7 +76,7 @@ class OrgUnitOut(BaseModel):
     updated_at: datetime
 
 
-class _SiteFields(Strict):
+class _SiteFields(StrictInput):
     org_unit_id: uuid.UUID | None = None
     street: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
     postal_code: PostalCode
@@ -104,7 +101,7 @@ class SiteCreate(_SiteFields):
         return self
 
 
-class SiteUpdate(Strict):
+class SiteUpdate(StrictInput):
     code: Code | None = None
     name: Name | None = None
     org_unit_id: uuid.UUID | None = None
