@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import Services
+from stadsvakt.audit.models import AuditEntry
 from stadsvakt.auth.models import User
 from stadsvakt.org.models import Municipality
 from tests import factories as f
@@ -142,6 +143,24 @@ def _require_totp(client: TestClient, admin: dict[str, str], role: str) -> None:
     assert response.json()["require_totp"] is True
 
 
+def next_code(secret: str) -> str:
+    """The code of the next time step (accepted: one step of clock drift is allowed)."""
+    return pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+
+
+def test_login_is_audited_as_the_user_who_logged_in(
+    client: TestClient, session: Session, owner: f.TestUser
+) -> None:
+    assert _login(client, owner.username, owner.password)[0] == 200
+    row = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == "session.login")
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    assert row is not None
+    assert (row.actor_kind, row.actor_id, row.object_id) == ("user", owner.id, str(owner.id))
+
+
 def test_role_requiring_totp_forces_enrolment_then_asks_for_codes(
     client: TestClient, session: Session, services: Services, tenant: Municipality
 ) -> None:
@@ -178,7 +197,11 @@ def test_role_requiring_totp_forces_enrolment_then_asks_for_codes(
     bad = client.post("/api/v1/auth/totp", headers=csrf, json={"code": wrong_code(secret)})
     assert bad.status_code == 422
     assert client.get("/api/v1/me").status_code == 401
-    done = client.post("/api/v1/auth/totp", headers=csrf, json={"code": pyotp.TOTP(secret).now()})
+    # The code just used for enrolment is spent; the next time step's code is accepted.
+    spent = client.post("/api/v1/auth/totp", headers=csrf, json={"code": pyotp.TOTP(secret).now()})
+    assert spent.status_code == 422
+    assert spent.json()["errors"][0]["rule"] == "totp_valid"
+    done = client.post("/api/v1/auth/totp", headers=csrf, json={"code": next_code(secret)})
     assert done.status_code == 200
     assert client.get("/api/v1/me").status_code == 200
 

@@ -61,13 +61,16 @@ def record(
     tenant_id: uuid.UUID | None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
+    actor: Actor | None = None,
 ) -> AuditEntry:
     """Append one row to the chain in the caller's transaction.
 
-    The chain head is locked (``FOR UPDATE``; on SQLite the write transaction
-    already serialises writers) so two writers can never fork the chain.
+    The actor comes from the context unless given (a login names the user who
+    just proved who they are). The chain head is locked (``FOR UPDATE``; on
+    SQLite the write transaction already serialises writers) so two writers can
+    never fork the chain.
     """
-    actor = current_actor()
+    actor = actor or current_actor()
     head = session.execute(
         select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
     ).scalar_one_or_none()

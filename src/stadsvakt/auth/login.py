@@ -21,10 +21,10 @@ from stadsvakt.auth.secrets import (
     hash_token,
     new_totp_secret,
     random_key,
-    totp_ok,
+    totp_step,
     totp_uri,
 )
-from stadsvakt.auth.service import needs_totp
+from stadsvakt.auth.service import actor_for_user, needs_totp
 from stadsvakt.db import utcnow
 from stadsvakt.errors import InvalidInput, TooManyAttempts, Unauthenticated
 from stadsvakt.settings import SecuritySettings
@@ -106,6 +106,7 @@ def start_session(session: Session, user: User, settings: SecuritySettings) -> S
             object_id=user.id,
             object_text=user.username,
             tenant_id=user.tenant_id,
+            actor=actor_for_user(user),
         )
     return StartedSession(cookie=cookie, row=row, next_step=step)
 
@@ -144,10 +145,15 @@ def verify_totp_step(
     )
     if (failures or 0) >= settings.login_max_failures:
         raise TooManyAttempts("too many failed codes; try again later")
-    if not totp_ok(secret, code):
+    step = totp_step(secret, code)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         session.add(LoginAttempt(username=user.username, client="totp"))
         session.flush()
-        raise InvalidInput("the code is wrong or too old", field="code", rule="totp_valid")
+        raise InvalidInput(
+            "the code is wrong, too old or already used", field="code", rule="totp_valid"
+        )
+    user.totp_last_step = step
+    actor = actor_for_user(user)
     if not user.totp_enabled:
         user.totp_secret = row.data["pending_totp"]
         user.totp_enabled = True
@@ -159,6 +165,7 @@ def verify_totp_step(
             object_id=user.id,
             object_text=user.username,
             tenant_id=user.tenant_id,
+            actor=actor,
         )
     row.complete = True
     session.flush()
@@ -169,6 +176,7 @@ def verify_totp_step(
         object_id=user.id,
         object_text=user.username,
         tenant_id=user.tenant_id,
+        actor=actor,
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from stadsvakt.db import Base, IdMixin, TimestampMixin, utcnow
@@ -26,6 +26,8 @@ class User(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     totp_secret: Mapped[str | None] = mapped_column(String(400), default=None)  # encrypted
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The last TOTP time step accepted, so a code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
     language: Mapped[str | None] = mapped_column(String(5), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Subject from an OpenID Connect provider, once that login is added.

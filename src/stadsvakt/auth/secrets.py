@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets as _secrets
+from datetime import UTC, datetime
 
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken
@@ -58,8 +60,17 @@ def totp_uri(secret: str, username: str, issuer: str = "stadsvakt") -> str:
     return str(pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer))
 
 
-def totp_ok(secret: str, code: str) -> bool:
-    """Whether a 6-digit code is valid now (one step of clock drift allowed)."""
+def totp_step(secret: str, code: str, now: datetime | None = None) -> int | None:
+    """The time step a 6-digit code belongs to (now, or one step either side), or None.
+
+    Returning the step lets the caller refuse a code that was already used.
+    """
     if not code.isdigit() or len(code) != 6:
-        return False
-    return bool(pyotp.TOTP(secret).verify(code, valid_window=1))
+        return None
+    totp = pyotp.TOTP(secret)
+    moment = now or datetime.now(UTC)
+    current = int(totp.timecode(moment))
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None

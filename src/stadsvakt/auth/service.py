@@ -268,3 +268,25 @@ def update_role(session: Session, actor: Actor, name: str, data: RoleUpdate) -> 
         after=snapshot(role),
     )
     return role
+
+
+def set_own_language(session: Session, user: User, language: str) -> None:
+    """A user's own choice of UI language (``sv`` or ``en``); needs no permission, is audited."""
+    if language not in ("sv", "en"):
+        raise InvalidInput("must be 'sv' or 'en'", field="language", rule="supported_language")
+    if user.language == language:
+        return
+    before = user.language
+    user.language = language
+    session.flush()
+    record(
+        session,
+        action="user.language",
+        object_type="user",
+        object_id=user.id,
+        object_text=user.username,
+        tenant_id=user.tenant_id,
+        before={"language": before},
+        after={"language": language},
+        actor=actor_for_user(user),
+    )

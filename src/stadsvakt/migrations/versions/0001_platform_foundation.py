@@ -161,6 +161,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("totp_secret", sa.String(length=400), nullable=True),
         sa.Column("totp_enabled", sa.Boolean(), nullable=False),
+        sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
         sa.Column("language", sa.String(length=5), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("external_subject", sa.String(length=255), nullable=True),

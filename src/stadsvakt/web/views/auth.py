@@ -6,16 +6,12 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import SESSION_COOKIE, ServicesDep, SessionDep, check_csrf
-from stadsvakt.audit.service import record
 from stadsvakt.auth import login
 from stadsvakt.auth.api import client_of, set_session_cookie
-from stadsvakt.auth.models import User
 from stadsvakt.auth.secrets import totp_uri
-from stadsvakt.auth.service import actor_for_user
-from stadsvakt.context import set_actor
+from stadsvakt.auth.service import set_own_language
 from stadsvakt.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 from stadsvakt.web.deps import (
     FormDep,
@@ -202,27 +198,6 @@ def logout(request: Request, form: FormDep, login_row: LoginDep, session: Sessio
     return response
 
 
-def _save_language(session: Session, user: User, lang: str) -> None:
-    """Keep the chosen language as the user's setting (audited like any change to a user)."""
-    if user.language == lang:
-        return
-    before = user.language
-    # Set here, in the handler's own context, so the audit row names the user.
-    set_actor(actor_for_user(user))
-    user.language = lang
-    session.flush()
-    record(
-        session,
-        action="user.language",
-        object_type="user",
-        object_id=user.id,
-        object_text=user.username,
-        tenant_id=user.tenant_id,
-        before={"language": before},
-        after={"language": lang},
-    )
-
-
 @router.post("/language")
 def switch_language(
     request: Request,
@@ -243,7 +218,7 @@ def switch_language(
     if lang is None:
         return response
     if user is not None:
-        _save_language(session, user, lang)
+        set_own_language(session, user, lang)
     response.set_cookie(
         LANG_COOKIE,
         lang,
