@@ -1,11 +1,45 @@
 """Every table, imported in one place so Alembic and the tests see the whole metadata."""
 
+from stadsvakt.access.models import (
+    AccessChange,
+    AccessEvent,
+    AccessProfile,
+    Credential,
+    Door,
+    Grant,
+    HolidayCalendar,
+    PositionProfile,
+    ProfileZone,
+    Schedule,
+    ServiceLevel,
+    SiteService,
+    Zone,
+)
 from stadsvakt.audit.models import AuditEntry, AuditHead
 from stadsvakt.auth.models import ApiToken, LoginAttempt, Role, RoleAssignment, User, WebSession
 from stadsvakt.db import Base
+from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, TrainingRecord
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 
 __all__ = [
+    "AccessChange",
+    "AccessEvent",
+    "AccessProfile",
+    "Assignment",
+    "Credential",
+    "Door",
+    "Grant",
+    "Group",
+    "GroupMember",
+    "HolidayCalendar",
+    "Person",
+    "PositionProfile",
+    "ProfileZone",
+    "Schedule",
+    "ServiceLevel",
+    "SiteService",
+    "TrainingRecord",
+    "Zone",
     "ApiToken",
     "AuditEntry",
     "AuditHead",

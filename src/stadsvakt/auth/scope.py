@@ -21,7 +21,8 @@ from stadsvakt.org.models import OrgUnit
 Ts = TypeVarTuple("Ts")
 
 
-#: A mapped class with ``tenant_id`` and a ``scope_unit_attr`` class attribute.
+#: A mapped class with ``tenant_id`` and either a ``scope_unit_attr`` class attribute naming
+#: its unit column or a ``scope_unit_expr()`` classmethod giving the unit as an expression.
 Scoped = type[Any]
 
 
@@ -42,7 +43,8 @@ def scope_clause(model: Scoped, actor: Actor, permission: str) -> ColumnElement[
         clauses.append(model.tenant_id == actor.tenant_id)
     units = actor.scope(permission)
     if units is not None:
-        unit_column = getattr(model, model.scope_unit_attr)
+        expr = getattr(model, "scope_unit_expr", None)
+        unit_column = expr() if expr is not None else getattr(model, model.scope_unit_attr)
         clauses.append(unit_column.in_(subtree_ids(units)))
     if not clauses:
         return None

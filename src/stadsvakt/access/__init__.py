@@ -1,0 +1,1 @@
+"""Access control: zones, doors, schedules, holidays, profiles, grants, credentials, decisions."""

@@ -1,0 +1,140 @@
+"""Tables for people, assignments, groups and training records.
+
+Personal data is kept minimal: no personal identity number (personnummer), only
+what deciding on access needs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from stadsvakt.db import Base, IdMixin, TimestampMixin
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class PersonKind(StrEnum):
+    """Why a person is in the directory."""
+
+    EMPLOYEE = "employee"  # medarbetare
+    CONTRACTOR = "contractor"  # entreprenör
+    GUEST = "guest"  # gäst
+
+
+class Person(IdMixin, TimestampMixin, Base):
+    """Someone who may carry a credential.
+
+    ``org_unit_id`` is the person's home unit: the unit of their main assignment,
+    or for a guest or contractor the unit that invited them. A department
+    administrator's scope over people follows it.
+    """
+
+    __tablename__ = "people"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "employee_number", name="uq_people_tenant_employee_number"),
+        UniqueConstraint("tenant_id", "external_id", name="uq_people_tenant_external_id"),
+    )
+    scope_unit_attr: ClassVar[str] = "org_unit_id"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("org_units.id", ondelete="SET NULL"), index=True, default=None
+    )
+    kind: Mapped[PersonKind] = mapped_column(_enum(PersonKind), default=PersonKind.EMPLOYEE)
+    employee_number: Mapped[str | None] = mapped_column(String(40), default=None)
+    #: Identifier in the provisioning source (SCIM externalId).
+    external_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: Login name in the provisioning source (SCIM userName).
+    user_name: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Accessibility: the door stays unlocked longer for this person.
+    extended_unlock: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Bumped on every change; the SCIM ETag.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def display_name(self) -> str:
+        """Given and family name."""
+        return f"{self.given_name} {self.family_name}"
+
+
+class Assignment(IdMixin, TimestampMixin, Base):
+    """A person holds a position (e.g. lärare, rektor) in a unit from ``start`` to ``end``."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_unit_position", "org_unit_id", "position"),)
+    scope_unit_attr: ClassVar[str] = "org_unit_id"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    org_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("org_units.id", ondelete="RESTRICT"))
+    position: Mapped[str] = mapped_column(String(100))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date, default=None)
+    #: Where the assignment came from: manual, csv or scim.
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+
+    person: Mapped[Person] = relationship(back_populates="assignments", lazy="raise")
+
+
+class Group(IdMixin, TimestampMixin, Base):
+    """A named set of people (SCIM Group), e.g. a team or a booking club."""
+
+    __tablename__ = "person_groups"
+    __table_args__ = (UniqueConstraint("tenant_id", "display_name", name="uq_person_groups_name"),)
+    scope_unit_attr: ClassVar[str] = "org_unit_id"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("org_units.id", ondelete="SET NULL"), default=None
+    )
+    display_name: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class GroupMember(Base):
+    """Membership of a person in a group."""
+
+    __tablename__ = "person_group_members"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("person_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class TrainingRecord(IdMixin, TimestampMixin, Base):
+    """A completed course (from an LMS), e.g. fire safety; some rights require a valid one."""
+
+    __tablename__ = "training_records"
+    __table_args__ = (
+        UniqueConstraint("person_id", "course", "completed_on", name="uq_training_records_key"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    course: Mapped[str] = mapped_column(String(60))
+    completed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date, default=None)
