@@ -6,8 +6,8 @@ app's own OpenAPI document, so a new endpoint without a row here fails the suite
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import importlib
+import pkgutil
 
 import pyotp
 import pytest
@@ -20,30 +20,9 @@ from sqlalchemy.orm import Session
 from stadsvakt.api.deps import Services
 from stadsvakt.audit.models import AuditEntry
 from stadsvakt.auth.models import ApiToken
-from stadsvakt.auth.permissions import BUILTIN_ROLES
-from stadsvakt.org.models import Municipality, OrgUnit, Site
 from tests import factories as f
-
-ROLES = [spec.name for spec in BUILTIN_ROLES]
-EVERYONE = frozenset(ROLES)
-SO, DA, SL, AU = "system_owner", "department_admin", "shift_leader", "auditor"
-
-
-@dataclass
-class World:
-    """A municipality with a department (and its units and a site) the callers act on."""
-
-    tenant: Municipality
-    department: OrgUnit
-    child: OrgUnit
-    empty: OrgUnit
-    site: Site
-    other: f.TestUser
-    token_id: str
-    me: f.TestUser
-
-
-Call = Callable[[TestClient, World, dict[str, str]], Response]
+from tests import matrices
+from tests.matrices._base import AU, DA, EVERYONE, ROLES, SL, SO, V1, Call, World
 
 
 def _site_body() -> dict[str, object]:
@@ -63,7 +42,6 @@ def _totp(c: TestClient, w: World, h: dict[str, str]) -> Response:
     return c.post("/api/v1/auth/totp", headers=h, json={"code": pyotp.TOTP(secret).now()})
 
 
-V1 = "/api/v1"
 #: (method, path template) → (who may, the call).
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], Call]] = {
     ("POST", "/auth/login"): (
@@ -163,6 +141,22 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], Call]] = {
 }
 
 
+def _feature_matrices() -> dict[tuple[str, str], tuple[frozenset[str], Call]]:
+    """Rows from ``tests/matrices/<feature>.py`` (each defines ``MATRIX``), one file per feature."""
+    merged: dict[tuple[str, str], tuple[frozenset[str], Call]] = {}
+    for module in pkgutil.iter_modules(matrices.__path__):
+        if module.name.startswith("_"):
+            continue
+        rows = importlib.import_module(f"{matrices.__name__}.{module.name}").MATRIX
+        clash = set(rows) & (set(MATRIX) | set(merged))
+        assert not clash, f"endpoints in two matrices: {clash}"
+        merged.update(rows)
+    return merged
+
+
+MATRIX.update(_feature_matrices())
+
+
 def test_every_api_endpoint_is_in_the_matrix(app: FastAPI) -> None:
     operations = {
         (method.upper(), path.removeprefix(V1))
@@ -189,7 +183,9 @@ def _world(session: Session, services: Services, role: str) -> World:
         role=role,
         unit=department if role == DA else None,
     )
-    return World(tenant, department, child, empty, site, other, str(token.id), me)
+    return World(
+        tenant, department, child, empty, site, other, str(token.id), me, session, services
+    )
 
 
 def _audit_rows(session: Session) -> int:
