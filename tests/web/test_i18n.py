@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from stadsvakt.auth.models import User
-from stadsvakt.web.i18n import LANGUAGES, choose_language, from_accept_language
+from stadsvakt.web.i18n import LANGUAGES, choose_language, from_accept_language, read_catalogues
 from tests import factories as f
 from tests.web.conftest import csrf_of
 
@@ -22,9 +21,7 @@ PACKAGE = Path(str(files("stadsvakt")))
 
 
 def _catalogue(lang: str) -> dict[object, object]:
-    po = PACKAGE / "locale" / lang / "LC_MESSAGES" / "messages.po"
-    with po.open("rb") as fp:
-        catalogue = read_po(fp, locale=lang)
+    catalogue = read_catalogues(lang)
     return {m.id if isinstance(m.id, str) else tuple(m.id): m.string for m in catalogue if m.id}
 
 

@@ -1,8 +1,8 @@
 """Translations for the web UI: gettext catalogues read from ``.po`` files, and language choice.
 
-The ``.po`` catalogues under ``stadsvakt/locale`` are the only form kept in the
-repository; they are compiled in memory when the app starts, so no ``.mo``
-file is ever built or committed.
+The ``.po`` catalogues under ``stadsvakt/locale`` (``messages.po`` and one file per
+feature, merged) are the only form kept in the repository; they are compiled in
+memory when the app starts, so no ``.mo`` file is ever built or committed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from io import BytesIO
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -28,11 +29,21 @@ _ACCEPT_ITEM = re.compile(
 )
 
 
+def read_catalogues(lang: str) -> Catalog:
+    """Every packaged ``.po`` file of a language, merged: ``messages.po`` plus one per feature."""
+    folder = files("stadsvakt") / "locale" / lang / "LC_MESSAGES"
+    merged = Catalog(locale=lang, domain=DOMAIN)
+    for po in sorted((p for p in folder.iterdir() if p.name.endswith(".po")), key=lambda p: p.name):
+        with po.open("rb") as fp:
+            for message in read_po(fp, locale=lang, domain=DOMAIN):
+                if message.id:
+                    merged[message.id] = message
+    return merged
+
+
 def load_catalogue(lang: str) -> Translations:
-    """Compile the packaged ``.po`` catalogue of a language into an in-memory Translations."""
-    po = files("stadsvakt") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with po.open("rb") as fp:
-        catalogue = read_po(fp, locale=lang, domain=DOMAIN)
+    """Compile the packaged ``.po`` catalogues of a language into an in-memory Translations."""
+    catalogue = read_catalogues(lang)
     buffer = BytesIO()
     write_mo(buffer, catalogue)
     buffer.seek(0)
