@@ -21,6 +21,12 @@ PERMISSIONS: dict[str, str] = {
     "token.read": "List API tokens",
     "token.write": "Create and revoke API tokens",
     "audit.read": "Read the audit trail",
+    "access.read": "Read zones, doors, schedules, holiday calendars, profiles and the catalogue",
+    "access.write": "Change zones, doors, schedules, holiday calendars, profiles and the catalogue",
+    "grant.read": "Read direct grants (guests, contractors, bookings)",
+    "grant.write": "Give, change and withdraw direct grants",
+    "credential.read": "Read credentials (cards, PINs, mobile keys)",
+    "credential.write": "Issue credentials and change their state (suspend, lost, revoke)",
 }
 
 
@@ -37,6 +43,9 @@ class RoleSpec:
 
 _ALL = tuple(PERMISSIONS)
 _READ = ("org.read", "site.read")
+_ACCESS = ("access.read", "access.write", "grant.read", "grant.write")
+_ACCESS_ALL = (*_ACCESS, "credential.read", "credential.write")
+_ACCESS_READ = ("access.read", "grant.read", "credential.read")
 
 BUILTIN_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("system_owner", "Tjänste-/systemägare", "System owner", _ALL),
@@ -44,16 +53,23 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "department_admin",
         "Förvaltningsadministratör",
         "Department administrator",
-        ("org.read", "org.write", "site.read", "site.write"),
+        ("org.read", "org.write", "site.read", "site.write", *_ACCESS_ALL),
         unit_scoped=True,
     ),
-    RoleSpec("operator", "Larmoperatör", "Alarm operator", _READ),
-    RoleSpec("shift_leader", "Jourledare", "Shift leader", (*_READ, "user.read", "audit.read")),
+    RoleSpec(
+        "operator", "Larmoperatör", "Alarm operator", (*_READ, "access.read", "credential.read")
+    ),
+    RoleSpec(
+        "shift_leader",
+        "Jourledare",
+        "Shift leader",
+        (*_READ, "user.read", "audit.read", "access.read", "credential.read"),
+    ),
     RoleSpec(
         "auditor",
         "Revisor / dataskyddsombud",
         "Auditor / DPO",
-        (*_READ, "audit.read", "user.read", "role.read", "token.read"),
+        (*_READ, "audit.read", "user.read", "role.read", "token.read", *_ACCESS_READ),
     ),
-    RoleSpec("read_only", "Läsbehörighet", "Read only", _READ),
+    RoleSpec("read_only", "Läsbehörighet", "Read only", (*_READ, "access.read")),
 )
