@@ -27,6 +27,10 @@ PERMISSIONS: dict[str, str] = {
     "grant.write": "Give, change and withdraw direct grants",
     "credential.read": "Read credentials (cards, PINs, mobile keys)",
     "credential.write": "Issue credentials and change their state (suspend, lost, revoke)",
+    "person.read": "Read people, their assignments and groups",
+    "person.write": "Create, change, deactivate and remove people, assignments and groups",
+    "training.read": "Read training records",
+    "training.write": "Record training (API and CSV from an LMS)",
 }
 
 
@@ -53,23 +57,44 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "department_admin",
         "Förvaltningsadministratör",
         "Department administrator",
-        ("org.read", "org.write", "site.read", "site.write", *_ACCESS_ALL),
+        (
+            "org.read",
+            "org.write",
+            "site.read",
+            "site.write",
+            *_ACCESS_ALL,
+            "person.read",
+            "person.write",
+            "training.read",
+        ),
         unit_scoped=True,
     ),
     RoleSpec(
-        "operator", "Larmoperatör", "Alarm operator", (*_READ, "access.read", "credential.read")
+        "operator",
+        "Larmoperatör",
+        "Alarm operator",
+        (*_READ, "access.read", "credential.read", "person.read"),
     ),
     RoleSpec(
         "shift_leader",
         "Jourledare",
         "Shift leader",
-        (*_READ, "user.read", "audit.read", "access.read", "credential.read"),
+        (*_READ, "user.read", "audit.read", "access.read", "credential.read", "person.read"),
     ),
     RoleSpec(
         "auditor",
         "Revisor / dataskyddsombud",
         "Auditor / DPO",
-        (*_READ, "audit.read", "user.read", "role.read", "token.read", *_ACCESS_READ),
+        (
+            *_READ,
+            "audit.read",
+            "user.read",
+            "role.read",
+            "token.read",
+            *_ACCESS_READ,
+            "person.read",
+            "training.read",
+        ),
     ),
     RoleSpec("read_only", "Läsbehörighet", "Read only", (*_READ, "access.read")),
 )
