@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from stadsvakt.access.services.catalogue import seed_service_levels
 from stadsvakt.audit.service import record, snapshot
 from stadsvakt.auth.scope import check_unit_in_scope, restrict
 from stadsvakt.auth.service import ensure_builtin_roles
@@ -46,6 +47,7 @@ def create_municipality(session: Session, actor: Actor, data: MunicipalityCreate
     session.add(municipality)
     session.flush()
     ensure_builtin_roles(session, municipality.id)
+    seed_service_levels(session, municipality.id)
     record(
         session,
         action="municipality.create",

@@ -1,0 +1,1 @@
+"""API schemas of the access model: places, schedules, profiles, grants, credentials, catalogue."""

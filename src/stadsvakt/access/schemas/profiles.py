@@ -1,0 +1,117 @@
+"""Schemas for access profiles, position profiles and direct grants."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from stadsvakt.access.models import GrantKind
+from stadsvakt.org.schemas import Code, Name
+from stadsvakt.schemas import StrictInput
+
+Course = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._ -]+$"
+    ),
+]
+#: A position name as in assignments, or "*" for every position in the unit.
+Position = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+ZoneIds = Annotated[list[uuid.UUID], Field(max_length=500)]
+
+
+class ProfileCreate(StrictInput):
+    code: Code
+    name: Name
+    org_unit_id: uuid.UUID | None = None
+    schedule_id: uuid.UUID
+    zone_ids: ZoneIds = Field(default_factory=list)
+    required_course: Course | None = None
+
+
+class ProfileUpdate(StrictInput):
+    code: Code | None = None
+    name: Name | None = None
+    schedule_id: uuid.UUID | None = None
+    zone_ids: ZoneIds | None = None
+    required_course: Course | None = None
+
+
+class ProfileOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    org_unit_id: uuid.UUID | None
+    schedule_id: uuid.UUID
+    zone_ids: list[uuid.UUID]
+    required_course: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PositionProfileCreate(StrictInput):
+    org_unit_id: uuid.UUID
+    position: Position
+    include_subunits: bool = False
+    profile_id: uuid.UUID
+
+
+class PositionProfileUpdate(StrictInput):
+    position: Position | None = None
+    include_subunits: bool | None = None
+
+
+class PositionProfileOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    org_unit_id: uuid.UUID
+    position: str
+    include_subunits: bool
+    profile_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class GrantCreate(StrictInput):
+    """A profile for one person or one group (exactly one of them) in a time window."""
+
+    profile_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    org_unit_id: uuid.UUID | None = Field(
+        default=None, description="The giving unit; defaults to the person's or group's unit"
+    )
+    kind: GrantKind = GrantKind.GUEST
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime | None = None
+    note: Note | None = None
+
+
+class GrantUpdate(StrictInput):
+    kind: GrantKind | None = None
+    valid_from: AwareDatetime | None = None
+    valid_to: AwareDatetime | None = None
+    note: Note | None = None
+
+
+class GrantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    profile_id: uuid.UUID
+    person_id: uuid.UUID | None
+    group_id: uuid.UUID | None
+    org_unit_id: uuid.UUID | None
+    kind: GrantKind
+    valid_from: datetime
+    valid_to: datetime | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,113 @@
+"""Schemas for schedules and holiday calendars.
+
+Intervals are checked by :mod:`stadsvakt.access.timerules` in the service, so an
+impossible schedule is refused with the interval and rule it breaks
+(``intervals[1]`` / ``overlap``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from stadsvakt.access.models import HolidayMode
+from stadsvakt.org.schemas import Code, Name
+from stadsvakt.schemas import StrictInput
+
+Time = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
+
+
+class IntervalIn(StrictInput):
+    """One weekly interval: Monday = 0 … Sunday = 6, or "holiday"; an end at or before the
+    start crosses midnight."""
+
+    day: Annotated[int, Field(ge=0, le=6)] | Literal["holiday"]
+    start: Time
+    end: Time
+
+
+Intervals = Annotated[list[IntervalIn], Field(max_length=100)]
+
+
+class ScheduleCreate(StrictInput):
+    code: Code
+    name: Name
+    org_unit_id: uuid.UUID | None = None
+    intervals: Intervals = Field(default_factory=list)
+    holiday_mode: HolidayMode = HolidayMode.CLOSED
+    holiday_calendar_id: uuid.UUID | None = None
+
+
+class ScheduleUpdate(StrictInput):
+    code: Code | None = None
+    name: Name | None = None
+    intervals: Intervals | None = None
+    holiday_mode: HolidayMode | None = None
+    holiday_calendar_id: uuid.UUID | None = None
+
+
+class ScheduleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    org_unit_id: uuid.UUID | None
+    intervals: list[dict[str, Any]]
+    holiday_mode: HolidayMode
+    holiday_calendar_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LocalDay(StrictInput):
+    """A municipality's own holiday (e.g. a school's study day)."""
+
+    date: date
+    name: Name
+
+
+LocalDays = Annotated[list[LocalDay], Field(max_length=400)]
+
+
+class HolidayCalendarCreate(StrictInput):
+    code: Code
+    name: Name
+    include_public: bool = True
+    local_days: LocalDays = Field(default_factory=list)
+
+
+class HolidayCalendarUpdate(StrictInput):
+    code: Code | None = None
+    name: Name | None = None
+    include_public: bool | None = None
+    local_days: LocalDays | None = None
+
+
+class HolidayCalendarOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    include_public: bool
+    local_days: list[dict[str, str]]
+    created_at: datetime
+    updated_at: datetime
+
+
+class HolidayOut(BaseModel):
+    """One resolved holiday of a year."""
+
+    date: date
+    name: str
+    source: Literal["public", "local"]
+
+
+class HolidayYearOut(BaseModel):
+    calendar_id: uuid.UUID
+    year: int
+    days: list[HolidayOut]

@@ -1,0 +1,241 @@
+"""Zones and doors. A department administrator works only in the sites their units use."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from stadsvakt.access.models import Door, DoorMode, ProfileZone, Schedule, Zone
+from stadsvakt.access.schemas.places import DoorCreate, DoorUpdate, ZoneCreate, ZoneUpdate
+from stadsvakt.access.services._common import (
+    apply,
+    changed,
+    code_free,
+    distinct,
+    flush_or_conflict,
+    get_in_scope,
+    get_shared_or_scoped,
+    page,
+    site_in_scope,
+    tenant_of,
+)
+from stadsvakt.audit.service import snapshot
+from stadsvakt.auth.scope import restrict
+from stadsvakt.context import Actor
+from stadsvakt.errors import Conflict, InvalidInput, NotFound
+
+READ, WRITE = "access.read", "access.write"
+
+
+# --- zones ---------------------------------------------------------------------------------
+
+
+def list_zones(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    site_id: uuid.UUID | None = None,
+    q: str | None = None,
+) -> tuple[list[Zone], int]:
+    """Zones in the actor's sites, by code."""
+    stmt = restrict(select(Zone), Zone, actor, READ).order_by(Zone.code, Zone.id)
+    if site_id is not None:
+        stmt = stmt.where(Zone.site_id == site_id)
+    if q:
+        stmt = stmt.where(or_(Zone.name.ilike(f"%{q}%"), Zone.code.ilike(f"%{q}%")))
+    return page(session, stmt, limit, offset)
+
+
+def get_zone(session: Session, actor: Actor, zone_id: uuid.UUID) -> Zone:
+    """One zone in the actor's sites."""
+    return get_in_scope(session, actor, Zone, zone_id, READ, "zone")
+
+
+def create_zone(session: Session, actor: Actor, data: ZoneCreate) -> Zone:
+    """Create a zone in a site the actor may work in."""
+    tenant = tenant_of(actor)
+    site_in_scope(session, actor, data.site_id, WRITE)
+    code_free(session, Zone, tenant, data.code, None)
+    zone = Zone(tenant_id=tenant, **data.model_dump())
+    session.add(zone)
+    flush_or_conflict(session, "zone")
+    changed(session, action="zone.create", obj=zone, text=zone.name, before=None, entity="zone")
+    return zone
+
+
+def update_zone(session: Session, actor: Actor, zone_id: uuid.UUID, data: ZoneUpdate) -> Zone:
+    """Rename or recode a zone."""
+    zone = get_in_scope(session, actor, Zone, zone_id, WRITE, "zone")
+    before = snapshot(zone)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("code"):
+        code_free(session, Zone, zone.tenant_id, changes["code"], zone.id)
+    apply(zone, changes, required=("code", "name"))
+    flush_or_conflict(session, "zone")
+    changed(session, action="zone.update", obj=zone, text=zone.name, before=before, entity="zone")
+    return zone
+
+
+def delete_zone(session: Session, actor: Actor, zone_id: uuid.UUID) -> None:
+    """Remove a zone that has no doors (profiles opening it lose it)."""
+    zone = get_in_scope(session, actor, Zone, zone_id, WRITE, "zone")
+    if session.scalar(select(func.count()).where(Door.zone_id == zone.id)):
+        raise Conflict(f"zone '{zone.name}' has doors; move or remove them first")
+    before = snapshot(zone)
+    session.delete(zone)
+    flush_or_conflict(session, "zone")
+    changed(
+        session,
+        action="zone.delete",
+        obj=zone,
+        text=zone.name,
+        before=before,
+        entity="zone",
+        deleted=True,
+    )
+
+
+def zones_of_profiles(
+    session: Session, profile_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Zone]]:
+    """The zones each profile opens."""
+    rows = session.execute(
+        select(ProfileZone.profile_id, Zone)
+        .join(Zone, Zone.id == ProfileZone.zone_id)
+        .where(ProfileZone.profile_id.in_(profile_ids))
+        .order_by(Zone.code)
+    )
+    out: dict[uuid.UUID, list[Zone]] = {pid: [] for pid in profile_ids}
+    for profile_id, zone in rows:
+        out[profile_id].append(zone)
+    return out
+
+
+# --- doors ---------------------------------------------------------------------------------
+
+
+def list_doors(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    site_id: uuid.UUID | None = None,
+    zone_id: uuid.UUID | None = None,
+    mode: DoorMode | None = None,
+    q: str | None = None,
+) -> tuple[list[Door], int]:
+    """Doors in the actor's sites, by code."""
+    stmt = restrict(select(Door), Door, actor, READ).order_by(Door.code, Door.id)
+    if site_id is not None:
+        stmt = stmt.where(Door.site_id == site_id)
+    if zone_id is not None:
+        stmt = stmt.where(Door.zone_id == zone_id)
+    if mode is not None:
+        stmt = stmt.where(Door.mode == mode)
+    if q:
+        stmt = stmt.where(or_(Door.name.ilike(f"%{q}%"), Door.code.ilike(f"%{q}%")))
+    return page(session, stmt, limit, offset)
+
+
+def get_door(session: Session, actor: Actor, door_id: uuid.UUID) -> Door:
+    """One door in the actor's sites."""
+    return get_in_scope(session, actor, Door, door_id, READ, "door")
+
+
+def _zone_for_door(session: Session, actor: Actor, zone_id: uuid.UUID) -> Zone:
+    try:
+        return get_in_scope(session, actor, Zone, zone_id, WRITE, "zone")
+    except NotFound as exc:
+        raise NotFound(f"zone_id: no zone {zone_id} in your scope", field="zone_id") from exc
+
+
+def _check_schedule(session: Session, actor: Actor, schedule_id: uuid.UUID | None) -> None:
+    if schedule_id is None:
+        return
+    try:
+        get_shared_or_scoped(session, actor, Schedule, schedule_id, READ, "schedule")
+    except NotFound as exc:
+        raise NotFound(
+            f"unlock_schedule_id: no schedule {schedule_id} you may use", field="unlock_schedule_id"
+        ) from exc
+
+
+def _check_door(door: Door) -> None:
+    distinct(door.reader_ids, "reader_ids")
+    if door.mode is DoorMode.SCHEDULED_UNLOCK and door.unlock_schedule_id is None:
+        raise InvalidInput(
+            "unlock_schedule_id: required when mode is 'scheduled_unlock'",
+            field="unlock_schedule_id",
+            rule="required_for_scheduled_unlock",
+        )
+
+
+def create_door(session: Session, actor: Actor, data: DoorCreate) -> Door:
+    """Create a door in a zone of a site the actor may work in."""
+    tenant = tenant_of(actor)
+    zone = _zone_for_door(session, actor, data.zone_id)
+    _check_schedule(session, actor, data.unlock_schedule_id)
+    code_free(session, Door, tenant, data.code, None)
+    door = Door(tenant_id=tenant, site_id=zone.site_id, **data.model_dump())
+    _check_door(door)
+    session.add(door)
+    flush_or_conflict(session, "door")
+    changed(session, action="door.create", obj=door, text=door.name, before=None, entity="door")
+    return door
+
+
+def update_door(session: Session, actor: Actor, door_id: uuid.UUID, data: DoorUpdate) -> Door:
+    """Change a door: name, readers, mode and unlock schedule, times, or zone (same site)."""
+    door = get_in_scope(session, actor, Door, door_id, WRITE, "door")
+    before = snapshot(door)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if changes.get("zone_id") is not None:
+        zone = _zone_for_door(session, actor, changes["zone_id"])
+        if zone.site_id != door.site_id:
+            raise InvalidInput(
+                "zone_id: the zone must be in the door's site", field="zone_id", rule="same_site"
+            )
+    if "unlock_schedule_id" in changes:
+        _check_schedule(session, actor, changes["unlock_schedule_id"])
+    if changes.get("code"):
+        code_free(session, Door, door.tenant_id, changes["code"], door.id)
+    apply(
+        door,
+        changes,
+        required=(
+            "zone_id",
+            "code",
+            "name",
+            "reader_ids",
+            "mode",
+            "unlock_seconds",
+            "extended_unlock_seconds",
+        ),
+    )
+    _check_door(door)
+    flush_or_conflict(session, "door")
+    changed(session, action="door.update", obj=door, text=door.name, before=before, entity="door")
+    return door
+
+
+def delete_door(session: Session, actor: Actor, door_id: uuid.UUID) -> None:
+    """Remove a door."""
+    door = get_in_scope(session, actor, Door, door_id, WRITE, "door")
+    before = snapshot(door)
+    session.delete(door)
+    flush_or_conflict(session, "door")
+    changed(
+        session,
+        action="door.delete",
+        obj=door,
+        text=door.name,
+        before=before,
+        entity="door",
+        deleted=True,
+    )
