@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "person.write": "Create, change, deactivate and remove people, assignments and groups",
     "training.read": "Read training records",
     "training.write": "Record training (API and CSV from an LMS)",
+    "access.decide": "Ask for access decisions (door controllers' device tokens)",
 }
 
 
