@@ -57,6 +57,20 @@ class SecuritySettings(BaseModel):
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
 
 
+class AccessSettings(BaseModel):
+    """The decision engine: its in-memory index and the access event log."""
+
+    event_retention_days: int = Field(
+        default=14, ge=1, le=3650, description="Access events older than this are purged."
+    )
+    index_poll_ms: int = Field(
+        default=200, ge=10, le=60_000, description="How often each process reads the change feed."
+    )
+    purge_interval_minutes: int = Field(
+        default=60, ge=1, le=7 * 24 * 60, description="How often `stadsvakt serve` purges events."
+    )
+
+
 class Settings(BaseSettings):
     """All of stadsvakt's configuration, one nested object."""
 
@@ -72,6 +86,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
+    access: AccessSettings = AccessSettings()
     default_language: str = Field(default="sv", pattern="^(sv|en)$")
     #: Shortcut for ``database.url``: ``STADSVAKT_DATABASE_URL``.
     database_url: str | None = None
