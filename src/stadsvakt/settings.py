@@ -57,6 +57,26 @@ class SecuritySettings(BaseModel):
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
 
 
+class AlarmSettings(BaseModel):
+    """The alarm receivers (SIA DC-09 over TCP and UDP)."""
+
+    dc09_enabled: bool = Field(
+        default=True, description="Start the DC-09 receiver with `stadsvakt serve`."
+    )
+    dc09_tcp: bool = True
+    dc09_udp: bool = True
+    dc09_host: str = Field(default="127.0.0.1", description="Use 0.0.0.0 to accept panels.")
+    dc09_port: int = Field(default=12300, ge=0, le=65535, description="TCP and UDP port.")
+    max_frame_bytes: int = Field(default=1024, ge=64, le=4106)
+    read_timeout_s: float = Field(
+        default=60.0, gt=0, le=3600, description="Idle time, and time to finish a started frame."
+    )
+    max_connections: int = Field(default=2000, ge=1, le=100_000)
+    timestamp_past_s: int = Field(default=40, ge=1, le=3600)
+    timestamp_future_s: int = Field(default=20, ge=1, le=3600)
+    write_batch: int = Field(default=256, ge=1, le=10_000)
+
+
 class AccessSettings(BaseModel):
     """The decision engine: its in-memory index and the access event log."""
 
@@ -87,14 +107,19 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
     access: AccessSettings = AccessSettings()
+    alarms: AlarmSettings = AlarmSettings()
     default_language: str = Field(default="sv", pattern="^(sv|en)$")
     #: Shortcut for ``database.url``: ``STADSVAKT_DATABASE_URL``.
     database_url: str | None = None
+    #: Shortcut for ``alarms.dc09_port``: ``STADSVAKT_DC09_PORT``.
+    dc09_port: int | None = Field(default=None, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _apply_shortcuts(self) -> Self:
         if self.database_url:
             self.database.url = self.database_url
+        if self.dc09_port is not None:
+            self.alarms.dc09_port = self.dc09_port
         return self
 
     @model_validator(mode="after")
