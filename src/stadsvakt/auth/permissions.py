@@ -31,7 +31,11 @@ PERMISSIONS: dict[str, str] = {
     "person.write": "Create, change, deactivate and remove people, assignments and groups",
     "training.read": "Read training records",
     "training.write": "Record training (API and CSV from an LMS)",
+    "scim.provision": "Provision people and groups over SCIM 2.0 (a token for Entra ID, Okta)",
     "access.decide": "Ask for access decisions (door controllers' device tokens)",
+    "alarm.read": "Read received alarms and their raw frames",
+    "transmitter.read": "Read the alarm transmitter registry (keys are never shown)",
+    "transmitter.write": "Register, change and remove alarm transmitters and their keys",
 }
 
 
@@ -51,6 +55,7 @@ _READ = ("org.read", "site.read")
 _ACCESS = ("access.read", "access.write", "grant.read", "grant.write")
 _ACCESS_ALL = (*_ACCESS, "credential.read", "credential.write")
 _ACCESS_READ = ("access.read", "grant.read", "credential.read")
+_ALARM_READ = ("alarm.read", "transmitter.read")
 
 BUILTIN_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("system_owner", "Tjänste-/systemägare", "System owner", _ALL),
@@ -74,13 +79,21 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "operator",
         "Larmoperatör",
         "Alarm operator",
-        (*_READ, "access.read", "credential.read", "person.read"),
+        (*_READ, "access.read", "credential.read", "person.read", *_ALARM_READ),
     ),
     RoleSpec(
         "shift_leader",
         "Jourledare",
         "Shift leader",
-        (*_READ, "user.read", "audit.read", "access.read", "credential.read", "person.read"),
+        (
+            *_READ,
+            "user.read",
+            "audit.read",
+            "access.read",
+            "credential.read",
+            "person.read",
+            *_ALARM_READ,
+        ),
     ),
     RoleSpec(
         "auditor",
@@ -95,7 +108,8 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
             *_ACCESS_READ,
             "person.read",
             "training.read",
+            *_ALARM_READ,
         ),
     ),
-    RoleSpec("read_only", "Läsbehörighet", "Read only", (*_READ, "access.read")),
+    RoleSpec("read_only", "Läsbehörighet", "Read only", (*_READ, "access.read", "alarm.read")),
 )
