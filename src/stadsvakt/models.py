@@ -15,6 +15,7 @@ from stadsvakt.access.models import (
     SiteService,
     Zone,
 )
+from stadsvakt.alarms.models import Alarm, Transmitter
 from stadsvakt.audit.models import AuditEntry, AuditHead
 from stadsvakt.auth.models import ApiToken, LoginAttempt, Role, RoleAssignment, User, WebSession
 from stadsvakt.db import Base
@@ -22,6 +23,8 @@ from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, T
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 
 __all__ = [
+    "Alarm",
+    "Transmitter",
     "AccessChange",
     "AccessEvent",
     "AccessProfile",
