@@ -190,3 +190,33 @@ class TrainingOut(BaseModel):
     completed_on: date
     expires_on: date | None
     created_at: datetime
+
+
+class FieldChangeOut(BaseModel):
+    """One field of a person as it is and as the import makes it."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+class PersonChangeOut(BaseModel):
+    """What an import does to one person (``line`` is where the file names them)."""
+
+    action: str = Field(description="create, update or deactivate")
+    employee_number: str
+    name: str
+    line: int | None
+    changes: list[FieldChangeOut]
+
+
+class ImportReport(BaseModel):
+    """The diff of a directory import; with ``dry_run`` nothing was changed."""
+
+    dry_run: bool
+    rows: int
+    created: int
+    changed: int
+    deactivated: int
+    unchanged: int
+    changes: list[PersonChangeOut]
