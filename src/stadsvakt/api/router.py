@@ -12,6 +12,7 @@ from stadsvakt.api.problems import problem_responses
 from stadsvakt.audit.api import router as audit_router
 from stadsvakt.auth.api import router as auth_router
 from stadsvakt.db import read_only
+from stadsvakt.directory.api import router as directory_router
 from stadsvakt.migrate import is_current
 from stadsvakt.org.api import router as org_router
 
@@ -24,6 +25,7 @@ def api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(org_router)
     router.include_router(audit_router)
+    router.include_router(directory_router)
     return router
 
 
