@@ -127,3 +127,10 @@ class ContactIdChecksumError(MalformedContent):
     """A raw 16-digit Contact ID message failed its mod-15 checksum."""
 
     reason = "cid_checksum"
+
+
+class EncryptionRequired(ProtocolError):
+    """A plain frame came from a transmitter registered as "encrypted only"."""
+
+    reason = "encryption_required"
+    reply = "DUH"

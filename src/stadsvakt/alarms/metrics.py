@@ -1,0 +1,105 @@
+"""Receiver counters, rendered in the Prometheus text format at ``GET /metrics``.
+
+Counters live in process memory (one :data:`REGISTRY` per process) and are only
+ever increased; Prometheus computes rates and sums across processes. The text
+format is small enough to write here rather than pull in a client library.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+Labels = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Family:
+    help: str
+    kind: str  # "counter" or "gauge"
+
+
+class Metrics:
+    """Named counters and gauges with labels; thread-safe, cheap to increase."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._families: dict[str, _Family] = {}
+        self._values: dict[str, dict[Labels, float]] = defaultdict(dict)
+
+    def describe(self, name: str, help_text: str, kind: str = "counter") -> None:
+        """Declare a metric so it is listed (with HELP and TYPE) even before it counts."""
+        with self._lock:
+            self._families.setdefault(name, _Family(help_text, kind))
+            self._values.setdefault(name, {})
+
+    def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        """Increase a counter."""
+        key = tuple(sorted(labels.items()))
+        with self._lock:
+            series = self._values[name]
+            series[key] = series.get(key, 0.0) + amount
+
+    def set(self, name: str, value: float, **labels: str) -> None:
+        """Set a gauge."""
+        with self._lock:
+            self._values[name][tuple(sorted(labels.items()))] = value
+
+    def value(self, name: str, **labels: str) -> float:
+        """The current value of one series (0 if it never counted)."""
+        with self._lock:
+            return self._values.get(name, {}).get(tuple(sorted(labels.items())), 0.0)
+
+    def render(self) -> str:
+        """All metrics in the Prometheus text exposition format (version 0.0.4)."""
+        lines: list[str] = []
+        with self._lock:
+            for name in sorted(self._values):
+                family = self._families.get(name, _Family(name, "counter"))
+                lines.append(f"# HELP {name} {family.help}")
+                lines.append(f"# TYPE {name} {family.kind}")
+                for labels, value in sorted(self._values[name].items()):
+                    label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
+                    series = f"{name}{{{label_text}}}" if label_text else name
+                    lines.append(f"{series} {value:g}")
+        return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+#: The process's metrics, shared by the receivers and ``GET /metrics``.
+REGISTRY = Metrics()
+
+FRAMES = "stadsvakt_dc09_frames_total"
+REJECTED = "stadsvakt_dc09_rejected_total"
+ALARMS = "stadsvakt_alarms_stored_total"
+DUPLICATES = "stadsvakt_alarms_duplicates_total"
+CONNECTIONS = "stadsvakt_dc09_connections"
+UNREADABLE = "stadsvakt_dc09_unreadable_events_total"
+
+
+def describe_receiver_metrics(metrics: Metrics) -> None:
+    """Declare the DC-09 receiver's metrics."""
+    metrics.describe(FRAMES, "DC-09 frames received, by transport and token")
+    metrics.describe(REJECTED, "DC-09 frames or connections refused, by reason and reply")
+    metrics.describe(ALARMS, "Alarms committed to the database")
+    metrics.describe(DUPLICATES, "Re-sent messages recognised and acknowledged again")
+    metrics.describe(CONNECTIONS, "Open DC-09 TCP connections", "gauge")
+    metrics.describe(UNREADABLE, "Event data stored as unknown because it broke its grammar")
+
+
+describe_receiver_metrics(REGISTRY)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics_endpoint() -> PlainTextResponse:
+    """The process's counters for Prometheus."""
+    return PlainTextResponse(REGISTRY.render(), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,116 @@
+"""The alarm store: the one place any input (DC-09, later SCAIP and JSON) writes alarms.
+
+:func:`receive_alarms` stores a batch of :class:`~stadsvakt.alarms.normalise.AlarmRecord`
+in the caller's transaction and says, per record, whether it was new or a re-send
+already stored. The caller commits, and only then acknowledges the sender.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from stadsvakt.alarms.models import Alarm, Transmitter
+from stadsvakt.alarms.normalise import AlarmRecord
+
+# Keep IN lists well below driver parameter limits.
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What happened to one record: its alarm's id and whether it was already there."""
+
+    alarm_id: uuid.UUID
+    duplicate: bool
+
+
+def _existing(session: Session, keys: Sequence[str]) -> dict[str, uuid.UUID]:
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        rows = session.execute(select(Alarm.dedup_key, Alarm.id).where(Alarm.dedup_key.in_(chunk)))
+        found.update({key: alarm_id for key, alarm_id in rows})
+    return found
+
+
+def _row(record: AlarmRecord) -> dict[str, object]:
+    return {
+        "id": record.id,
+        "tenant_id": record.source.tenant_id,
+        "site_id": record.source.site_id,
+        "transmitter_id": record.source.transmitter_id,
+        "received_at": record.received_at,
+        "event_time": record.event_time,
+        "protocol": record.protocol,
+        "account": record.account,
+        "sequence": record.sequence,
+        "category": record.category.value,
+        "priority": record.priority,
+        "code": record.code,
+        "description": record.description,
+        "qualifier": record.qualifier.value,
+        "zone": record.zone,
+        "user_number": record.user_number,
+        "partition": record.partition,
+        "text": record.text,
+        "encrypted": record.encrypted,
+        "payload": record.payload,
+        "raw": record.raw,
+        "dedup_key": record.dedup_keys[0],
+    }
+
+
+def receive_alarms(session: Session, records: Sequence[AlarmRecord]) -> list[Stored]:
+    """Store new records, recognise re-sent ones; one result per record, in order.
+
+    Duplicates are found by either dedup key (this time bucket or the previous
+    one), also among the records of the batch itself. A concurrent writer that
+    stored the same message first makes the flush fail with an IntegrityError; the
+    caller rolls back and calls again, and the second call sees that row.
+    """
+    keys = sorted({key for record in records for key in record.dedup_keys})
+    known = _existing(session, keys)
+    results: list[Stored] = []
+    rows: list[dict[str, object]] = []
+    for record in records:
+        hit = next((known[key] for key in record.dedup_keys if key in known), None)
+        if hit is not None:
+            results.append(Stored(hit, duplicate=True))
+            continue
+        known[record.dedup_keys[0]] = record.id
+        rows.append(_row(record))
+        results.append(Stored(record.id, duplicate=False))
+    if rows:
+        session.execute(insert(Alarm), rows)
+    seen: dict[uuid.UUID, datetime] = {}
+    for record in records:
+        transmitter = record.source.transmitter_id
+        if transmitter is not None:
+            seen[transmitter] = max(record.received_at, seen.get(transmitter, record.received_at))
+    touch_transmitters(session, seen)
+    return results
+
+
+def receive_alarm(session: Session, record: AlarmRecord) -> Stored:
+    """Store one record (see :func:`receive_alarms`)."""
+    return receive_alarms(session, [record])[0]
+
+
+def touch_transmitters(session: Session, seen: Mapping[uuid.UUID, datetime]) -> None:
+    """Record when each transmitter was last heard from (one statement for all)."""
+    if not seen:
+        return
+    stmt = (
+        update(Transmitter)
+        .where(Transmitter.id == bindparam("tid"))
+        .values(last_seen_at=bindparam("seen"))
+        .execution_options(synchronize_session=False)
+    )
+    params = [{"tid": tid, "seen": moment} for tid, moment in sorted(seen.items())]
+    session.connection().execute(stmt, params)
