@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from stadsvakt.alarms.api import router as alarms_router
+from stadsvakt.alarms.metrics import router as metrics_router
 from stadsvakt.api.deps import ServicesDep
 from stadsvakt.api.problems import problem_responses
 from stadsvakt.audit.api import router as audit_router
@@ -25,11 +27,13 @@ def api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(org_router)
     router.include_router(audit_router)
+    router.include_router(alarms_router)
     router.include_router(directory_router)
     return router
 
 
 health = APIRouter(tags=["health"])
+health.include_router(metrics_router)
 
 
 @health.get("/healthz")
