@@ -12,6 +12,7 @@ from stadsvakt.api.router import api_router, health
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import create_db_engine, create_session_factory
+from stadsvakt.scim.api import router as scim_router
 from stadsvakt.settings import Settings
 from stadsvakt.web import install as install_web
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health)
     app.include_router(api_router())
+    app.include_router(scim_router)
     install_web(app, settings)
     app.add_middleware(RequestIdMiddleware)
     return app
