@@ -34,6 +34,7 @@ from stadsvakt.demo.run import (
     demo_settings,
     show_logins,
 )
+from stadsvakt.directory.commands import CliKit, directory_commands
 from stadsvakt.errors import DomainError
 from stadsvakt.migrate import is_current, upgrade
 from stadsvakt.org.models import Municipality
@@ -342,6 +343,20 @@ def receive_dc09(
         asyncio.run(run_receivers([receiver]))
     except KeyboardInterrupt:
         pass
+
+
+directory_app, training_app = directory_commands(
+    CliKit(
+        console=console,
+        err=err,
+        services=lambda: services_for(load_settings()),
+        operator_name=operator_name,
+        pick_municipality=pick_municipality,
+        fail=fail,
+    )
+)
+app.add_typer(directory_app, name="directory")
+app.add_typer(training_app, name="training")
 
 
 def main() -> None:
