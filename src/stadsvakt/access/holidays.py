@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Literal
 
 import holidays as holiday_data
 
@@ -25,7 +26,7 @@ class Holiday:
 
     date: date
     name: str
-    source: str  # "public" or "local"
+    source: Literal["public", "local"]
 
 
 @lru_cache(maxsize=64)

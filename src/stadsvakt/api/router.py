@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from stadsvakt.access.api import access_router
+from stadsvakt.access.decisions import router as access_decisions_router
 from stadsvakt.alarms.api import router as alarms_router
 from stadsvakt.alarms.metrics import router as metrics_router
 from stadsvakt.api.deps import ServicesDep
@@ -27,8 +29,10 @@ def api_router() -> APIRouter:
     router.include_router(auth_router)
     router.include_router(org_router)
     router.include_router(audit_router)
-    router.include_router(alarms_router)
     router.include_router(directory_router)
+    router.include_router(alarms_router)
+    router.include_router(access_decisions_router)
+    router.include_router(access_router())
     return router
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.models import Door, DoorMode, ProfileZone, Schedule, Zone
+from stadsvakt.access.models import Door, DoorMode, Schedule, Zone
 from stadsvakt.access.schemas.places import DoorCreate, DoorUpdate, ZoneCreate, ZoneUpdate
 from stadsvakt.access.services._common import (
     apply,
@@ -98,22 +98,6 @@ def delete_zone(session: Session, actor: Actor, zone_id: uuid.UUID) -> None:
         entity="zone",
         deleted=True,
     )
-
-
-def zones_of_profiles(
-    session: Session, profile_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[Zone]]:
-    """The zones each profile opens."""
-    rows = session.execute(
-        select(ProfileZone.profile_id, Zone)
-        .join(Zone, Zone.id == ProfileZone.zone_id)
-        .where(ProfileZone.profile_id.in_(profile_ids))
-        .order_by(Zone.code)
-    )
-    out: dict[uuid.UUID, list[Zone]] = {pid: [] for pid in profile_ids}
-    for profile_id, zone in rows:
-        out[profile_id].append(zone)
-    return out
 
 
 # --- doors ---------------------------------------------------------------------------------

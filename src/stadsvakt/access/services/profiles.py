@@ -48,8 +48,20 @@ READ, WRITE = "access.read", "access.write"
 
 def zone_ids(session: Session, profile_id: uuid.UUID) -> list[uuid.UUID]:
     """The zones a profile opens."""
-    stmt = select(ProfileZone.zone_id).where(ProfileZone.profile_id == profile_id)
-    return sorted(session.scalars(stmt), key=str)
+    return zone_ids_of(session, [profile_id])[profile_id]
+
+
+def zone_ids_of(session: Session, profile_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The zones each of several profiles opens (one query)."""
+    out: dict[uuid.UUID, list[uuid.UUID]] = {pid: [] for pid in profile_ids}
+    rows = session.execute(
+        select(ProfileZone.profile_id, ProfileZone.zone_id).where(
+            ProfileZone.profile_id.in_(profile_ids)
+        )
+    )
+    for profile_id, zone_id in rows:
+        out[profile_id].append(zone_id)
+    return {pid: sorted(zones, key=str) for pid, zones in out.items()}
 
 
 def list_profiles(
