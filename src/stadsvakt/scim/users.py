@@ -179,7 +179,8 @@ def _sync_assignment(
     today = local_today(utcnow())
     position = _text(title) or NO_TITLE
     shown = scim_assignment(person, today)
-    running = shown is not None and (shown.end is None or shown.end >= today)
+    # A SCIM assignment is open-ended; one with an end was ended by a deactivation.
+    running = shown is not None and shown.end is None
     if shown is not None and (shown.org_unit_id, shown.position) == (unit.id, position):
         if running or not person.active:
             return
