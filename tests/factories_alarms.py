@@ -7,11 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from stadsvakt.alarms.models import Transmitter, TransmitterProtocol
+from stadsvakt.alarms.models import Alarm, Transmitter, TransmitterProtocol
+from stadsvakt.alarms.normalise import Envelope, Source, from_event
 from stadsvakt.alarms.protocols.dc09.builder import adm_cid_block, build_frame, sia_block
 from stadsvakt.alarms.protocols.dc09.header import Token
+from stadsvakt.alarms.protocols.dc09.message import Dc09Message
 from stadsvakt.alarms.schemas import KeyFormat, TransmitterCreate
 from stadsvakt.alarms.service import create_transmitter
+from stadsvakt.alarms.store import receive_alarms
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.context import acting_as
 from stadsvakt.db import utcnow
@@ -99,3 +102,31 @@ def cid_frame(
 def null_frame(account: str, sequence: int, *, key: bytes | None = None) -> bytes:
     """A NULL (heartbeat) frame."""
     return build_frame(Token.NULL, sequence, account, timestamp=utcnow(), key=key)
+
+
+def alarm(
+    session: Session,
+    row: Transmitter,
+    events: str = "Nri1/BA01",
+    *,
+    sequence: int = 1,
+    received_at: datetime | None = None,
+) -> list[Alarm]:
+    """Alarms stored as the receiver stores them, from a SIA frame of ``row``'s account."""
+    moment = received_at or utcnow()
+    frame = sia_frame(row.account, sequence, events, timestamp=moment)
+    message = Dc09Message.parse(frame, lambda *_: None, moment)
+    envelope = Envelope(
+        source=Source(row.tenant_id, row.site_id, row.id),
+        protocol="dc09-sia",
+        account=row.account,
+        sequence=message.sequence,
+        received_at=moment,
+        event_time=message.timestamp,
+        encrypted=False,
+        payload=f"[{message.data}]",
+        raw=frame,
+    )
+    records = [from_event(event, envelope, i) for i, event in enumerate(message.events())]
+    stored = receive_alarms(session, records)
+    return [session.get_one(Alarm, item.alarm_id) for item in stored]
