@@ -63,7 +63,7 @@ def test_bad_keys_and_flags_are_refused_naming_the_field(
 ) -> None:
     headers, _, site = _owner(session)
     base = {"site_id": str(site.id), "account": "123"}
-    cases = [
+    cases: list[tuple[dict[str, object], str, str]] = [
         ({"key": "abc"}, "key", "key_hex"),
         ({"key": "short", "key_format": "ascii"}, "key", "key_ascii"),
         ({"encrypted_only": True}, "encrypted_only", "requires_key"),
