@@ -99,7 +99,7 @@ def create_group(session: Session, actor: Actor, data: GroupCreate) -> Group:
         tenant_id=tenant,
     )
     if data.members:
-        set_group_members(session, actor, group.id, data.members)
+        _replace_members(session, actor, group, data.members, bump=False)
     return group
 
 
@@ -142,10 +142,17 @@ def set_group_members(
 ) -> Group:
     """Make ``person_ids`` the group's members; each must be a person the actor may change.
 
-    One audit row lists the members before and after; the change feed gets the
-    group and each person who joined or left.
+    Bumps ``version`` when the members change. One audit row lists the members
+    before and after; the change feed gets each person who joined or left.
     """
     group = _scoped_group(session, actor, group_id, "person.write")
+    _replace_members(session, actor, group, person_ids, bump=True)
+    return group
+
+
+def _replace_members(
+    session: Session, actor: Actor, group: Group, person_ids: Sequence[uuid.UUID], *, bump: bool
+) -> None:
     wanted = set(person_ids)
     if wanted:
         stmt = restrict(
@@ -158,7 +165,7 @@ def set_group_members(
     current = set(member_ids(session, group.id))
     added, removed = wanted - current, current - wanted
     if not added and not removed:
-        return group
+        return
     if removed:
         session.execute(
             delete(GroupMember).where(
@@ -167,7 +174,8 @@ def set_group_members(
         )
     session.add_all(GroupMember(group_id=group.id, person_id=p) for p in sorted(added))
     before = {**snapshot(group), "members": sorted(str(p) for p in current)}
-    group.version += 1
+    if bump:
+        group.version += 1
     flush_or_conflict(session, "group membership")
     audit(
         session,
@@ -181,7 +189,6 @@ def set_group_members(
     )
     for person_id in sorted(added | removed):
         note_change(session, tenant_id=group.tenant_id, entity="person", entity_id=person_id)
-    return group
 
 
 def delete_group(session: Session, actor: Actor, group_id: uuid.UUID) -> None:
