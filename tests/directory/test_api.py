@@ -214,4 +214,4 @@ def test_department_admin_cannot_reach_other_departments_people(
     )
     assert employee.status_code == 403
     exported = client.get(V1 + "/directory/export").text
-    assert own.employee_number in exported and str(foreign.employee_number) not in exported
+    assert str(own.employee_number) in exported and str(foreign.employee_number) not in exported
