@@ -288,3 +288,34 @@ def test_attributes_and_excluded_attributes(scim: ScimWorld) -> None:
     ).json()
     assert "title" not in fewer and "name" in fewer
     assert "department" not in fewer.get(ENTERPRISE, {})
+
+
+def test_inactive_users_department_reads_back_without_rights(
+    scim: ScimWorld, session: Session
+) -> None:
+    body = _create(scim, active=False).json()
+    assert body["active"] is False
+    moved = _patch(
+        scim, body["id"], {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "OMS"}
+    )
+    assert moved.status_code == 400  # no unit has code or name OMS
+    moved = _patch(
+        scim,
+        body["id"],
+        {"op": "replace", "path": f"{ENTERPRISE}:department", "value": scim.care.code},
+    )
+    assert moved.json()[ENTERPRISE]["department"] == scim.care.code
+    session.expire_all()
+    rows = session.scalars(
+        select(Assignment).where(Assignment.person_id == uuid.UUID(body["id"]))
+    ).all()
+    assert rows and all(a.end is not None for a in rows)  # nothing open-ended while inactive
+    back = _patch(scim, body["id"], {"op": "replace", "path": "active", "value": True})
+    assert back.json()[ENTERPRISE]["department"] == scim.care.code
+    session.expire_all()
+    running = session.scalars(
+        select(Assignment).where(
+            Assignment.person_id == uuid.UUID(body["id"]), Assignment.end.is_(None)
+        )
+    ).all()
+    assert [a.org_unit_id for a in running] == [scim.care.id]

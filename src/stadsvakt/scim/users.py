@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -184,13 +184,17 @@ def _sync_assignment(
     if shown is not None and (shown.org_unit_id, shown.position) == (unit.id, position):
         if running or not person.active:
             return
+    # An inactive person's new department or title is kept as a one-day assignment:
+    # it reads back, gives no rights (an inactive person never gets access), and a
+    # reactivation opens it again.
+    end = None if person.active else today + timedelta(days=1)
     others = [
         AssignmentIn(org_unit_id=a.org_unit_id, position=a.position, start=a.start, end=a.end)
         for a in directory.current_assignments(session, person, today)
         if a.source != SCIM_SOURCE
     ]
     try:
-        mine = AssignmentIn(org_unit_id=unit.id, position=position, start=today)
+        mine = AssignmentIn(org_unit_id=unit.id, position=position, start=today, end=end)
     except ValidationError as exc:
         raise invalid_value(exc, prefix="title") from exc
     directory.set_assignments(session, actor, person, [*others, mine], source=SCIM_SOURCE)
