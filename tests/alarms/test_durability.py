@@ -169,9 +169,8 @@ def test_every_acked_alarm_survives_sigkill_exactly_once(durable_url: str, tmp_p
             panel.start()
         total = SENDERS * MESSAGES_PER_SENDER
         for kill in range(1, KILLS + 1):
-            _wait_until(
-                lambda k=kill: sum(len(p.acked) for p in panels) >= total * k // (KILLS + 1)
-            )
+            target = total * kill // (KILLS + 1)
+            _wait_until(lambda: sum(len(p.acked) for p in panels) >= target)  # noqa: B023
             receiver.kill()
             time.sleep(0.2)
             receiver.start()
