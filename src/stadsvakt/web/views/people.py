@@ -1,0 +1,228 @@
+"""People (personer): the searchable list, the new-person form, a person's details, edit
+form and deactivation with confirmation."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from stadsvakt.api.deps import SessionDep
+from stadsvakt.directory import service
+from stadsvakt.directory.models import Person, PersonKind
+from stadsvakt.directory.schemas import PersonCreate, PersonUpdate
+from stadsvakt.errors import DomainError
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
+from stadsvakt.web.views.org_units import unit_choices, visible_tree
+
+router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+PAGE_SIZE = 25
+FIELDS = (
+    "given_name",
+    "family_name",
+    "employee_number",
+    "email",
+    "kind",
+    "org_unit_id",
+    "extended_unlock",
+)
+OPTIONAL = ("employee_number", "email", "org_unit_id")
+_STATES = {"active": True, "inactive": False}
+
+
+def _units(page: Page, session: Session) -> tuple[list[tuple[str, str]], dict[uuid.UUID, str]]:
+    if page.actor is None or not page.can("org.read"):
+        return [], {}
+    tree = visible_tree(session, page.actor)
+    return unit_choices(tree), {row.unit.id: row.unit.name for row in tree}
+
+
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+@router.get("/people")
+def list_people(
+    page: PageDep,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    state: Annotated[str, Query(max_length=10)] = "",
+    unit: Annotated[str, Query(max_length=40)] = "",
+    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """People in the user's scope: search by name, number or e-mail; filter; paginate."""
+    assert page.actor is not None
+    search, unit_id = q.strip(), _uuid(unit)
+    active = _STATES.get(state)
+    people, total = service.list_people(
+        session,
+        page.actor,
+        limit=PAGE_SIZE,
+        offset=(p - 1) * PAGE_SIZE,
+        q=search or None,
+        active=active,
+        unit_id=unit_id,
+    )
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    shown_state = state if active is not None else ""
+    shown_unit = str(unit_id) if unit_id else ""
+
+    def page_url(number: int) -> str:
+        params = {"q": search, "state": shown_state, "unit": shown_unit, "p": number}
+        return "/people?" + urlencode({k: v for k, v in params.items() if v})
+
+    choices, names = _units(page, session)
+    context = {
+        "nav": "people",
+        "people": people,
+        "total": total,
+        "q": search,
+        "state": shown_state,
+        "unit": shown_unit,
+        "unit_choices": choices,
+        "units": names,
+        "number": p,
+        "pages": pages,
+        "prev_url": page_url(p - 1) if p > 1 else None,
+        "next_url": page_url(p + 1) if p < pages else None,
+    }
+    return page.render("people/list.html", context)
+
+
+def _form(
+    page: Page,
+    session: Session,
+    template: str,
+    *,
+    values: Mapping[str, str],
+    errors: FormErrors | None = None,
+    person: Person | None = None,
+    status: int = 200,
+) -> Response:
+    assert page.actor is not None
+    choices, names = _units(page, session)
+    context: dict[str, Any] = {
+        "nav": "people",
+        "person": person,
+        "values": values,
+        "errors": errors or FormErrors(),
+        "unit_choices": choices,
+        "units": names,
+        "kinds": [k.value for k in PersonKind],
+    }
+    if person is not None:
+        context["assignments"] = service.list_assignments(session, page.actor, person.id)
+        if page.can("training.read"):
+            context["training"] = service.list_training(
+                session, page.actor, limit=100, offset=0, person_id=person.id
+            )[0]
+    return page.render(template, context, status=status)
+
+
+def _checked(form: Mapping[str, str]) -> dict[str, Any]:
+    values = clean(form, FIELDS[:-1], optional=OPTIONAL)
+    values["extended_unlock"] = form.get("extended_unlock") == "on"
+    return values
+
+
+def _errors(page: Page, exc: ValidationError | DomainError) -> FormErrors:
+    if isinstance(exc, ValidationError):
+        return from_validation(exc, FIELDS, page._)
+    return from_domain(exc, FIELDS, page._)
+
+
+@router.get("/people/new")
+def new_person_page(page: PageDep, session: SessionDep) -> Response:
+    """The form for a new person."""
+    kind = "employee" if page.actor and page.actor.scope("person.write") is None else "guest"
+    return _form(page, session, "people/new.html", values={"kind": kind})
+
+
+@router.post("/people/new")
+def create_person(page: PageDep, session: SessionDep, form: FormDep) -> Response:
+    """Create a person; errors are shown next to their fields with the values kept."""
+    assert page.actor is not None
+    try:
+        person = service.create_person(
+            session, page.actor, PersonCreate.model_validate(_checked(form))
+        )
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and not is_form_error(exc):
+            raise
+        session.rollback()
+        errors = _errors(page, exc)
+        return _form(page, session, "people/new.html", values=form, errors=errors, status=422)
+    return see_other(f"/people/{person.id}?saved=1")
+
+
+def _values(person: Person) -> dict[str, str]:
+    return {
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "employee_number": person.employee_number or "",
+        "email": person.email or "",
+        "kind": person.kind.value,
+        "org_unit_id": str(person.org_unit_id) if person.org_unit_id else "",
+        "extended_unlock": "on" if person.extended_unlock else "",
+    }
+
+
+@router.get("/people/{person_id}")
+def person_page(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
+    """A person's details, assignments and training, and (with the right) the edit form."""
+    assert page.actor is not None
+    person = service.get_person(session, page.actor, person_id)
+    return _form(page, session, "people/detail.html", values=_values(person), person=person)
+
+
+@router.post("/people/{person_id}")
+def update_person(
+    person_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep
+) -> Response:
+    """Save a person's changes; errors are shown next to their fields with the values kept."""
+    assert page.actor is not None
+    try:
+        data = PersonUpdate.model_validate(_checked(form))
+        service.update_person(session, page.actor, person_id, data)
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and not is_form_error(exc):
+            raise
+        session.rollback()
+        person = service.get_person(session, page.actor, person_id)
+        errors = _errors(page, exc)
+        return _form(
+            page,
+            session,
+            "people/detail.html",
+            values=form,
+            errors=errors,
+            person=person,
+            status=422,
+        )
+    return see_other(f"/people/{person_id}?saved=1")
+
+
+@router.get("/people/{person_id}/deactivate")
+def deactivate_page(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
+    """Ask for confirmation before deactivating a person."""
+    assert page.actor is not None
+    person = service.get_person(session, page.actor, person_id)
+    return page.render("people/deactivate.html", {"nav": "people", "person": person})
+
+
+@router.post("/people/{person_id}/deactivate")
+def deactivate(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
+    """Deactivate a person: every assignment, grant and credential ends at once."""
+    assert page.actor is not None
+    service.deactivate_person(session, page.actor, person_id, reason="deactivated in the web UI")
+    return see_other(f"/people/{person_id}?deactivated=1")
