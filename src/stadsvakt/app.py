@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from stadsvakt import __version__
+from stadsvakt.access import decisions as access_decisions
 from stadsvakt.api import problems
 from stadsvakt.api.deps import Services
 from stadsvakt.api.middleware import RequestIdMiddleware
@@ -29,6 +33,13 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Per-process background work, started with the app and stopped by cancellation."""
+    async with access_decisions.background(app):
+        yield
+
+
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """A stadsvakt web application for the given settings."""
     app = FastAPI(
@@ -38,8 +49,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.services = services or build_services(settings)
+    access_decisions.install(app, app.state.services)
     problems.install(app)
     app.include_router(health)
     app.include_router(api_router())

@@ -1,0 +1,295 @@
+"""The decision engine's pure core: ``decide(request, state, now) -> Decision``.
+
+No I/O and no clock of its own: the caller passes the compiled rights (``state``, a
+read-only view of the index) and the time. The same function runs in the centre and
+on edge agents. The evaluation order is documented in ``docs/decisions.md``.
+
+Times inside the state are POSIX timestamps (seconds, float) so that checking a
+validity window is a comparison of two floats; "no end" is ``math.inf``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from stadsvakt.access.timerules import WeekSchedule
+
+
+class Reason(StrEnum):
+    """Why a decision went the way it did; a fixed list, stable for controllers and reports."""
+
+    # Denies
+    UNKNOWN_DOOR = "unknown_door"
+    DOOR_LOCKDOWN = "door_lockdown"
+    UNKNOWN_CREDENTIAL = "unknown_credential"
+    CREDENTIAL_SUSPENDED = "credential_suspended"
+    CREDENTIAL_LOST = "credential_lost"
+    CREDENTIAL_REVOKED = "credential_revoked"
+    CREDENTIAL_NOT_YET_VALID = "credential_not_yet_valid"
+    CREDENTIAL_EXPIRED = "credential_expired"
+    PERSON_INACTIVE = "person_inactive"
+    NO_RIGHT = "no_right"
+    OUTSIDE_SCHEDULE = "outside_schedule"
+    HOLIDAY = "holiday"
+    TRAINING_MISSING = "training_missing"
+    # Grants
+    GRANTED_BY_POSITION = "granted_by_position"
+    GRANTED_BY_GRANT = "granted_by_grant"
+    GRANTED_BY_GROUP_GRANT = "granted_by_group_grant"
+    DOOR_UNLOCKED_BY_SCHEDULE = "door_unlocked_by_schedule"
+
+
+#: The reasons that open the door.
+GRANT_REASONS = frozenset(
+    {
+        Reason.GRANTED_BY_POSITION,
+        Reason.GRANTED_BY_GRANT,
+        Reason.GRANTED_BY_GROUP_GRANT,
+        Reason.DOOR_UNLOCKED_BY_SCHEDULE,
+    }
+)
+
+# Credential states, as stored (``access.models.CredentialState``), mapped to their deny.
+_STATE_DENY = {
+    "suspended": Reason.CREDENTIAL_SUSPENDED,
+    "lost": Reason.CREDENTIAL_LOST,
+    "revoked": Reason.CREDENTIAL_REVOKED,
+}
+
+# Door modes, as stored (``access.models.DoorMode``).
+MODE_SECURE = "secure"
+MODE_SCHEDULED_UNLOCK = "scheduled_unlock"
+MODE_LOCKDOWN = "lockdown"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """A credential presented at a door, on behalf of a municipality (``tenant_id``)."""
+
+    tenant_id: uuid.UUID
+    door_id: uuid.UUID
+    credential: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer: open or not, why, and who and where (when known)."""
+
+    granted: bool
+    reason: Reason
+    person_id: uuid.UUID | None
+    door_id: uuid.UUID
+    unlock_seconds: int
+
+
+class DoorEntry:
+    """A door as the index holds it."""
+
+    __slots__ = (
+        "extended_unlock_seconds",
+        "id",
+        "mode",
+        "tenant_id",
+        "unlock_schedule_id",
+        "unlock_seconds",
+        "zone_id",
+    )
+
+    def __init__(
+        self,
+        id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        zone_id: uuid.UUID,
+        mode: str,
+        unlock_schedule_id: uuid.UUID | None,
+        unlock_seconds: int,
+        extended_unlock_seconds: int,
+    ) -> None:
+        self.id = id
+        self.tenant_id = tenant_id
+        self.zone_id = zone_id
+        self.mode = mode
+        self.unlock_schedule_id = unlock_schedule_id
+        self.unlock_seconds = unlock_seconds
+        self.extended_unlock_seconds = extended_unlock_seconds
+
+
+class CredentialEntry:
+    """A card, tag or mobile key as the index holds it."""
+
+    __slots__ = ("id", "identifier", "person_id", "state", "tenant_id", "valid_from", "valid_to")
+
+    def __init__(
+        self,
+        id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        identifier: str,
+        person_id: uuid.UUID,
+        state: str,
+        valid_from: float,
+        valid_to: float,
+    ) -> None:
+        self.id = id
+        self.tenant_id = tenant_id
+        self.identifier = identifier
+        self.person_id = person_id
+        self.state = state
+        self.valid_from = valid_from
+        self.valid_to = valid_to
+
+
+class Right:
+    """One way a person reaches a profile: the profile, its window and the source (a reason)."""
+
+    __slots__ = ("profile_id", "source", "valid_from", "valid_to")
+
+    def __init__(
+        self, profile_id: uuid.UUID, valid_from: float, valid_to: float, source: Reason
+    ) -> None:
+        self.profile_id = profile_id
+        self.valid_from = valid_from
+        self.valid_to = valid_to
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"Right({self.profile_id}, {self.valid_from}, {self.valid_to}, {self.source})"
+
+
+class PersonEntry:
+    """A person's compiled rights: active flag, accessibility, rights and valid courses."""
+
+    __slots__ = ("active", "extended_unlock", "id", "rights", "training")
+
+    def __init__(
+        self,
+        id: uuid.UUID,
+        active: bool,
+        extended_unlock: bool,
+        rights: tuple[Right, ...],
+        training: dict[str, float],
+    ) -> None:
+        self.id = id
+        self.active = active
+        self.extended_unlock = extended_unlock
+        self.rights = rights
+        #: Course → end of validity (timestamp; inf if it never expires).
+        self.training = training
+
+
+class ProfileEntry:
+    """An access profile: the zones it opens, its schedule and an optional required course."""
+
+    __slots__ = ("id", "required_course", "schedule_id", "zones")
+
+    def __init__(
+        self,
+        id: uuid.UUID,
+        zones: frozenset[uuid.UUID],
+        schedule_id: uuid.UUID,
+        required_course: str | None,
+    ) -> None:
+        self.id = id
+        self.zones = zones
+        self.schedule_id = schedule_id
+        self.required_course = required_course
+
+
+class ScheduleEntry:
+    """A compiled schedule with its holiday dates."""
+
+    __slots__ = ("holidays", "id", "week")
+
+    def __init__(self, id: uuid.UUID, week: WeekSchedule, holidays: frozenset[date]) -> None:
+        self.id = id
+        self.week = week
+        self.holidays = holidays
+
+
+class DecisionState(Protocol):
+    """A read-only view of the compiled rights."""
+
+    def door(self, door_id: uuid.UUID) -> DoorEntry | None:
+        """The door, or None."""
+
+    def credential(self, tenant_id: uuid.UUID, presented: str) -> CredentialEntry | None:
+        """The credential a reader presented (card UID or mobile key id), or None."""
+
+    def person(self, person_id: uuid.UUID) -> PersonEntry | None:
+        """The person's compiled rights, or None."""
+
+    def profile(self, profile_id: uuid.UUID) -> ProfileEntry | None:
+        """The access profile, or None."""
+
+    def schedule(self, schedule_id: uuid.UUID) -> ScheduleEntry | None:
+        """The schedule, or None."""
+
+
+def _deny(reason: Reason, door_id: uuid.UUID, person_id: uuid.UUID | None = None) -> Decision:
+    return Decision(False, reason, person_id, door_id, 0)
+
+
+def _schedule_state(entry: ScheduleEntry | None, now: datetime) -> Reason | None:
+    """None if open, else OUTSIDE_SCHEDULE or HOLIDAY (closed only because of a holiday)."""
+    if entry is None:
+        return Reason.OUTSIDE_SCHEDULE
+    if entry.week.is_open(entry.holidays, now):
+        return None
+    if entry.holidays and entry.week.is_open(frozenset(), now):
+        return Reason.HOLIDAY
+    return Reason.OUTSIDE_SCHEDULE
+
+
+# Among failed candidate rights, the deny that names the nearest miss wins.
+_MISS_RANK = {Reason.OUTSIDE_SCHEDULE: 1, Reason.HOLIDAY: 2, Reason.TRAINING_MISSING: 3}
+
+
+def decide(request: DecisionRequest, state: DecisionState, now: datetime) -> Decision:
+    """Whether ``request`` opens its door at ``now`` (timezone-aware), and why."""
+    door_id = request.door_id
+    door = state.door(door_id)
+    if door is None or door.tenant_id != request.tenant_id:
+        return _deny(Reason.UNKNOWN_DOOR, door_id)
+    credential = state.credential(request.tenant_id, request.credential)
+    person_id = credential.person_id if credential is not None else None
+    if door.mode == MODE_LOCKDOWN:
+        return _deny(Reason.DOOR_LOCKDOWN, door_id, person_id)
+    if door.mode == MODE_SCHEDULED_UNLOCK and door.unlock_schedule_id is not None:
+        if _schedule_state(state.schedule(door.unlock_schedule_id), now) is None:
+            return Decision(True, Reason.DOOR_UNLOCKED_BY_SCHEDULE, person_id, door_id, 0)
+    if credential is None:
+        return _deny(Reason.UNKNOWN_CREDENTIAL, door_id)
+    state_deny = _STATE_DENY.get(credential.state)
+    if state_deny is not None:
+        return _deny(state_deny, door_id, person_id)
+    ts = now.timestamp()
+    if ts < credential.valid_from:
+        return _deny(Reason.CREDENTIAL_NOT_YET_VALID, door_id, person_id)
+    if ts >= credential.valid_to:
+        return _deny(Reason.CREDENTIAL_EXPIRED, door_id, person_id)
+    person = state.person(credential.person_id)
+    if person is None or not person.active:
+        return _deny(Reason.PERSON_INACTIVE, door_id, person_id)
+    zone_id = door.zone_id
+    miss: Reason = Reason.NO_RIGHT
+    for right in person.rights:
+        if not right.valid_from <= ts < right.valid_to:
+            continue
+        profile = state.profile(right.profile_id)
+        if profile is None or zone_id not in profile.zones:
+            continue
+        closed = _schedule_state(state.schedule(profile.schedule_id), now)
+        if closed is None:
+            course = profile.required_course
+            if course is None or person.training.get(course, -1.0) > ts:
+                seconds = door.extended_unlock_seconds if person.extended_unlock else 0
+                return Decision(
+                    True, right.source, person.id, door_id, seconds or door.unlock_seconds
+                )
+            closed = Reason.TRAINING_MISSING
+        if _MISS_RANK[closed] > _MISS_RANK.get(miss, 0):
+            miss = closed
+    return _deny(miss, door_id, person_id)

@@ -1,0 +1,102 @@
+"""Access events: one row per decision, listed for the actor's scope and purged after the
+retention period (access logs are personal data: kept only as long as configured)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from stadsvakt.access.decide import Decision
+from stadsvakt.access.models import AccessEvent, Door
+from stadsvakt.audit.service import record
+from stadsvakt.auth.scope import require, restrict
+from stadsvakt.context import Actor
+
+
+def store_event(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    decision: Decision,
+    presented: str,
+    credential_id: uuid.UUID | None,
+    at: datetime,
+    source: str = "centre",
+) -> AccessEvent:
+    """Add the event of one decision to the caller's transaction (never a PIN: ``presented``
+    is the card UID or mobile key id the reader sent)."""
+    event = AccessEvent(
+        tenant_id=tenant_id,
+        at=at,
+        door_id=decision.door_id,
+        credential=presented[:64],
+        credential_id=credential_id,
+        person_id=decision.person_id,
+        granted=decision.granted,
+        reason=decision.reason.value,
+        source=source,
+    )
+    session.add(event)
+    return event
+
+
+def list_events(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    door_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    granted: bool | None = None,
+) -> tuple[list[AccessEvent], int]:
+    """Access events, newest first; a department administrator sees those at their doors."""
+    require(actor, "access.read")
+    stmt = select(AccessEvent)
+    if actor.tenant_id is not None:
+        stmt = stmt.where(AccessEvent.tenant_id == actor.tenant_id)
+    if actor.scope("access.read") is not None:
+        doors = restrict(select(Door.id), Door, actor, "access.read")
+        stmt = stmt.where(AccessEvent.door_id.in_(doors.scalar_subquery()))
+    if door_id is not None:
+        stmt = stmt.where(AccessEvent.door_id == door_id)
+    if person_id is not None:
+        stmt = stmt.where(AccessEvent.person_id == person_id)
+    if since is not None:
+        stmt = stmt.where(AccessEvent.at >= since)
+    if until is not None:
+        stmt = stmt.where(AccessEvent.at < until)
+    if granted is not None:
+        stmt = stmt.where(AccessEvent.granted == granted)
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.scalars(
+        stmt.order_by(AccessEvent.at.desc(), AccessEvent.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def purge_events(session: Session, *, now: datetime, retention_days: int) -> int:
+    """Delete events older than the retention period; returns how many went (audited)."""
+    cutoff = now - timedelta(days=retention_days)
+    result = session.execute(
+        delete(AccessEvent)
+        .where(AccessEvent.at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        record(
+            session,
+            action="access_event.purge",
+            object_type="access_event",
+            object_id=None,
+            object_text=f"{count} access events before {cutoff.isoformat()}",
+            tenant_id=None,
+            after={"deleted": count, "before": cutoff.isoformat(), "days": retention_days},
+        )
+    return count

@@ -1,0 +1,193 @@
+"""One process's decision index: built once, then kept current by following ``access_changes``.
+
+Every process polls the change feed (``seq > last``) every ``index_poll_ms`` and reloads
+only the entities named, so a change committed by any process sharing the database is
+seen by all within a poll interval. A decision request also catches up first, so a
+process sees its own changes at once.
+
+On PostgreSQL sequence numbers are handed out before commit, so a change with a lower
+``seq`` may become visible after a higher one: numbers skipped over are remembered for
+:data:`GAP_SECONDS` and asked for again on each poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from stadsvakt.access.changes import Entity
+from stadsvakt.access.index.loader import Loader
+from stadsvakt.access.index.state import CompiledIndex
+from stadsvakt.access.models import AccessChange
+from stadsvakt.directory.models import Assignment, TrainingRecord
+
+log = logging.getLogger(__name__)
+
+#: How long a skipped sequence number is waited for (a transaction that long is unusual).
+GAP_SECONDS = 60.0
+#: Changes read per query.
+BATCH = 5000
+
+SessionMaker = Callable[[], AbstractContextManager[Session]]
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+class AccessIndex:
+    """The compiled index of one process and its place in the change feed."""
+
+    def __init__(self, poll_ms: int = 200) -> None:
+        self.poll_seconds = poll_ms / 1000
+        self.state = CompiledIndex()
+        self.built = False
+        self.last_seq = 0
+        self.gaps: dict[int, float] = {}
+        self.applied = 0
+        self.rebuilds = 0
+        self._lock = threading.RLock()
+        self._loader = Loader(self.state)
+
+    # -- building and catching up ----------------------------------------------------
+
+    def build(self, session: Session) -> None:
+        """Load everything from the database (the feed position is read first, so nothing
+        committed meanwhile is missed; reloading an entity twice is harmless)."""
+        with self._lock:
+            last = session.execute(select(func.max(AccessChange.seq))).scalar() or 0
+            state = CompiledIndex()
+            loader = Loader(state)
+            loader.load_all(session)
+            self.state, self._loader = state, loader
+            self.last_seq = int(last)
+            self.gaps.clear()
+            self.built = True
+            self.rebuilds += 1
+
+    def ensure(self, session: Session) -> CompiledIndex:
+        """The state, built first if needed and caught up with the feed."""
+        if not self.built:
+            with self._lock:
+                if not self.built:
+                    self.build(session)
+        self.catch_up(session)
+        return self.state
+
+    def catch_up(self, session: Session) -> int:
+        """Apply the changes committed since the last look; returns how many were applied."""
+        with self._lock:
+            if not self.built:
+                self.build(session)
+                return 0
+            now = time.monotonic()
+            self.gaps = {seq: until for seq, until in self.gaps.items() if until > now}
+            cond = AccessChange.seq > self.last_seq
+            if self.gaps:
+                cond = or_(cond, AccessChange.seq.in_(list(self.gaps)))
+            rows = session.execute(
+                select(AccessChange.seq, AccessChange.entity, AccessChange.entity_id)
+                .where(cond)
+                .order_by(AccessChange.seq)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                return 0
+            for seq, _, _ in rows:
+                self.gaps.pop(seq, None)
+                if seq > self.last_seq + 1:
+                    for missing in range(self.last_seq + 1, min(seq, self.last_seq + 1000)):
+                        self.gaps[missing] = now + GAP_SECONDS
+                self.last_seq = max(self.last_seq, seq)
+            self._apply(session, {(entity, entity_id) for _, entity, entity_id in rows})
+            self.applied += len(rows)
+            return len(rows)
+
+    def refresh(self, factory: SessionMaker) -> int:
+        """Catch up using a session of its own (the background poll)."""
+        with factory() as session:
+            if not self.built:
+                self.build(session)
+                return 0
+            return self.catch_up(session)
+
+    async def run(self, factory: SessionMaker) -> None:
+        """Poll the feed until cancelled; errors are logged and the poll goes on."""
+        while True:
+            try:
+                await asyncio.to_thread(self.refresh, factory)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the poll must survive a lost connection
+                log.exception("access index poll failed")
+            await asyncio.sleep(self.poll_seconds)
+
+    # -- applying changes ------------------------------------------------------------
+
+    def _apply(self, session: Session, changes: set[tuple[str, str]]) -> None:
+        by_entity: dict[str, set[uuid.UUID]] = {}
+        for entity, raw_id in changes:
+            entity_id = _uuid(raw_id)
+            if entity_id is None:
+                log.warning("access change with a malformed id: %s %r", entity, raw_id)
+                continue
+            by_entity.setdefault(entity, set()).add(entity_id)
+        unknown = sorted(set(by_entity) - {e.value for e in Entity})
+        if unknown:
+            # An entity the index does not know how to localise: be safe, load everything.
+            log.warning("access change for unknown entities %s: full reload", unknown)
+            self.build(session)
+            return
+        load = self._loader
+        people: set[uuid.UUID] = set()
+        people |= load.load_units(session, by_entity.get(Entity.ORG_UNIT, set()))
+        load.load_calendars(session, by_entity.get(Entity.HOLIDAY_CALENDAR, set()))
+        load.load_schedules(session, by_entity.get(Entity.SCHEDULE, set()))
+        zone_ids = by_entity.get(Entity.ZONE, set())
+        profile_ids = by_entity.get(Entity.PROFILE, set()) | {
+            p.id for p in self.state.profiles.values() if p.zones & zone_ids
+        }
+        load.load_profiles(session, profile_ids)
+        load.load_doors(session, by_entity.get(Entity.DOOR, set()))
+        people |= load.load_positions(session, by_entity.get(Entity.POSITION_PROFILE, set()))
+        people |= load.load_grants(session, by_entity.get(Entity.GRANT, set()), recompile=False)
+        people |= load.load_group_members(session, by_entity.get(Entity.GROUP, set()))
+        credentials = by_entity.get(Entity.CREDENTIAL, set())
+        reload_people = by_entity.get(Entity.PERSON, set())
+        reload_people |= self._people_of(
+            session, Assignment, by_entity.get(Entity.ASSIGNMENT, set())
+        )
+        reload_people |= self._people_of(
+            session, TrainingRecord, by_entity.get(Entity.TRAINING, set())
+        )
+        load.load_people(session, reload_people)
+        self.state.recompile_all(people - reload_people)
+        load.load_credentials(session, credentials)
+
+    def _people_of(
+        self, session: Session, model: type[Assignment] | type[TrainingRecord], ids: set[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """The people a changed assignment or training record belongs to.
+
+        A deleted row is gone from the database, so callers note the person too (see
+        ``access.changes``); an id that is itself a person's is taken as such.
+        """
+        if not ids:
+            return set()
+        found = set(
+            session.execute(select(model.person_id).where(model.id.in_(list(ids)))).scalars()
+        )
+        owners = self.state.owners
+        known = {owners[i] for i in ids if i in owners}
+        return found | known | {i for i in ids if i in self.state.person_facts}
