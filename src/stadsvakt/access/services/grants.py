@@ -169,3 +169,21 @@ def delete_grant(session: Session, actor: Actor, grant_id: uuid.UUID) -> None:
         entity="grant",
         deleted=True,
     )
+
+
+def person_in_scope(
+    session: Session, actor: Actor, employee_number: str, permission: str
+) -> Person | None:
+    """A person in the actor's scope for ``permission``, by employee number (for the forms)."""
+    stmt = restrict(
+        select(Person).where(Person.employee_number == employee_number), Person, actor, permission
+    )
+    return session.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+def names_of(session: Session, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Display names of people already shown to the actor (ids from rows in their scope)."""
+    rows = session.execute(
+        select(Person.id, Person.given_name, Person.family_name).where(Person.id.in_(person_ids))
+    )
+    return {pid: f"{given} {family}" for pid, given, family in rows}

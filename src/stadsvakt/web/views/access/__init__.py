@@ -1,0 +1,12 @@
+"""Pages of the access model: zones and doors, schedules, profiles, grants, credentials, and
+the service catalogue's shortfall report."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from stadsvakt.web.views.access import catalogue, credentials, grants, places, profiles, schedules
+
+router = APIRouter(include_in_schema=False)
+for _module in (places, schedules, profiles, grants, credentials, catalogue):
+    router.include_router(_module.router)

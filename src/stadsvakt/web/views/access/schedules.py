@@ -1,0 +1,172 @@
+"""Schedules: the list, a weekly grid of a schedule's intervals, and the form.
+
+Intervals are typed one per line (``mon 07:00-18:00``, ``fri 22:00-06:00``,
+``holiday 10:00-14:00``; Swedish day names work too), because a weekly pattern
+reads best as text and needs no script.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from stadsvakt.access.models import Schedule
+from stadsvakt.access.schemas.schedules import ScheduleCreate, ScheduleUpdate
+from stadsvakt.access.services import schedules
+from stadsvakt.access.timerules import HOLIDAY, parse_intervals
+from stadsvakt.api.deps import SessionDep
+from stadsvakt.errors import DomainError, InvalidInput
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.forms import FormErrors, clean, is_form_error
+from stadsvakt.web.views.access._forms import form_errors
+
+router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+FIELDS = ("code", "name", "intervals", "holiday_mode")
+_DAYS = {
+    **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{name: i for i, name in enumerate(("mån", "tis", "ons", "tor", "fre", "lör", "sön"))},
+    "holiday": "holiday",
+    "helgdag": "holiday",
+}
+_LINE = re.compile(r"^\s*(\S+)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
+_SHORT = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_lines(text: str) -> list[dict[str, Any]]:
+    """Intervals from the form's lines; a line that cannot be read names its number."""
+    out: list[dict[str, Any]] = []
+    lines = [line for line in text.splitlines() if line.strip()]
+    for number, line in enumerate(lines):
+        match = _LINE.match(line)
+        word = match.group(1).lower() if match else ""
+        day = _DAYS.get(word, _DAYS.get(word[:3]))
+        if match is None or day is None:
+            raise InvalidInput(
+                f"intervals[{number}]: cannot read '{line.strip()}'",
+                field=f"intervals[{number}]",
+                rule="format",
+            )
+        start, end = (t.zfill(5) for t in match.group(2, 3))
+        out.append({"day": day, "start": start, "end": end})
+    return out
+
+
+def as_lines(intervals: list[dict[str, Any]]) -> str:
+    """The stored intervals as the form's lines."""
+    return "\n".join(
+        f"{d['day'] if d['day'] == 'holiday' else _SHORT[d['day']]} {d['start']}-{d['end']}"
+        for d in intervals
+    )
+
+
+def week_grid(intervals: list[dict[str, Any]]) -> list[list[bool]]:
+    """Per day (Monday … Sunday, then holiday) and hour: whether any part of the hour is open."""
+    grid = [[False] * 24 for _ in range(HOLIDAY + 1)]
+    for interval in parse_intervals(intervals):
+        parts = [(interval.day, interval.own_part())]
+        spill = interval.spill_part()
+        if spill is not None:
+            parts.append((HOLIDAY if interval.day == HOLIDAY else (interval.day + 1) % 7, spill))
+        for day, (start, end) in parts:
+            for hour in range(start // 60, (end + 59) // 60):
+                grid[day][hour] = True
+    return grid
+
+
+def _render(
+    page: Page,
+    session: Session,
+    template: str,
+    *,
+    values: Mapping[str, str],
+    errors: FormErrors | None = None,
+    schedule: Schedule | None = None,
+    status: int = 200,
+) -> Response:
+    assert page.actor is not None
+    items, _ = schedules.list_schedules(session, page.actor, limit=500, offset=0)
+    context = {
+        "nav": "access",
+        "schedules": items,
+        "schedule": schedule,
+        "grid": week_grid(schedule.intervals) if schedule else None,
+        "values": values,
+        "errors": errors or FormErrors(),
+    }
+    return page.render(template, context, status=status)
+
+
+def _checked(form: Mapping[str, str]) -> dict[str, Any]:
+    values = clean(form, ("code", "name", "holiday_mode"))
+    values["intervals"] = parse_lines(form.get("intervals", ""))
+    return values
+
+
+@router.get("/access/schedules")
+def list_page(page: PageDep, session: SessionDep) -> Response:
+    """Schedules the user may see, and the form for a new one."""
+    return _render(page, session, "access/schedules.html", values={"holiday_mode": "closed"})
+
+
+@router.post("/access/schedules")
+def create(page: PageDep, session: SessionDep, form: FormDep) -> Response:
+    """Create a schedule; an impossible interval is shown on the intervals field."""
+    assert page.actor is not None
+    try:
+        created = schedules.create_schedule(
+            session, page.actor, ScheduleCreate.model_validate(_checked(form))
+        )
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and not is_form_error(exc):
+            raise
+        session.rollback()
+        errors = form_errors(page, exc, FIELDS)
+        return _render(
+            page, session, "access/schedules.html", values=form, errors=errors, status=422
+        )
+    return see_other(f"/access/schedules/{created.id}?saved=1")
+
+
+@router.get("/access/schedules/{schedule_id}")
+def detail(schedule_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
+    """A schedule's week as a grid, and its edit form."""
+    assert page.actor is not None
+    schedule = schedules.get_schedule(session, page.actor, schedule_id)
+    values = {
+        "code": schedule.code,
+        "name": schedule.name,
+        "holiday_mode": schedule.holiday_mode.value,
+        "intervals": as_lines(schedule.intervals),
+    }
+    return _render(page, session, "access/schedule.html", values=values, schedule=schedule)
+
+
+@router.post("/access/schedules/{schedule_id}")
+def update(schedule_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
+    """Save a schedule's changes."""
+    assert page.actor is not None
+    try:
+        data = ScheduleUpdate.model_validate(_checked(form))
+        schedules.update_schedule(session, page.actor, schedule_id, data)
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, DomainError) and not is_form_error(exc):
+            raise
+        session.rollback()
+        schedule = schedules.get_schedule(session, page.actor, schedule_id)
+        errors = form_errors(page, exc, FIELDS)
+        return _render(
+            page,
+            session,
+            "access/schedule.html",
+            values=form,
+            errors=errors,
+            schedule=schedule,
+            status=422,
+        )
+    return see_other(f"/access/schedules/{schedule_id}?saved=1")
