@@ -13,7 +13,7 @@ from stadsvakt.errors import InvalidInput
 
 
 def local(*args: int, fold: int = 0) -> datetime:
-    return datetime(*args, tzinfo=STOCKHOLM, fold=fold)  # type: ignore[misc]
+    return datetime(*args, tzinfo=STOCKHOLM, fold=fold)  # type: ignore[misc,arg-type]
 
 
 @pytest.mark.parametrize(
