@@ -148,3 +148,18 @@ def test_department_admin_grants_only_own_sites_to_own_people(
     assert client.get(f"{V1}/grants/{theirs.id}").status_code == 404
     assert client.delete(f"{V1}/grants/{theirs.id}", headers=admin).status_code == 404
     assert client.delete(f"{V1}/grants/{ok.json()['id']}", headers=admin).status_code == 204
+
+
+def test_times_at_the_edge_of_the_calendar_are_refused(
+    client: TestClient, session: Session, town: Town
+) -> None:
+    profile = fa.profile(session, town.tenant, [town.school_zone])
+    guest = fd.person(session, town.tenant, unit=town.school)
+    body = {**_grant(profile.id, guest.id), "valid_to": "9999-12-31T23:59:59-23:59"}
+    refused = client.post(V1 + "/grants", headers=town.owner, json=body)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["rule"] == "range"
+    listed = client.get(
+        V1 + "/grants", headers=town.owner, params={"valid_at": "0001-01-01T00:00:00+01:00"}
+    )
+    assert listed.status_code == 422

@@ -134,8 +134,25 @@ def distinct(values: Iterable[object] | None, field: str) -> None:
         raise InvalidInput(f"{field}: a value is listed twice", field=field, rule="distinct")
 
 
+#: Times outside these years are refused: they mean a typo, and at the edges of the
+#: calendar converting them to UTC would overflow.
+_YEARS = (1900, 2200)
+
+
+def bounded(value: datetime | None, field: str) -> None:
+    """Refuse a time outside the years 1900–2200."""
+    if value is not None and not _YEARS[0] <= value.year <= _YEARS[1]:
+        raise InvalidInput(
+            f"{field}: give a time between the years {_YEARS[0]} and {_YEARS[1]}",
+            field=field,
+            rule="range",
+        )
+
+
 def window(valid_from: datetime | None, valid_to: datetime | None) -> None:
-    """Refuse a validity window that ends before (or when) it starts."""
+    """Refuse a validity window outside the supported years or ending before it starts."""
+    bounded(valid_from, "valid_from")
+    bounded(valid_to, "valid_to")
     if valid_from is not None and valid_to is not None and valid_to <= valid_from:
         raise InvalidInput(
             "valid_to: must be after valid_from", field="valid_to", rule="after_valid_from"

@@ -18,6 +18,7 @@ from stadsvakt.access.models import AccessProfile, Grant, GrantKind, ProfileZone
 from stadsvakt.access.schemas.profiles import GrantCreate, GrantUpdate
 from stadsvakt.access.services._common import (
     apply,
+    bounded,
     changed,
     flush_or_conflict,
     get_in_scope,
@@ -58,6 +59,7 @@ def list_grants(
     if kind is not None:
         stmt = stmt.where(Grant.kind == kind)
     if valid_at is not None:
+        bounded(valid_at, "valid_at")
         stmt = stmt.where(
             Grant.valid_from <= valid_at, or_(Grant.valid_to.is_(None), Grant.valid_to > valid_at)
         )
