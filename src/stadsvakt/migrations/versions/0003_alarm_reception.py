@@ -148,8 +148,8 @@ def _grant_new_permissions() -> None:
         )
     ).all()
     for role_id, name, permissions in rows:
-        current = list(permissions or [])
-        added = [p for p in _NEW_GRANTS[name] if p not in current]
+        current = [str(item) for item in permissions] if isinstance(permissions, list) else []
+        added = [p for p in _NEW_GRANTS[str(name)] if p not in current]
         if added:
             bind.execute(
                 sa.update(_roles).where(_roles.c.id == role_id).values(permissions=current + added)
