@@ -115,3 +115,20 @@ def test_english_and_department_admin_scope(
     assert "1 person" in listing.text and "Gäst" in listing.text and "Annan" not in listing.text
     assert client.get(f"/people/{foreign.id}").status_code == 404
     assert "Guest" in client.get(f"/people/{own.id}").text
+
+
+def test_emptying_a_name_on_the_edit_form_is_an_error(
+    browser: TestClient, city: City, session: Session
+) -> None:
+    person = fd.person(session, city.tenant, unit=city.unit)
+    page = browser.get(f"/people/{person.id}")
+    data = {
+        "given_name": "",
+        "family_name": person.family_name,
+        "kind": "employee",
+        "csrf_token": csrf_of(page.text),
+    }
+    refused = browser.post(f"/people/{person.id}", data=data)
+    assert refused.status_code == 422 and 'id="f-given_name-error"' in refused.text
+    session.expire_all()
+    assert service.get_person(session, f.system(city.tenant.id), person.id).given_name == "Anna"

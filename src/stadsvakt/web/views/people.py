@@ -192,7 +192,9 @@ def update_person(
     """Save a person's changes; errors are shown next to their fields with the values kept."""
     assert page.actor is not None
     try:
-        data = PersonUpdate.model_validate(_checked(form))
+        # Validated as a whole person first, so an emptied required field is an error.
+        whole = PersonCreate.model_validate(_checked(form))
+        data = PersonUpdate.model_validate(whole.model_dump(include=set(FIELDS)))
         service.update_person(session, page.actor, person_id, data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
