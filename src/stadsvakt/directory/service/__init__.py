@@ -7,6 +7,7 @@ in the caller's transaction. Change-feed entities: ``person``, ``assignment``,
 ends them.
 """
 
+from stadsvakt.directory.service._common import local_today
 from stadsvakt.directory.service.assignments import (
     current_assignments,
     list_assignments,
@@ -58,6 +59,7 @@ __all__ = [
     "list_groups",
     "list_people",
     "list_training",
+    "local_today",
     "main_assignment",
     "member_ids",
     "refresh_home_unit",
