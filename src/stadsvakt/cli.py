@@ -11,11 +11,13 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from benchmarks.decisions.cli import bench_app
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stadsvakt.access.decisions import purge_once
 from stadsvakt.alarms.csv_import import ImportRejected, import_transmitters
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
 from stadsvakt.alarms.receivers.run import enabled_receivers, run_alongside, run_receivers
@@ -54,7 +56,10 @@ user_app = typer.Typer(help="stadsvakt user accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for integrations and devices.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 municipality_app = typer.Typer(help="Municipalities (tenants).", no_args_is_help=True)
+access_app = typer.Typer(help="Access decisions and their event log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(access_app, name="access")
+app.add_typer(bench_app, name="bench")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
@@ -223,6 +228,15 @@ def audit_verify() -> None:
         return
     err.print(f"[red]Audit trail broken at row {found.seq}[/red] ({found.kind}): {found.message}")
     raise typer.Exit(1)
+
+
+@access_app.command("purge")
+def access_purge() -> None:
+    """Delete access events older than the retention period (access.event_retention_days)."""
+    settings = load_settings()
+    count = purge_once(services_for(settings))
+    days = settings.access.event_retention_days
+    console.print(f"Purged {count} access events older than {days} days.")
 
 
 @app.command()

@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.access.decide import Decision, DecisionRequest, Reason, decide
 from stadsvakt.access.events import list_events, purge_events, store_event
 from stadsvakt.access.index.follower import AccessIndex
-from stadsvakt.api.deps import ActorDep, PagingDep, Services, SessionDep
+from stadsvakt.api.deps import ActorDep, PagingDep, Services, ServicesDep, SessionDep, authenticate
 from stadsvakt.auth.scope import require
+from stadsvakt.auth.tokens import actor_for_token
 from stadsvakt.context import Actor, acting_as, system_actor
-from stadsvakt.db import read_only, unit_of_work, utcnow
-from stadsvakt.errors import InvalidInput
+from stadsvakt.db import read_only, read_only_session, unit_of_work, utcnow
+from stadsvakt.errors import InvalidInput, Unauthenticated
 from stadsvakt.org.schemas import Page
 from stadsvakt.schemas import NO_NUL, StrictInput
 
@@ -78,6 +82,16 @@ class AccessEventOut(BaseModel):
     source: str
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A decision with what its event needs."""
+
+    decision: Decision
+    at: datetime
+    credential_id: uuid.UUID | None
+    tenant_id: uuid.UUID
+
+
 def index_of(request: Request) -> AccessIndex:
     """The process's decision index (made by :func:`install`)."""
     index: AccessIndex = request.app.state.access_index
@@ -86,46 +100,89 @@ def index_of(request: Request) -> AccessIndex:
 
 def decide_online(
     session: Session, actor: Actor, index: AccessIndex, data: DecisionIn, *, now: datetime
-) -> tuple[Decision, datetime]:
-    """Decide for a controller and store the event; returns the decision and its time."""
+) -> Outcome:
+    """Decide for a controller: the decision, its time, the credential's id and tenant."""
     require(actor, "access.decide")
-    if actor.tenant_id is None:
+    tenant = actor.tenant_id
+    if tenant is None:
         raise InvalidInput(
             "a decision needs a municipality's device token", field="token", rule="tenant"
         )
     at = data.at or now
     state = index.ensure(session)
-    request = DecisionRequest(actor.tenant_id, data.door_id, data.credential)
-    decision = decide(request, state, at)
-    credential = state.credential(actor.tenant_id, data.credential)
-    store_event(
-        session,
-        tenant_id=actor.tenant_id,
-        decision=decision,
-        presented=data.credential,
-        credential_id=credential.id if credential is not None else None,
-        at=at,
+    decision = decide(DecisionRequest(tenant, data.door_id, data.credential), state, at)
+    credential = state.credential(tenant, data.credential)
+    return Outcome(decision, at, credential.id if credential is not None else None, tenant)
+
+
+#: How long a device token's lookup is reused: a revoked token stops working within this.
+TOKEN_CACHE_SECONDS = 1.0
+_token_cache: dict[str, tuple[Actor, float]] = {}
+
+
+def _device_actor(request: Request, session: Session) -> Actor:
+    """The caller. A controller asks many times a second, so a bearer token is looked up
+    without recording its use (the read stays read-only) and the answer is reused for
+    :data:`TOKEN_CACHE_SECONDS`."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value:
+        return authenticate(request, session)
+    now = time.monotonic()
+    cached = _token_cache.get(value)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    actor = actor_for_token(session, value.strip(), touch=False)
+    if actor is None:
+        _token_cache.pop(value, None)
+        raise Unauthenticated("the token is unknown, expired or revoked")
+    if len(_token_cache) > 10_000:
+        _token_cache.clear()
+    _token_cache[value] = (actor, now + TOKEN_CACHE_SECONDS)
+    return actor
+
+
+def _answer(
+    services: Services, index: AccessIndex, request: Request, data: DecisionIn
+) -> DecisionOut:
+    # One thread does the whole request: reading (the device token, the change feed) in a
+    # read-only transaction, then a short write of the event. On SQLite no write lock is
+    # held while the decision is made, and no request waits for a thread while holding one.
+    reader = read_only_session(services.session_factory)
+    try:
+        actor = _device_actor(request, reader)
+        with acting_as(actor):
+            outcome = decide_online(reader, actor, index, data, now=utcnow())
+    finally:
+        reader.rollback()
+        reader.close()
+    decision = outcome.decision
+    with unit_of_work(services.session_factory) as writer:
+        store_event(
+            writer,
+            tenant_id=outcome.tenant_id,
+            decision=decision,
+            presented=data.credential,
+            credential_id=outcome.credential_id,
+            at=outcome.at,
+        )
+    return DecisionOut(
+        granted=decision.granted,
+        reason=decision.reason,
+        person_id=decision.person_id,
+        door_id=decision.door_id,
+        decided_at=outcome.at,
+        unlock_seconds=decision.unlock_seconds,
     )
-    return decision, at
 
 
 router = APIRouter(prefix="/access", tags=["access decisions"])
 
 
 @router.post("/decisions", response_model=DecisionOut)
-def post_decision(
-    data: DecisionIn, request: Request, session: SessionDep, actor: ActorDep
-) -> DecisionOut:
-    """Whether a credential opens a door now (or at ``at``), and why."""
-    decision, at = decide_online(session, actor, index_of(request), data, now=utcnow())
-    return DecisionOut(
-        granted=decision.granted,
-        reason=decision.reason,
-        person_id=decision.person_id,
-        door_id=decision.door_id,
-        decided_at=at,
-        unlock_seconds=decision.unlock_seconds,
-    )
+async def post_decision(data: DecisionIn, request: Request, services: ServicesDep) -> DecisionOut:
+    """Whether a credential opens a door now (or at ``at``), and why (device token:
+    ``access.decide``). Every answer is stored as an access event."""
+    return await run_in_threadpool(_answer, services, index_of(request), request, data)
 
 
 @router.get("/events", response_model=Page[AccessEventOut])

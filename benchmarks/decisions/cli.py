@@ -1,0 +1,45 @@
+"""``stadsvakt bench``: benchmark commands (JSON on stdout, progress on stderr)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from benchmarks.decisions.run import Options, run
+
+bench_app = typer.Typer(help="Benchmarks (JSON on stdout).", no_args_is_help=True)
+
+
+@bench_app.command("decisions")
+def decisions(
+    scale: Annotated[
+        float, typer.Option(min=0.0001, max=1.0, help="Fraction of the full-size city")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed of the city and the requests")] = 20260112,
+    requests: Annotated[int, typer.Option(min=100, help="In-process requests")] = 100_000,
+    rival_seconds: Annotated[
+        float, typer.Option(min=0.1, help="Time budget for each of pycasbin and cedarpy")
+    ] = 10.0,
+    http: Annotated[bool, typer.Option(help="Also run the HTTP part against `serve`")] = True,
+    http_rate: Annotated[float, typer.Option(min=1, help="HTTP requests per second")] = 1000.0,
+    http_seconds: Annotated[float, typer.Option(min=0.5, help="HTTP run length")] = 10.0,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to fill (default: a temporary SQLite file)")
+    ] = None,
+) -> None:
+    """Decisions: stadsvakt vs pycasbin vs cedarpy, HTTP, index memory, deactivation delay."""
+    options = Options(
+        scale=scale,
+        seed=seed,
+        requests=requests,
+        rival_seconds=rival_seconds,
+        http=http,
+        http_rate=http_rate,
+        http_seconds=http_seconds,
+        database_url=database_url,
+    )
+    result = run(options, Console(stderr=True))
+    typer.echo(json.dumps(result, indent=2, sort_keys=True))
