@@ -1,1 +1,1 @@
-"""Benchmarks of stadsvakt (``stadsvakt bench …``); not part of the test suite."""
+"""Benchmarks, run from the CLI as ``stadsvakt bench ...``; each prints JSON."""
