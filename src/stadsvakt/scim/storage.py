@@ -35,7 +35,6 @@ from stadsvakt.db import utcnow
 from stadsvakt.directory import service as directory
 from stadsvakt.directory.models import Group as GroupRow
 from stadsvakt.directory.models import Person
-from stadsvakt.directory.service._common import local_today
 from stadsvakt.errors import DomainError
 from stadsvakt.scim import groups, users
 from stadsvakt.scim.errors import scim_error
@@ -97,7 +96,7 @@ class DatabaseStorage(ScimStorage):
 
     def _users(self, people: list[Person]) -> list[Resource[Any]]:
         codes = users.unit_codes(self.session, people)
-        today = local_today(utcnow())
+        today = directory.local_today(utcnow())
         return [users.to_resource(p, codes, today) for p in people]
 
     def _groups(self, rows: list[GroupRow]) -> list[Resource[Any]]:

@@ -27,7 +27,6 @@ from stadsvakt.db import utcnow
 from stadsvakt.directory import service as directory
 from stadsvakt.directory.models import Assignment, Person
 from stadsvakt.directory.schemas import AssignmentIn, PersonCreate, PersonUpdate
-from stadsvakt.directory.service._common import local_today
 from stadsvakt.org.models import OrgUnit
 from stadsvakt.scim.errors import invalid_value
 from stadsvakt.scim.filters import SCIM_SOURCE
@@ -176,7 +175,7 @@ def _sync_assignment(
     assignment has ended gets it back from today. The version (ETag) is bumped
     when the assignment changes, as it changes the SCIM representation.
     """
-    today = local_today(utcnow())
+    today = directory.local_today(utcnow())
     position = _text(title) or NO_TITLE
     shown = scim_assignment(person, today)
     # A SCIM assignment is open-ended; one with an end was ended by a deactivation.
