@@ -84,7 +84,10 @@ class TransmitterDirectory:
         """Keep the directory current until cancelled: poll, or reload soon after a miss."""
         while True:
             try:
-                await asyncio.wait_for(self._missed.wait(), timeout=poll_s)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                # cancellation that arrives as the event is set, and never stop.
+                async with asyncio.timeout(poll_s):
+                    await self._missed.wait()
             except TimeoutError:
                 pass
             self._missed.clear()

@@ -143,7 +143,8 @@ class Dc09Receiver:
         while True:
             wait = timeout if frame_deadline is None else frame_deadline - loop.time()
             try:
-                data = await asyncio.wait_for(reader.read(_READ_CHUNK), max(wait, 0.0))
+                async with asyncio.timeout(max(wait, 0.0)):
+                    data = await reader.read(_READ_CHUNK)
             except TimeoutError:
                 reason = "idle" if frame_deadline is None else "incomplete frame"
                 self.handler.reject("read_timeout", "close", "tcp", peer, reason)
@@ -164,7 +165,8 @@ class Dc09Receiver:
                 frame_deadline = loop.time() + timeout
             if replies:
                 writer.write(b"".join(replies))
-                await asyncio.wait_for(writer.drain(), timeout)
+                async with asyncio.timeout(timeout):
+                    await writer.drain()
 
     # --- UDP -----------------------------------------------------------------------------
 

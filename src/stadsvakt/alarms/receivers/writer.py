@@ -72,7 +72,9 @@ class AlarmWriter:
                     flushed = loop.time()
                     await self._flush_seen()
                 try:
-                    first = await asyncio.wait_for(self._queue.get(), timeout=self._seen_flush_s)
+                    # Not wait_for: on 3.11 it can lose a job and a cancellation together.
+                    async with asyncio.timeout(self._seen_flush_s):
+                        first = await self._queue.get()
                 except TimeoutError:
                     continue
                 jobs = [first]
