@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from stadsvakt.access.api import access_router
 from stadsvakt.access.decisions import router as access_decisions_router
+from stadsvakt.access.reports.api import router as access_reports_router
 from stadsvakt.alarms.api import router as alarms_router
 from stadsvakt.alarms.metrics import router as metrics_router
 from stadsvakt.api.deps import ServicesDep
@@ -33,6 +34,7 @@ def api_router() -> APIRouter:
     router.include_router(alarms_router)
     router.include_router(access_decisions_router)
     router.include_router(access_router())
+    router.include_router(access_reports_router)
     return router
 
 

@@ -1,0 +1,1 @@
+"""Access reports: orphan credentials, who can open a door, what a person can open."""

@@ -1,0 +1,87 @@
+"""Orphan credentials: active credentials whose holder is inactive or has no current
+assignment (the Malmö city hall finding: tags still working for people who had left)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from stadsvakt.access.models import Credential, CredentialKind, CredentialState
+from stadsvakt.access.timerules import STOCKHOLM
+from stadsvakt.auth.scope import require, restrict, scope_clause
+from stadsvakt.context import Actor
+from stadsvakt.directory.models import Assignment, Person
+
+#: Why a credential is an orphan.
+PERSON_INACTIVE = "person_inactive"
+NO_CURRENT_ASSIGNMENT = "no_current_assignment"
+
+
+@dataclass(frozen=True, slots=True)
+class OrphanRow:
+    """An active credential held by someone who should no longer have one."""
+
+    credential_id: uuid.UUID
+    kind: CredentialKind
+    identifier: str
+    technology: str | None
+    valid_to: datetime | None
+    person_id: uuid.UUID
+    person_name: str
+    employee_number: str | None
+    person_active: bool
+    reason: str
+    last_assignment_end: date | None
+
+
+def orphan_credentials(session: Session, actor: Actor, *, at: datetime) -> list[OrphanRow]:
+    """Active credentials of inactive people or of people with no assignment on ``at``'s day.
+
+    An assignment is current from its start day to its end day, both included, in
+    Stockholm time. PIN identifiers are lookup ids, never the PIN.
+    """
+    require(actor, "access.read")
+    today = at.astimezone(STOCKHOLM).date()
+    current = exists().where(
+        Assignment.person_id == Person.id,
+        Assignment.start <= today,
+        or_(Assignment.end.is_(None), Assignment.end >= today),
+    )
+    last_end = (
+        select(func.max(Assignment.end)).where(Assignment.person_id == Person.id).scalar_subquery()
+    )
+    stmt = (
+        select(Credential, Person, last_end)
+        .join(Person, Person.id == Credential.person_id)
+        .where(
+            Credential.state == CredentialState.ACTIVE,
+            or_(Credential.valid_to.is_(None), Credential.valid_to > at),
+            or_(Person.active.is_(False), ~current),
+        )
+    )
+    stmt = restrict(stmt, Credential, actor, "credential.read")
+    people_clause = scope_clause(Person, actor, "person.read")
+    if people_clause is not None:
+        stmt = stmt.where(and_(people_clause))
+    rows: list[OrphanRow] = []
+    for credential, person, end in session.execute(stmt):
+        rows.append(
+            OrphanRow(
+                credential_id=credential.id,
+                kind=credential.kind,
+                identifier=credential.identifier,
+                technology=credential.technology,
+                valid_to=credential.valid_to,
+                person_id=person.id,
+                person_name=person.display_name,
+                employee_number=person.employee_number,
+                person_active=person.active,
+                reason=NO_CURRENT_ASSIGNMENT if person.active else PERSON_INACTIVE,
+                last_assignment_end=end,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.person_name, str(r.person_id), r.kind, r.identifier))
