@@ -15,6 +15,9 @@ from stadsvakt.audit.service import record
 from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor
 
+# Built once: the statement's compiled form is cached, so an insert costs little beyond the I/O.
+_INSERT = insert(AccessEvent)
+
 
 def store_event(
     session: Session,
@@ -30,17 +33,18 @@ def store_event(
     ``presented`` is the card UID or mobile key id the reader sent). A plain insert, no
     ORM object: a controller's decisions come many a second."""
     session.execute(
-        insert(AccessEvent).values(
-            tenant_id=tenant_id,
-            at=at,
-            door_id=decision.door_id,
-            credential=presented[:64],
-            credential_id=credential_id,
-            person_id=decision.person_id,
-            granted=decision.granted,
-            reason=decision.reason.value,
-            source=source,
-        )
+        _INSERT,
+        {
+            "tenant_id": tenant_id,
+            "at": at,
+            "door_id": decision.door_id,
+            "credential": presented[:64],
+            "credential_id": credential_id,
+            "person_id": decision.person_id,
+            "granted": decision.granted,
+            "reason": decision.reason.value,
+            "source": source,
+        },
     )
 
 
