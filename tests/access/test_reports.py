@@ -30,7 +30,7 @@ WEEKDAYS = [{"day": d, "start": "07:00", "end": "18:00"} for d in range(5)]
 def test_schedule_in_words() -> None:
     assert describe(WEEKDAYS, "closed", "sv") == "mån–fre 07:00–18:00, helgdagar stängt"
     assert describe(WEEKDAYS, "normal", "en") == "Mon–Fri 07:00–18:00, holidays as weekdays"
-    night = [
+    night: list[dict[str, object]] = [
         {"day": 5, "start": "22:00", "end": "06:00"},
         {"day": "holiday", "start": "10:00", "end": "14:00"},
     ]
