@@ -42,6 +42,7 @@ from stadsvakt.migrate import is_current, upgrade
 from stadsvakt.org.models import Municipality
 from stadsvakt.org.schemas import MunicipalityCreate
 from stadsvakt.org.service import create_municipality
+from stadsvakt.portability.commands import register as register_portability
 from stadsvakt.settings import Settings
 
 console = Console()
@@ -371,6 +372,17 @@ directory_app, training_app = directory_commands(
 )
 app.add_typer(directory_app, name="directory")
 app.add_typer(training_app, name="training")
+register_portability(
+    app,
+    CliKit(
+        console=console,
+        err=err,
+        services=lambda: services_for(load_settings()),
+        operator_name=operator_name,
+        pick_municipality=pick_municipality,
+        fail=fail,
+    ),
+)
 
 
 def main() -> None:
