@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page, expect
 
+from stadsvakt.access.changes import Entity
 from stadsvakt.access.timerules import STOCKHOLM
 from stadsvakt.app import build_services, create_app
 from stadsvakt.db import unit_of_work
@@ -66,11 +67,11 @@ def guest_world(tmp_path: Path) -> Iterator[GuestWorld]:
         door = fd.door(session, zone)
         profile = fd.profile(session, tenant, [zone], fd.schedule(session, tenant))
         profile.name = "Gäst i biblioteket"
-        fd.changed(session, profile, fd.Entity.PROFILE)
+        fd.changed(session, profile, Entity.PROFILE)
         guest = fd.person(session, tenant, unit=department)
         guest.kind = PersonKind.GUEST
         guest.employee_number = GUEST_NUMBER
-        fd.changed(session, guest, fd.Entity.PERSON)
+        fd.changed(session, guest, Entity.PERSON)
         fd.credential(session, guest, identifier=CARD)
         admin = f.user(
             session, tenant, services.passwords, role="department_admin", unit=department
