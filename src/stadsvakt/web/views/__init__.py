@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from stadsvakt.web.views import access, alarms, auth, org_units, overview, people, sites
+from stadsvakt.web.views import access, alarms, auth, org_units, overview, people, reports, sites
 
 
 def web_router() -> APIRouter:
     """Every page of the web UI."""
     router = APIRouter(include_in_schema=False)
-    for module in (auth, overview, org_units, sites, access, alarms, people):
+    for module in (auth, overview, org_units, sites, access, alarms, people, reports):
         router.include_router(module.router)
     return router
