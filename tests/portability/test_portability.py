@@ -92,6 +92,8 @@ def test_export_validates_against_the_published_schema(session: Session) -> None
         files("stadsvakt.portability").joinpath("export-schema.json").read_text(encoding="utf-8")
     )
     assert shipped == json_schema(), "regenerate export-schema.json (see docs/portability.md)"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "export-schema.json"
+    assert json.loads(docs.read_text(encoding="utf-8")) == shipped, "copy it to docs/ too"
     jsonschema.Draft202012Validator.check_schema(shipped)
     document = json.loads(text)
     jsonschema.Draft202012Validator(shipped).validate(document)
