@@ -93,21 +93,26 @@ async def _open_loop(
         loop = asyncio.get_running_loop()
         start = loop.time() + 0.05
 
-        async def one(i: int) -> None:
+        async def one(planned: float, request: Request) -> None:
             nonlocal errors
-            planned = start + i / rate
-            await asyncio.sleep(max(0.0, planned - loop.time()))
             try:
-                response = await client.post(
-                    "/api/v1/access/decisions", json=_body(requests[i % len(requests)])
-                )
+                response = await client.post("/api/v1/access/decisions", json=_body(request))
                 if response.status_code != 200:
                     errors += 1
             except httpx.HTTPError:
                 errors += 1
             latencies.append(loop.time() - planned)
 
-        await asyncio.gather(*(one(i) for i in range(total)))
+        # Each request is started at its planned time (not all queued up front: a pool with
+        # thousands of waiting tasks slows the client itself down).
+        tasks = []
+        for i in range(total):
+            planned = start + i / rate
+            delay = planned - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(planned, requests[i % len(requests)])))
+        await asyncio.gather(*tasks)
         elapsed = loop.time() - start
     return latencies, errors, total / elapsed
 
