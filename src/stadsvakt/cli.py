@@ -34,6 +34,7 @@ from stadsvakt.demo.run import (
     UnsafeDatabasePath,
     build_demo,
     demo_settings,
+    show_city,
     show_logins,
 )
 from stadsvakt.directory.commands import CliKit, directory_commands
@@ -270,13 +271,18 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Stop after creating the demo database")
     ] = False,
+    people: Annotated[
+        int | None,
+        typer.Option(min=1, max=200_000, help="Employees to create (default: 2000 per scale)"),
+    ] = None,
 ) -> None:
     """Create a fresh demo city, print its logins once, and serve it on plain HTTP."""
     settings = demo_settings(load_settings(), database=database, host=host, port=port)
     try:
-        services, result = build_demo(settings, scale=scale, console=console)
+        services, result = build_demo(settings, scale=scale, console=console, people=people)
     except (UnsafeDatabasePath, DomainError) as exc:
         raise fail(str(exc)) from exc
+    show_city(console, settings, result)
     show_logins(console, settings, result)
     if no_serve:
         services.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rich import box
@@ -21,6 +22,7 @@ from stadsvakt.app import build_services
 from stadsvakt.db import unit_of_work
 from stadsvakt.demo.data import load_city, scale_city
 from stadsvakt.demo.seed import SeedResult, seed_demo
+from stadsvakt.demo.staff import PEOPLE_PER_SCALE
 from stadsvakt.migrate import upgrade
 from stadsvakt.settings import Mode, Settings
 
@@ -90,8 +92,14 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def build_demo(settings: Settings, *, scale: int, console: Console) -> tuple[Services, SeedResult]:
-    """Replace the demo database with a freshly migrated and seeded one."""
+def build_demo(
+    settings: Settings, *, scale: int, console: Console, people: int | None = None
+) -> tuple[Services, SeedResult]:
+    """Replace the demo database with a freshly migrated and seeded one.
+
+    ``people`` is the number of employees; by default :data:`PEOPLE_PER_SCALE` per
+    scale step.
+    """
     path = settings.sqlite_path()
     if path is None:
         raise UnsafeDatabasePath("the demo runs on a SQLite file")
@@ -103,7 +111,13 @@ def build_demo(settings: Settings, *, scale: int, console: Console) -> tuple[Ser
         upgrade(settings, services.engine)
         progress.advance(task)
         with unit_of_work(services.session_factory) as session:
-            result = seed_demo(session, services.passwords, city, progress=progress)
+            result = seed_demo(
+                session,
+                services.passwords,
+                city,
+                people=PEOPLE_PER_SCALE * scale if people is None else people,
+                progress=progress,
+            )
     return services, result
 
 
@@ -134,4 +148,33 @@ def show_logins(console: Console, settings: Settings, result: SeedResult) -> Non
         f"[bold]{admin.username}[/bold] with password [bold]{admin.password}[/bold]",
         highlight=False,
         soft_wrap=True,
+    )
+
+
+def show_city(console: Console, settings: Settings, result: SeedResult) -> None:
+    """Print the counts of the demo city, a device token and a decision to try with curl."""
+    table = Table(title="The demo city", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("What")
+    table.add_column("How many", justify="right")
+    for what, count in result.counts().items():
+        table.add_row(what, f"{count:,}".replace(",", " "))
+    console.print(table)
+    console.print(
+        "Device token for door controllers (scope access.decide, shown once): "
+        f"[bold]{result.device_token}[/bold]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    example = result.example
+    if example is None:
+        return
+    body = json.dumps({"door_id": str(example.door_id), "credential": example.card_uid})
+    console.print(
+        f"Try a decision ({example.door_name}, a teacher's card):\n"
+        f"curl -s -X POST {settings.server.public_url}/api/v1/access/decisions "
+        f"-H 'Authorization: Bearer {result.device_token}' "
+        f"-H 'Content-Type: application/json' -d '{body}'",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
     )

@@ -2,16 +2,17 @@
 
 The functions take the caller's session and never commit; the ``stadsvakt demo``
 command (or a test) owns the transaction. Everything is done as the system actor
-``demo``.
+``demo``. The access model (:mod:`.seed_access`), the staff (:mod:`.seed_people`)
+and the visitors (:mod:`.seed_visitors`) have modules of their own.
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
+from collections import Counter
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import datetime
 
 from rich.progress import Progress
 from sqlalchemy.orm import Session
@@ -19,9 +20,23 @@ from sqlalchemy.orm import Session
 from stadsvakt.auth.passwords import Passwords, password_problem
 from stadsvakt.auth.schemas import RoleAssignmentIn, UserCreate
 from stadsvakt.auth.service import create_user
-from stadsvakt.context import acting_as, current_request_id, system_actor
+from stadsvakt.context import Actor, acting_as, current_request_id, system_actor
+from stadsvakt.db import utcnow
 from stadsvakt.demo.data import DemoCity, DepartmentSpec, SiteSpec, UnitSpec
-from stadsvakt.org.models import Municipality, OrgUnit, OwnerKind, UnitKind
+from stadsvakt.demo.seed_access import (
+    AccessSeed,
+    load_access_plan,
+    seed_places,
+    seed_profiles,
+    seed_schedules,
+    seed_service_levels,
+)
+from stadsvakt.demo.seed_people import PeopleSeed, seed_employees
+from stadsvakt.demo.seed_visitors import VisitorSeed, device_token, seed_visitors
+from stadsvakt.demo.staff import PEOPLE_PER_SCALE, load_staff_data, plan_staff
+from stadsvakt.demo.steps import steps
+from stadsvakt.directory.service import local_today
+from stadsvakt.org.models import Municipality, OrgUnit, OwnerKind, Site, UnitKind
 from stadsvakt.org.schemas import MunicipalityCreate, OrgUnitCreate, SiteCreate
 from stadsvakt.org.service import create_municipality, create_site, create_unit
 
@@ -30,8 +45,6 @@ DEMO_ACTOR = "demo"
 #: Letters and digits that cannot be mistaken for each other when read off a screen.
 _ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _PASSWORD_LENGTH = 20  # about 116 bits
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,16 @@ class Credential:
 
 
 @dataclass(frozen=True, slots=True)
+class ExampleDecision:
+    """A real door and card from the demo, for a user to try a decision with."""
+
+    door_id: uuid.UUID
+    door_name: str
+    card_uid: str
+    person_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class SeedResult:
     """What the demo created."""
 
@@ -55,11 +78,46 @@ class SeedResult:
     sites: int
     external_sites: int
     credentials: tuple[Credential, ...]
+    access: AccessSeed
+    people: PeopleSeed
+    visitors: VisitorSeed
+    device_token: str
+    example: ExampleDecision | None
 
     @property
     def admin(self) -> Credential:
         """The system owner's login."""
         return next(c for c in self.credentials if c.role == "system_owner")
+
+    def counts(self) -> dict[str, int]:
+        """The sizes of the demo city, by what they count."""
+        issued: Counter[str] = Counter(self.people.credentials)
+        issued["card"] += self.visitors.cards
+        return {
+            "departments": self.departments,
+            "units": self.units,
+            "sites": self.sites,
+            "employees": self.people.people,
+            "inactive or deactivated": self.people.inactive,
+            "assignments": self.people.assignments,
+            "ended assignments": self.people.ended_assignments,
+            "guests": self.visitors.guests + self.visitors.club_members,
+            "contractors": self.visitors.contractors,
+            "zones": self.access.zones,
+            "doors": self.access.doors,
+            "holiday calendars": self.access.calendars,
+            "schedules": len(self.access.schedules),
+            "access profiles": len(self.access.profiles) + 2,
+            "position profiles": self.access.position_profiles,
+            "direct grants": self.visitors.grants,
+            "cards": issued["card"],
+            "mobile keys": issued["mobile"],
+            "PINs": issued["pin"],
+            "cards lost": issued["lost"],
+            "cards suspended": issued["suspended"],
+            "cards revoked": issued["revoked"],
+            "sites short of their level": self.access.short_sites,
+        }
 
 
 def new_password() -> str:
@@ -70,35 +128,74 @@ def new_password() -> str:
             return password
 
 
-def _steps(progress: Progress | None, description: str, items: Sequence[T]) -> Iterator[T]:
-    """Yield the items, advancing one progress task per item when a progress display is given."""
-    if progress is None:
-        yield from items
-        return
-    task = progress.add_task(description, total=len(items))
-    for item in items:
-        yield item
-        progress.advance(task)
-
-
 def seed_demo(
-    session: Session, passwords: Passwords, city: DemoCity, *, progress: Progress | None = None
+    session: Session,
+    passwords: Passwords,
+    city: DemoCity,
+    *,
+    people: int = PEOPLE_PER_SCALE,
+    now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> SeedResult:
-    """Create the municipality, its units, sites and one demo user per role."""
+    """Create the municipality, its units, sites, access model, people and demo users."""
+    now = now or utcnow()
     with acting_as(system_actor(DEMO_ACTOR)):
         municipality = seed_municipality(session, city, progress=progress)
-        with acting_as(system_actor(DEMO_ACTOR, municipality.id), current_request_id()):
+        actor = system_actor(DEMO_ACTOR, municipality.id)
+        with acting_as(actor, current_request_id()):
             units = seed_units(session, municipality, city, progress=progress)
             sites = seed_sites(session, municipality, city, units, progress=progress)
             credentials = seed_users(session, municipality, city, units, passwords, progress)
+            access = _seed_access(session, actor, city, units, sites, now, progress)
+            staff = load_staff_data()
+            plans = plan_staff(city, people, local_today(now))
+            seeded = seed_employees(session, actor, passwords, plans, units, progress)
+            visitors = seed_visitors(session, actor, passwords, staff, units, access, now)
+            token = device_token(session, actor, municipality.id)
     return SeedResult(
         municipality=municipality,
         departments=len(city.departments),
         units=sum(len(d.units) for d in city.departments),
-        sites=sites,
+        sites=len(sites),
         external_sites=sum(1 for s in city.sites if s.owner is not None),
         credentials=credentials,
+        access=access,
+        people=seeded,
+        visitors=visitors,
+        device_token=token,
+        example=_example(city, access, seeded),
     )
+
+
+def _seed_access(
+    session: Session,
+    actor: Actor,
+    city: DemoCity,
+    units: dict[str, OrgUnit],
+    sites: dict[str, Site],
+    now: datetime,
+    progress: Progress | None,
+) -> AccessSeed:
+    plan = load_access_plan()
+    access = AccessSeed()
+    seed_schedules(session, actor, plan, local_today(now), access)
+    if progress is not None:
+        progress.add_task("Calendars and schedules", total=1, completed=1)
+    unit_codes = {u.id: code for code, u in units.items()}
+    seed_places(session, actor, plan, sites, unit_codes, access, progress)
+    seed_profiles(session, actor, city, plan, load_staff_data(), units, access, progress)
+    seed_service_levels(session, actor, city, plan, access, progress)
+    return access
+
+
+def _example(city: DemoCity, access: AccessSeed, people: PeopleSeed) -> ExampleDecision | None:
+    """The main entrance of the first teacher's school and her card."""
+    if people.teacher is None:
+        return None
+    person_id, unit, uid = people.teacher
+    site = next(s for s in city.sites if s.unit == unit)
+    door = access.sites[site.code].doors[0]
+    return ExampleDecision(door.id, f"{site.name}: {door.name}", uid, person_id)
 
 
 def seed_municipality(
@@ -125,7 +222,7 @@ def seed_units(
     rows: list[tuple[DepartmentSpec, UnitSpec | None]] = [(d, None) for d in city.departments]
     rows += [(d, u) for d in city.departments for u in d.units]
     created: dict[str, OrgUnit] = {}
-    for department, unit in _steps(progress, "Departments and units", rows):
+    for department, unit in steps(progress, "Departments and units", rows):
         if unit is None:
             data = OrgUnitCreate(
                 code=department.code, name=department.name, kind=UnitKind.DEPARTMENT
@@ -148,12 +245,13 @@ def seed_sites(
     units: dict[str, OrgUnit],
     *,
     progress: Progress | None = None,
-) -> int:
+) -> dict[str, Site]:
     """Create every site, used by its unit and owned by the city or a property company."""
     actor = system_actor(DEMO_ACTOR, municipality.id)
-    for spec in _steps(progress, "Sites", city.sites):
-        create_site(session, actor, _site_create(city, spec, units[spec.unit].id))
-    return len(city.sites)
+    return {
+        spec.code: create_site(session, actor, _site_create(city, spec, units[spec.unit].id))
+        for spec in steps(progress, "Sites", city.sites)
+    }
 
 
 def _site_create(city: DemoCity, spec: SiteSpec, unit_id: uuid.UUID) -> SiteCreate:
@@ -186,7 +284,7 @@ def seed_users(
     """Create one demo user per role, each with a fresh random password."""
     actor = system_actor(DEMO_ACTOR, municipality.id)
     credentials: list[Credential] = []
-    for spec in _steps(progress, "Users (hashing passwords)", city.users):
+    for spec in steps(progress, "Users (hashing passwords)", city.users):
         password = new_password()
         scope = units[spec.unit] if spec.unit else None
         data = UserCreate(
