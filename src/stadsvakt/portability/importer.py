@@ -81,6 +81,11 @@ def _units_in_order(units: list[UnitItem]) -> list[UnitItem]:
     return ordered
 
 
+def _key(item: BaseModel) -> str:
+    """An object's id (a site service is keyed by its site)."""
+    return str(getattr(item, "id", None) or getattr(item, "site_id", ""))
+
+
 def _links(session: Session, kind: str, item: Any) -> None:
     if kind == "groups":
         for person_id in item.member_ids:
@@ -133,9 +138,7 @@ def import_document(
         for item in items:
             _links(session, kind, item)
             if entity is not None:
-                note_change(
-                    session, tenant_id=tenant.id, entity=entity, entity_id=item.model_dump()["id"]
-                )
+                note_change(session, tenant_id=tenant.id, entity=entity, entity_id=_key(item))
         session.flush()
         counts[kind] = len(items)
         record(
@@ -147,9 +150,7 @@ def import_document(
             tenant_id=tenant.id,
             after={
                 "count": len(items),
-                "ids": sorted(
-                    str(i.model_dump().get("id") or i.model_dump().get("site_id")) for i in items
-                ),
+                "ids": sorted(_key(i) for i in items),
             },
         )
         if progress is not None:
