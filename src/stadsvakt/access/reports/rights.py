@@ -16,91 +16,26 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.decide import (
-    MODE_SECURE,
-    CredentialEntry,
-    Decision,
-    DecisionRequest,
-    DoorEntry,
     PersonEntry,
-    ProfileEntry,
     Reason,
-    ScheduleEntry,
-    decide,
 )
-from stadsvakt.access.index.loader import Loader
-from stadsvakt.access.index.state import CompiledIndex
 from stadsvakt.access.models import (
     AccessProfile,
     Door,
-    Grant,
-    HolidayCalendar,
-    PositionProfile,
     ProfileZone,
     Schedule,
 )
+from stadsvakt.access.reports.compiled import SOURCES, Builder, Probe
 from stadsvakt.access.reports.words import describe
-from stadsvakt.auth.scope import require, restrict, subtree_ids
+from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor
-from stadsvakt.directory.models import Assignment, GroupMember, Person
+from stadsvakt.directory.models import Person
 from stadsvakt.errors import InvalidInput, NotFound
-from stadsvakt.org.models import OrgUnit, Site
-
-#: The presented value of a probe credential (never a real card: it holds a space).
-_PROBE = "REPORT PROBE"
-
-#: Right sources as reported (the granting reasons of ``decide()``).
-SOURCES = {
-    Reason.GRANTED_BY_POSITION: "position_profile",
-    Reason.GRANTED_BY_GRANT: "grant",
-    Reason.GRANTED_BY_GROUP_GRANT: "group_grant",
-}
-
-
-class _Probe:
-    """The compiled index seen through a valid card of one person at a secure door."""
-
-    def __init__(self, index: CompiledIndex, tenant_id: uuid.UUID) -> None:
-        self.index = index
-        self.tenant_id = tenant_id
-        self.person_id: uuid.UUID = uuid.UUID(int=0)
-
-    def door(self, door_id: uuid.UUID) -> DoorEntry | None:
-        # Rights are reported, not the door's mode (lockdown, unlock schedule): a secure copy.
-        door = self.index.door(door_id)
-        if door is None:
-            return None
-        return DoorEntry(
-            door.id,
-            door.tenant_id,
-            door.zone_id,
-            MODE_SECURE,
-            None,
-            door.unlock_seconds,
-            door.extended_unlock_seconds,
-        )
-
-    def credential(self, tenant_id: uuid.UUID, presented: str) -> CredentialEntry | None:
-        return CredentialEntry(
-            uuid.UUID(int=0), tenant_id, presented, self.person_id, "active", -math.inf, math.inf
-        )
-
-    def person(self, person_id: uuid.UUID) -> PersonEntry | None:
-        return self.index.person(person_id)
-
-    def profile(self, profile_id: uuid.UUID) -> ProfileEntry | None:
-        return self.index.profile(profile_id)
-
-    def schedule(self, schedule_id: uuid.UUID) -> ScheduleEntry | None:
-        return self.index.schedule(schedule_id)
-
-    def decide_for(self, person_id: uuid.UUID, door_id: uuid.UUID, at: datetime) -> Decision:
-        """What ``decide()`` answers for this person's valid card at the door at ``at``."""
-        self.person_id = person_id
-        return decide(DecisionRequest(self.tenant_id, door_id, _PROBE), self, at)
+from stadsvakt.org.models import Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,76 +86,6 @@ def _aware(at: datetime) -> datetime:
     return at
 
 
-class _Builder:
-    """A compiled index holding what one report needs, filled with the decision index's loader."""
-
-    def __init__(self, session: Session, tenant_id: uuid.UUID) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-        self.index = CompiledIndex()
-        self.loader = Loader(self.index)
-        ids = self._ids
-        self.loader.load_units(
-            session, ids(select(OrgUnit.id).where(OrgUnit.tenant_id == tenant_id))
-        )
-        self.loader.load_calendars(
-            session, ids(select(HolidayCalendar.id).where(HolidayCalendar.tenant_id == tenant_id))
-        )
-        self.loader.load_schedules(
-            session, ids(select(Schedule.id).where(Schedule.tenant_id == tenant_id))
-        )
-
-    def _ids(self, stmt: object) -> set[uuid.UUID]:
-        return set(self.session.execute(stmt).scalars())  # type: ignore[call-overload]
-
-    def load(
-        self,
-        *,
-        profiles: Collection[uuid.UUID],
-        doors: Collection[uuid.UUID],
-        people: Collection[uuid.UUID],
-    ) -> None:
-        """Load the profiles, the rules reaching them, the doors and the people."""
-        session, loader, profile_list = self.session, self.loader, list(profiles)
-        loader.load_profiles(session, profile_list)
-        loader.load_doors(session, doors)
-        loader.load_positions(
-            session,
-            self._ids(
-                select(PositionProfile.id).where(PositionProfile.profile_id.in_(profile_list))
-            ),
-        )
-        loader.load_grants(
-            session,
-            self._ids(select(Grant.id).where(Grant.profile_id.in_(profile_list))),
-            recompile=False,
-        )
-        loader.load_people(session, people)
-
-    def people_reaching(self, profiles: Collection[uuid.UUID]) -> set[uuid.UUID]:
-        """Everyone a position profile, grant or group grant of these profiles may reach."""
-        profile_list = list(profiles)
-        people = self._ids(
-            select(Grant.person_id).where(
-                Grant.profile_id.in_(profile_list), Grant.person_id.is_not(None)
-            )
-        )
-        groups = select(Grant.group_id).where(Grant.profile_id.in_(profile_list))
-        people |= self._ids(select(GroupMember.person_id).where(GroupMember.group_id.in_(groups)))
-        rules = self.session.execute(
-            select(PositionProfile.org_unit_id, PositionProfile.include_subunits).where(
-                PositionProfile.profile_id.in_(profile_list)
-            )
-        ).all()
-        direct = {unit for unit, subunits in rules if not subunits}
-        trees = frozenset(unit for unit, subunits in rules if subunits)
-        conditions = [Assignment.org_unit_id.in_(direct)]
-        if trees:
-            conditions.append(Assignment.org_unit_id.in_(subtree_ids(trees)))
-        people |= self._ids(select(Assignment.person_id).where(or_(*conditions)))
-        return people
-
-
 def _visible(
     session: Session, actor: Actor, people: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, Person]:
@@ -255,7 +120,7 @@ def _profiles_info(
 
 
 def _rows_for(
-    probe: _Probe,
+    probe: Probe,
     person: Person,
     door: Door,
     site: Site,
@@ -325,7 +190,7 @@ def who_can_open(
     if door is None:
         raise NotFound(f"no door {door_id}")
     site = session.get_one(Site, door.site_id)
-    builder = _Builder(session, tenant)
+    builder = Builder(session, tenant)
     profiles = set(
         session.execute(
             select(ProfileZone.profile_id).where(ProfileZone.zone_id == door.zone_id)
@@ -334,7 +199,7 @@ def who_can_open(
     candidates = builder.people_reaching(profiles)
     visible = _visible(session, actor, candidates)
     builder.load(profiles=profiles, doors=[door.id], people=candidates)
-    probe = _Probe(builder.index, tenant)
+    probe = Probe(builder.index, tenant)
     info = _profiles_info(session, profiles, language)
     rows: list[RightRow] = []
     hidden = 0
@@ -348,7 +213,7 @@ def who_can_open(
     return RightsReport(at, _sort(rows), hidden)
 
 
-def _reaches(builder: _Builder, entry: PersonEntry, door: Door, at: datetime) -> bool:
+def _reaches(builder: Builder, entry: PersonEntry, door: Door, at: datetime) -> bool:
     ts = at.timestamp()
     for right in entry.rights:
         profile = builder.index.profile(right.profile_id)
@@ -367,7 +232,7 @@ def what_can_open(
     person = _visible(session, actor, [person_id]).get(person_id)
     if person is None:
         raise NotFound(f"no person {person_id}")
-    builder = _Builder(session, tenant)
+    builder = Builder(session, tenant)
     profiles = set(
         session.execute(select(AccessProfile.id).where(AccessProfile.tenant_id == tenant)).scalars()
     )
@@ -397,7 +262,7 @@ def what_can_open(
             select(Site).where(Site.id.in_({d.site_id for d in doors}))
         ).scalars()
     }
-    probe = _Probe(builder.index, tenant)
+    probe = Probe(builder.index, tenant)
     info = _profiles_info(session, reached, language)
     rows: list[RightRow] = []
     for door in doors:
