@@ -38,7 +38,9 @@ def test_demo_creates_a_seeded_database_and_prints_the_admin_password(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     database = tmp_path / "demo.db"
-    result = runner.invoke(app, ["demo", "--no-serve", "--database", str(database)])
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--people", "30", "--database", str(database)]
+    )
     assert result.exit_code == 0, result.output
     assert len(_admin_password(result.output)) >= 12
     assert "http://127.0.0.1:8000" in result.output
@@ -51,8 +53,12 @@ def test_a_second_run_replaces_the_demo_with_new_passwords(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     database = tmp_path / "demo.db"
-    first = runner.invoke(app, ["demo", "--no-serve", "--database", str(database)])
-    second = runner.invoke(app, ["demo", "--no-serve", "--scale", "2", "--database", str(database)])
+    first = runner.invoke(
+        app, ["demo", "--no-serve", "--people", "30", "--database", str(database)]
+    )
+    second = runner.invoke(
+        app, ["demo", "--no-serve", "--scale", "2", "--people", "30", "--database", str(database)]
+    )
     assert second.exit_code == 0, second.output
     assert _admin_password(first.output) != _admin_password(second.output)
     assert _count(database, "sites") == 80
@@ -60,7 +66,7 @@ def test_a_second_run_replaces_the_demo_with_new_passwords(
 
 
 def test_the_default_database_is_under_var(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--no-serve"])
+    result = runner.invoke(app, ["demo", "--no-serve", "--people", "30"])
     assert result.exit_code == 0, result.output
     assert _count(tmp_path / "var" / "demo.db", "sites") == 40
 
@@ -89,3 +95,29 @@ def test_scale_must_be_at_least_one(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert not (tmp_path / "d.db").exists()
+
+
+def test_demo_prints_the_city_a_device_token_and_a_decision_to_try(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    database = tmp_path / "demo.db"
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--people", "200", "--database", str(database)]
+    )
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert re.search(r"employees 200\b", output), output
+    assert re.search(r"doors 200\b", output), output
+    token = re.search(r"scope access\.decide, shown once\): (svt_\S+)", output)
+    assert token, output
+    assert f"Authorization: Bearer {token.group(1)}" in output
+    assert "POST http://127.0.0.1:8000/api/v1/access/decisions" in output
+    assert _count(database, "people") > 200
+    assert _count(database, "doors") == 200
+
+
+def test_people_must_be_positive(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--people", "0", "--database", str(tmp_path / "d.db")]
+    )
+    assert result.exit_code == 2

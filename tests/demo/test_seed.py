@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stadsvakt.access.models import Credential
 from stadsvakt.api.deps import Services
 from stadsvakt.audit.models import AuditEntry
 from stadsvakt.audit.service import verify
@@ -15,6 +18,7 @@ from stadsvakt.auth.service import actor_for_user
 from stadsvakt.context import system_actor
 from stadsvakt.demo.data import load_city, scale_city
 from stadsvakt.demo.seed import SeedResult, seed_demo
+from stadsvakt.directory.models import Person
 from stadsvakt.org.models import OrgUnit, OwnerKind, Site, UnitKind
 from stadsvakt.org.service import list_sites, list_units
 from tests.demo.test_data import MALMO_DEPARTMENTS
@@ -22,7 +26,7 @@ from tests.demo.test_data import MALMO_DEPARTMENTS
 
 @pytest.fixture
 def seeded(session: Session, services: Services) -> SeedResult:
-    return seed_demo(session, services.passwords, load_city())
+    return seed_demo(session, services.passwords, load_city(), people=40)
 
 
 def _sites(session: Session) -> list[Site]:
@@ -94,8 +98,18 @@ def test_seeding_is_audited_by_the_demo_actor_and_the_chain_verifies(
 ) -> None:
     count, broken = verify(session)
     assert broken is None
-    # One row per municipality, unit, site and user.
-    assert count == 1 + 11 + seeded.units + seeded.sites + len(seeded.credentials)
+    actions = Counter(session.scalars(select(AuditEntry.action)))
+    # One row per municipality, unit, site and user ...
+    assert actions["municipality.create"] == 1
+    assert actions["org_unit.create"] + actions["unit.create"] == 11 + seeded.units
+    assert actions["site.create"] == seeded.sites
+    assert actions["user.create"] == len(seeded.credentials)
+    # ... and per person, door, credential and grant of the access model.
+    assert actions["person.create"] == len(session.scalars(select(Person.id)).all())
+    assert actions["door.create"] == seeded.access.doors
+    assert actions["credential.create"] == len(session.scalars(select(Credential.id)).all())
+    assert actions["grant.create"] == seeded.visitors.grants
+    assert count == sum(actions.values())
     names = set(session.scalars(select(AuditEntry.actor_name).distinct()))
     assert names == {"demo"}
 
@@ -103,7 +117,7 @@ def test_seeding_is_audited_by_the_demo_actor_and_the_chain_verifies(
 def test_scale_two_gives_twice_the_sites_with_unique_codes(
     session: Session, services: Services
 ) -> None:
-    result = seed_demo(session, services.passwords, scale_city(load_city(), 2))
+    result = seed_demo(session, services.passwords, scale_city(load_city(), 2), people=40)
     assert result.sites == 80
     codes = list(session.scalars(select(Site.code)))
     assert len(codes) == len(set(codes)) == 80

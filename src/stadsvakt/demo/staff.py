@@ -23,8 +23,8 @@ from typing import Any
 from stadsvakt.demo.data import DemoCity, UnitSpec
 
 #: People per scale step (``stadsvakt demo --scale N`` gives N times as many). Every person
-#: goes through the services (about 25 ms each on a 2-core machine, with audit rows and
-#: change-feed entries), so this keeps the default demo under half a minute of CPU; ``--people``
+#: goes through the services (about 10 ms of CPU each on this 2-core machine, with audit rows
+#: and change-feed entries), so this keeps the default demo under half a minute; ``--people``
 #: asks for more.
 PEOPLE_PER_SCALE = 2000
 #: Card technology noted on every demo card.
