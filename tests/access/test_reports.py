@@ -214,6 +214,14 @@ def test_report_agrees_with_decide_for_random_requests(
     assert checked == 1000 and 0 < granted < checked
 
 
+def test_report_times_are_bounded(client: TestClient, session: Session, town: Town) -> None:
+    door = fd.door(session, town.school_zone)
+    for url in (f"{V1}/reports/doors/{door.id}/who-can-open", f"{V1}/reports/orphan-credentials"):
+        response = client.get(url, params={"at": "0001-01-01T00:00:00+14:00"}, headers=town.owner)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "at"
+
+
 def test_reports_need_person_read(client: TestClient, session: Session, town: Town) -> None:
     door = fd.door(session, town.school_zone)
     headers = f.bearer(f.token(session, town.tenant, "access.read"))

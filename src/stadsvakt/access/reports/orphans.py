@@ -11,6 +11,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from stadsvakt.access.models import Credential, CredentialKind, CredentialState
+from stadsvakt.access.services._common import bounded
 from stadsvakt.access.timerules import STOCKHOLM
 from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor
@@ -54,6 +55,7 @@ def orphan_credentials(session: Session, actor: Actor, *, at: datetime) -> list[
     Stockholm time. PIN identifiers are lookup ids, never the PIN.
     """
     require(actor, "access.read")
+    bounded(at, "at")
     today = at.astimezone(STOCKHOLM).date()
     # The holder is an alias: the credential's scope expression is a subquery over Person.
     holder = aliased(Person)

@@ -31,6 +31,7 @@ from stadsvakt.access.models import (
 )
 from stadsvakt.access.reports.compiled import SOURCES, Builder, Probe
 from stadsvakt.access.reports.words import describe
+from stadsvakt.access.services._common import bounded
 from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor
 from stadsvakt.directory.models import Person
@@ -80,9 +81,11 @@ def _tenant(actor: Actor) -> uuid.UUID:
     return actor.tenant_id
 
 
-def _aware(at: datetime) -> datetime:
+def report_time(at: datetime) -> datetime:
+    """Refuse a report time without a zone or outside the years 1900–2200."""
     if at.tzinfo is None:
         raise InvalidInput("at: a time with a time zone is needed", field="at", rule="timezone")
+    bounded(at, "at")
     return at
 
 
@@ -182,7 +185,7 @@ def who_can_open(
 ) -> RightsReport:
     """The people who can open a door (within the actor's scope), through what and when."""
     require(actor, "person.read")
-    at = _aware(at)
+    at = report_time(at)
     tenant = _tenant(actor)
     door = session.execute(
         restrict(select(Door).where(Door.id == door_id), Door, actor, "access.read")
@@ -227,7 +230,7 @@ def what_can_open(
 ) -> RightsReport:
     """The doors a person can open (those in the actor's scope), by site, through what and when."""
     require(actor, "access.read")
-    at = _aware(at)
+    at = report_time(at)
     tenant = _tenant(actor)
     person = _visible(session, actor, [person_id]).get(person_id)
     if person is None:

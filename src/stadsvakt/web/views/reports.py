@@ -24,9 +24,11 @@ def _at(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.strip()).replace(tzinfo=STOCKHOLM)
+        at = datetime.fromisoformat(text.strip()).replace(tzinfo=STOCKHOLM)
     except ValueError:
         return None
+    # The reports refuse other years (converting them could overflow): treat as invalid.
+    return at if 1900 <= at.year <= 2200 else None
 
 
 def _context(page: Page, at_text: str | None) -> dict[str, object]:
