@@ -13,6 +13,7 @@ On PostgreSQL sequence numbers are handed out before commit, so a change with a 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -82,6 +83,10 @@ class AccessIndex:
             self.gaps.clear()
             self.built = True
             self.rebuilds += 1
+            # The index is millions of long-lived objects: move them out of the cyclic
+            # collector's sight, or every full collection walks them all (long pauses).
+            gc.collect()
+            gc.freeze()
 
     def ensure(self, session: Session) -> CompiledIndex:
         """The state, built first if needed and caught up with the feed."""
