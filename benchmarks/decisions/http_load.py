@@ -4,6 +4,7 @@ rate, and the delay from a deactivation (made in this process) to the server's f
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -18,6 +19,8 @@ from pathlib import Path
 import httpx
 
 Request = tuple[uuid.UUID, str, datetime]
+#: Keep-alive connections of the load generator.
+CONNECTIONS = 64
 
 
 def free_port() -> int:
@@ -73,48 +76,74 @@ def _body(request: Request) -> dict[str, str]:
     return {"door_id": str(door), "credential": card, "at": at.isoformat()}
 
 
+async def _worker(
+    host: str,
+    port: int,
+    token: str,
+    queue: asyncio.Queue[tuple[float, Request] | None],
+    latencies: list[float],
+    errors: list[int],
+) -> None:
+    """One keep-alive connection sending queued requests in turn (plain HTTP/1.1: a client
+    library's pool bookkeeping grows with the queue and would slow the client itself)."""
+    loop = asyncio.get_running_loop()
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while (item := await queue.get()) is not None:
+            planned, request = item
+            body = json.dumps(_body(request)).encode()
+            writer.write(
+                b"POST /api/v1/access/decisions HTTP/1.1\r\nHost: bench\r\n"
+                b"Content-Type: application/json\r\nAuthorization: Bearer "
+                + token.encode()
+                + b"\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\n\r\n"
+                + body
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            if not head.startswith(b"HTTP/1.1 200"):
+                errors.append(1)
+            latencies.append(loop.time() - planned)
+    finally:
+        writer.close()
+
+
 async def _open_loop(
     base: str, token: str, requests: list[Request], rate: float, seconds: float
 ) -> tuple[list[float], int, float]:
     """Send at a fixed rate whatever the answers do; latency counts from the planned send."""
-    headers = {"Authorization": f"Bearer {token}"}
+    host, port = base.removeprefix("http://").split(":")
     total = int(rate * seconds)
     latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=60
-    ) as client:
-        # Warm up the server's index, then the connections.
-        await client.post("/api/v1/access/decisions", json=_body(requests[0]))
-        await asyncio.gather(
-            *(client.post("/api/v1/access/decisions", json=_body(r)) for r in requests[:50])
-        )
-        loop = asyncio.get_running_loop()
-        start = loop.time() + 0.05
-
-        async def one(planned: float, request: Request) -> None:
-            nonlocal errors
-            try:
-                response = await client.post("/api/v1/access/decisions", json=_body(request))
-                if response.status_code != 200:
-                    errors += 1
-            except httpx.HTTPError:
-                errors += 1
-            latencies.append(loop.time() - planned)
-
-        # Each request is started at its planned time (not all queued up front: a pool with
-        # thousands of waiting tasks slows the client itself down).
-        tasks = []
-        for i in range(total):
-            planned = start + i / rate
-            delay = planned - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(planned, requests[i % len(requests)])))
-        await asyncio.gather(*tasks)
-        elapsed = loop.time() - start
-    return latencies, errors, total / elapsed
+    errors: list[int] = []
+    queue: asyncio.Queue[tuple[float, Request] | None] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    # Warm up the server's index with one request first.
+    await queue.put((loop.time(), requests[0]))
+    await queue.put(None)
+    await _worker(host, int(port), token, queue, [], errors)
+    workers = [
+        asyncio.create_task(_worker(host, int(port), token, queue, latencies, errors))
+        for _ in range(CONNECTIONS)
+    ]
+    start = loop.time() + 0.05
+    for i in range(total):
+        planned = start + i / rate
+        delay = planned - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait((planned, requests[i % len(requests)]))
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    elapsed = loop.time() - start
+    return latencies, len(errors), total / elapsed
 
 
 def open_loop(
