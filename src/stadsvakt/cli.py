@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 import uvicorn
 from benchmarks.decisions.cli import bench_app
@@ -82,8 +83,16 @@ def load_settings() -> Settings:
 
 
 def services_for(settings: Settings) -> Services:
-    """The shared services for one CLI command."""
-    return build_services(settings)
+    """The shared services for one CLI command; the engine is disposed when the command ends.
+
+    Disposing closes pooled connections, so a command run in-process (tests,
+    scripts) leaves no connection behind, whether it succeeds or exits early.
+    """
+    services = build_services(settings)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(services.engine.dispose)
+    return services
 
 
 def operator_name() -> str:
