@@ -375,29 +375,19 @@ def receive_dc09(
         pass
 
 
-directory_app, training_app = directory_commands(
-    CliKit(
-        console=console,
-        err=err,
-        services=lambda: services_for(load_settings()),
-        operator_name=operator_name,
-        pick_municipality=pick_municipality,
-        fail=fail,
-    )
+#: What feature command modules get from here (console, settings, errors), built once.
+kit = CliKit(
+    console=console,
+    err=err,
+    services=lambda: services_for(load_settings()),
+    operator_name=operator_name,
+    pick_municipality=pick_municipality,
+    fail=fail,
 )
+directory_app, training_app = directory_commands(kit)
 app.add_typer(directory_app, name="directory")
 app.add_typer(training_app, name="training")
-register_portability(
-    app,
-    CliKit(
-        console=console,
-        err=err,
-        services=lambda: services_for(load_settings()),
-        operator_name=operator_name,
-        pick_municipality=pick_municipality,
-        fail=fail,
-    ),
-)
+register_portability(app, kit)
 
 
 def main() -> None:
