@@ -6,16 +6,16 @@ import asyncio
 import getpass
 import sys
 import uuid
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 import uvicorn
 from benchmarks.decisions.cli import bench_app
 from rich.console import Console
 from rich.progress import Progress
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.decisions import purge_once
@@ -82,6 +82,26 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
+#: The engines opened by the running command, disposed when it ends (see ``_command``).
+_command_engines: ContextVar[list[Engine] | None] = ContextVar("command_engines", default=None)
+
+
+@app.callback()
+def _command(ctx: typer.Context) -> None:
+    """stadsvakt: open security platform for Swedish municipalities."""
+    # Typer may bring its own copy of click, so the context is taken from Typer here
+    # rather than looked up through click's globals (which would find none).
+    engines: list[Engine] = []
+    _command_engines.set(engines)
+    ctx.call_on_close(lambda: _dispose_all(engines))
+
+
+def _dispose_all(engines: list[Engine]) -> None:
+    for engine in engines:
+        engine.dispose()
+    engines.clear()
+
+
 def services_for(settings: Settings) -> Services:
     """The shared services for one CLI command; the engine is disposed when the command ends.
 
@@ -89,9 +109,9 @@ def services_for(settings: Settings) -> Services:
     scripts) leaves no connection behind, whether it succeeds or exits early.
     """
     services = build_services(settings)
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(services.engine.dispose)
+    engines = _command_engines.get()
+    if engines is not None:
+        engines.append(services.engine)
     return services
 
 

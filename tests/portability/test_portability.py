@@ -3,10 +3,8 @@ byte-identical round trips on both backends, and refusals that name their path."
 
 from __future__ import annotations
 
-import gc
 import json
 import uuid
-import warnings
 from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -137,12 +135,6 @@ def test_export_import_export_is_byte_identical(
     twice = cli.invoke(cli_app, ["import", str(source)])
     assert twice.exit_code == 1
     assert "is already here" in twice.output and "nothing was imported" in twice.output
-    # The CLI's engines leave a psycopg connection to the garbage collector (seen with every
-    # command, e.g. `municipality create`); collect it here, before the throwaway database
-    # is dropped, instead of in some later test.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
 
 
 def test_import_refuses_a_schema_break_naming_the_path(session: Session) -> None:
