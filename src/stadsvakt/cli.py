@@ -14,14 +14,12 @@ import typer
 import uvicorn
 from benchmarks.decisions.cli import bench_app
 from rich.console import Console
-from rich.progress import Progress
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.decisions import purge_once
-from stadsvakt.alarms.csv_import import ImportRejected, import_transmitters
-from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
-from stadsvakt.alarms.receivers.run import enabled_receivers, run_alongside, run_receivers
+from stadsvakt.alarms.commands import register as register_alarms
+from stadsvakt.alarms.receivers.run import enabled_receivers, run_alongside
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services, create_app
 from stadsvakt.audit.service import verify
@@ -67,10 +65,6 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(municipality_app, name="municipality")
-transmitters_app = typer.Typer(help="Alarm transmitters (larmsändare).", no_args_is_help=True)
-receive_app = typer.Typer(help="Run an alarm receiver on its own.", no_args_is_help=True)
-app.add_typer(transmitters_app, name="transmitters")
-app.add_typer(receive_app, name="receive")
 
 
 def load_settings() -> Settings:
@@ -112,6 +106,14 @@ def services_for(settings: Settings) -> Services:
     engines = _command_engines.get()
     if engines is not None:
         engines.append(services.engine)
+    return services
+
+
+def current_services(settings: Settings) -> Services:
+    """The services, or exit 1 when the database is not at the current schema."""
+    services = services_for(settings)
+    if not is_current(settings, services.engine):
+        raise fail("the database is not at the current schema: run `stadsvakt db upgrade`")
     return services
 
 
@@ -281,10 +283,7 @@ def serve(
         settings.server.host = host
     if port:
         settings.server.port = port
-    services = services_for(settings)
-    if not is_current(settings, services.engine):
-        raise fail("the database is not at the current schema: run `stadsvakt db upgrade`")
-    run_server(settings, services)
+    run_server(settings, current_services(settings))
 
 
 @app.command()
@@ -323,9 +322,8 @@ def run_server(settings: Settings, services: Services) -> None:
     """Run uvicorn, and the alarm receivers the settings enable, until interrupted."""
     console.print(f"Serving on [bold]http://{settings.server.host}:{settings.server.port}[/bold]")
     receivers = enabled_receivers(settings, services.session_factory, services.box)
-    if receivers:
-        alarms = settings.alarms
-        console.print(f"DC-09 receiver on [bold]{alarms.dc09_host}:{alarms.dc09_port}[/bold]")
+    for receiver in receivers:
+        console.print(receiver.describe())
     config = uvicorn.Config(
         create_app(settings, services),
         host=settings.server.host,
@@ -339,62 +337,6 @@ def run_server(settings: Settings, services: Services) -> None:
         pass
 
 
-@transmitters_app.command("import")
-def transmitters_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file (UTF-8)")],
-    municipality: Annotated[
-        str | None, typer.Option(help="Kommunkod, if there are several")
-    ] = None,
-) -> None:
-    """Import transmitters from CSV: all rows or none (see docs/alarms.md for the columns)."""
-    services = services_for(load_settings())
-    lines = file.read_text(encoding="utf-8-sig").splitlines()
-    try:
-        with (
-            acting_as(system_actor(operator_name())),
-            unit_of_work(services.session_factory) as session,
-            Progress(console=err, transient=True) as progress,
-        ):
-            tenant = pick_municipality(session, municipality)
-            actor = system_actor(operator_name(), tenant.id)
-            task = progress.add_task("Importing transmitters", total=max(len(lines) - 1, 0))
-            summary = import_transmitters(
-                session, actor, services.box, lines, progress=lambda n: progress.advance(task, n)
-            )
-    except ImportRejected as exc:
-        for problem in exc.row_errors:
-            err.print(f"[red]{file.name}[/red]: {problem}")
-        raise fail(f"{len(exc.row_errors)} error(s); nothing was imported") from exc
-    except (DomainError, UnicodeDecodeError) as exc:
-        raise fail(str(exc)) from exc
-    console.print(
-        f"Imported {summary.rows} transmitters: {summary.created} new, {summary.updated} updated"
-    )
-
-
-@receive_app.command("dc09")
-def receive_dc09(
-    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP and UDP port")] = None,
-) -> None:
-    """Run the SIA DC-09 receiver (TCP and UDP) in this process, without the web server."""
-    settings = load_settings()
-    if host:
-        settings.alarms.dc09_host = host
-    if port is not None:
-        settings.alarms.dc09_port = port
-    services = services_for(settings)
-    if not is_current(settings, services.engine):
-        raise fail("the database is not at the current schema: run `stadsvakt db upgrade`")
-    receiver = Dc09Receiver(settings.alarms, services.session_factory, services.box)
-    alarms = settings.alarms
-    console.print(f"DC-09 receiver on [bold]{alarms.dc09_host}:{alarms.dc09_port}[/bold]")
-    try:
-        asyncio.run(run_receivers([receiver]))
-    except KeyboardInterrupt:
-        pass
-
-
 #: What feature command modules get from here (console, settings, errors), built once.
 kit = CliKit(
     console=console,
@@ -403,11 +345,14 @@ kit = CliKit(
     operator_name=operator_name,
     pick_municipality=pick_municipality,
     fail=fail,
+    load_settings=load_settings,
+    current_services=current_services,
 )
 directory_app, training_app = directory_commands(kit)
 app.add_typer(directory_app, name="directory")
 app.add_typer(training_app, name="training")
 register_portability(app, kit)
+register_alarms(app, kit)
 
 
 def main() -> None:

@@ -58,7 +58,7 @@ class SecuritySettings(BaseModel):
 
 
 class AlarmSettings(BaseModel):
-    """The alarm receivers (SIA DC-09 over TCP and UDP)."""
+    """Alarm reception: DC-09 (TCP, UDP), SCAIP over SIP, the MQTT input, supervision."""
 
     dc09_enabled: bool = Field(
         default=True, description="Start the DC-09 receiver with `stadsvakt serve`."
@@ -75,6 +75,32 @@ class AlarmSettings(BaseModel):
     timestamp_past_s: int = Field(default=40, ge=1, le=3600)
     timestamp_future_s: int = Field(default=20, ge=1, le=3600)
     write_batch: int = Field(default=256, ge=1, le=10_000)
+    # SCAIP social alarms (SS 91100) over SIP.
+    sip_enabled: bool = Field(
+        default=True, description="Start the SCAIP (SIP) receiver with `stadsvakt serve`."
+    )
+    sip_tcp: bool = True
+    sip_udp: bool = True
+    sip_host: str = Field(default="127.0.0.1", description="Use 0.0.0.0 to accept alarms.")
+    sip_port: int = Field(default=5060, ge=0, le=65535, description="SIP port, TCP and UDP.")
+    # Technical and door alarms as JSON over MQTT (the HTTP input is always on).
+    mqtt_enabled: bool = Field(
+        default=False, description="Subscribe to the MQTT broker with `stadsvakt serve`."
+    )
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_topic_prefix: str = Field(
+        default="stadsvakt", min_length=1, max_length=100, pattern=r"^[^#+]+$"
+    )
+    # Transmitter supervision (path failure when a transmitter falls silent).
+    supervision_enabled: bool = Field(
+        default=True, description="Watch transmitters with an interval in `stadsvakt serve`."
+    )
+    supervision_grace_s: int = Field(
+        default=30, ge=0, le=3600, description="Added to a transmitter's interval before alarm."
+    )
 
 
 class AccessSettings(BaseModel):
@@ -113,6 +139,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     #: Shortcut for ``alarms.dc09_port``: ``STADSVAKT_DC09_PORT``.
     dc09_port: int | None = Field(default=None, ge=0, le=65535)
+    #: Shortcut for ``alarms.sip_port``: ``STADSVAKT_SIP_PORT``.
+    sip_port: int | None = Field(default=None, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _apply_shortcuts(self) -> Self:
@@ -120,6 +148,8 @@ class Settings(BaseSettings):
             self.database.url = self.database_url
         if self.dc09_port is not None:
             self.alarms.dc09_port = self.dc09_port
+        if self.sip_port is not None:
+            self.alarms.sip_port = self.sip_port
         return self
 
     @model_validator(mode="after")

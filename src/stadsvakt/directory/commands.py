@@ -30,6 +30,7 @@ from stadsvakt.directory.report_view import (
 )
 from stadsvakt.errors import DomainError
 from stadsvakt.org.models import Municipality
+from stadsvakt.settings import Settings
 
 FileArg = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV file (UTF-8)")
@@ -40,7 +41,7 @@ MunicipalityOpt = Annotated[str | None, typer.Option(help="Kommunkod, if there a
 
 @dataclass(frozen=True, slots=True)
 class CliKit:
-    """What the directory commands need from the command line around them."""
+    """What feature command modules need from the command line around them."""
 
     console: Console
     err: Console
@@ -48,6 +49,10 @@ class CliKit:
     operator_name: Callable[[], str]
     pick_municipality: Callable[[Session, str | None], Municipality]
     fail: Callable[[str], typer.Exit]
+    #: Settings from the environment (or a clear message and exit 2).
+    load_settings: Callable[[], Settings]
+    #: The services for these settings, refusing a database not at the current schema.
+    current_services: Callable[[Settings], Services]
 
 
 def _progress(console: Console) -> Progress:

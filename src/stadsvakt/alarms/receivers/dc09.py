@@ -69,6 +69,12 @@ class Dc09Receiver:
         self._connections: set[asyncio.Task[Any]] = set()
         self._datagrams: set[asyncio.Task[None]] = set()
 
+    def describe(self) -> str:
+        """Where it listens, for the console."""
+        s = self.settings
+        transports = "/".join(t for t, on in (("TCP", s.dc09_tcp), ("UDP", s.dc09_udp)) if on)
+        return f"DC-09 receiver ({transports}) on {s.dc09_host}:{s.dc09_port}"
+
     async def serve(self) -> None:
         """Listen until cancelled; :attr:`ready` is set once the sockets are bound."""
         await asyncio.to_thread(self.directory.refresh)

@@ -1,9 +1,16 @@
-"""Running receivers beside another server (``stadsvakt serve``) or on their own."""
+"""Running receivers beside another server (``stadsvakt serve``) or on their own.
+
+A receiver is anything with an ``async serve()`` that listens until cancelled
+(DC-09, SCAIP over SIP, the MQTT input) or a background job of alarm reception
+(transmitter supervision). :func:`enabled_receivers` builds those the settings
+switch on.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,17 +19,30 @@ from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.settings import Settings
 
 
+class Receiver(Protocol):
+    """Something that serves until cancelled and can say where it listens."""
+
+    async def serve(self) -> None:
+        """Listen (or work) until cancelled."""
+        ...
+
+    def describe(self) -> str:
+        """One line for the console, e.g. ``DC-09 receiver on 127.0.0.1:12300``."""
+        ...
+
+
 def enabled_receivers(
     settings: Settings, factory: sessionmaker[Session], box: SecretBox
-) -> list[Dc09Receiver]:
+) -> list[Receiver]:
     """The receivers the settings switch on (none when every one is off)."""
     alarms = settings.alarms
-    if not alarms.dc09_enabled or not (alarms.dc09_tcp or alarms.dc09_udp):
-        return []
-    return [Dc09Receiver(alarms, factory, box)]
+    receivers: list[Receiver] = []
+    if alarms.dc09_enabled and (alarms.dc09_tcp or alarms.dc09_udp):
+        receivers.append(Dc09Receiver(alarms, factory, box))
+    return receivers
 
 
-async def run_alongside(main: Awaitable[None], receivers: list[Dc09Receiver]) -> None:
+async def run_alongside(main: Awaitable[None], receivers: Sequence[Receiver]) -> None:
     """Run ``main`` (e.g. uvicorn) with the receivers; stop them when ``main`` returns."""
     async with asyncio.TaskGroup() as tasks:
         running = [tasks.create_task(receiver.serve()) for receiver in receivers]
@@ -33,7 +53,7 @@ async def run_alongside(main: Awaitable[None], receivers: list[Dc09Receiver]) ->
                 task.cancel()
 
 
-async def run_receivers(receivers: list[Dc09Receiver]) -> None:
+async def run_receivers(receivers: Sequence[Receiver]) -> None:
     """Run receivers until cancelled (Ctrl-C)."""
     async with asyncio.TaskGroup() as tasks:
         for receiver in receivers:

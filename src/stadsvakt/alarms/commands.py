@@ -1,0 +1,101 @@
+"""The alarm reception commands: ``transmitters import``, ``receive …`` and ``simulate …``.
+
+They take the command line's shared helpers as a ``CliKit`` (as the directory and
+portability commands do), so this module does not import the command line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from stadsvakt.alarms.csv_import import ImportRejected, import_transmitters
+from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
+from stadsvakt.alarms.receivers.run import Receiver, run_receivers
+from stadsvakt.context import acting_as, system_actor
+from stadsvakt.db import unit_of_work
+from stadsvakt.directory.commands import CliKit
+from stadsvakt.errors import DomainError
+
+CsvFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file (UTF-8)")]
+MunicipalityOpt = Annotated[str | None, typer.Option(help="Kommunkod, if there are several")]
+HostOpt = Annotated[str | None, typer.Option(help="Address to listen on")]
+
+
+def run_until_interrupted(kit: CliKit, receivers: list[Receiver]) -> None:
+    """Print where each receiver listens and run them until Ctrl-C."""
+    for receiver in receivers:
+        kit.console.print(receiver.describe())
+    try:
+        asyncio.run(run_receivers(receivers))
+    except KeyboardInterrupt:
+        pass
+
+
+def register(app: typer.Typer, kit: CliKit) -> None:
+    """Add ``transmitters``, ``receive`` and ``simulate`` to the command line."""
+    transmitters = typer.Typer(help="Alarm transmitters (larmsändare).", no_args_is_help=True)
+    receive = typer.Typer(help="Run an alarm receiver on its own.", no_args_is_help=True)
+    simulate = typer.Typer(
+        help="Simulated devices that send alarms to a receiver.", no_args_is_help=True
+    )
+    app.add_typer(transmitters, name="transmitters")
+    app.add_typer(receive, name="receive")
+    app.add_typer(simulate, name="simulate")
+    _transmitter_commands(transmitters, kit)
+    _receive_commands(receive, kit)
+
+
+def _transmitter_commands(transmitters: typer.Typer, kit: CliKit) -> None:
+    @transmitters.command("import")
+    def transmitters_import(file: CsvFile, municipality: MunicipalityOpt = None) -> None:
+        """Import transmitters from CSV: all rows or none (see docs/alarms.md for the columns)."""
+        services = kit.services()
+        lines = file.read_text(encoding="utf-8-sig").splitlines()
+        try:
+            with (
+                acting_as(system_actor(kit.operator_name())),
+                unit_of_work(services.session_factory) as session,
+                Progress(console=kit.err, transient=True) as progress,
+            ):
+                tenant = kit.pick_municipality(session, municipality)
+                actor = system_actor(kit.operator_name(), tenant.id)
+                task = progress.add_task("Importing transmitters", total=max(len(lines) - 1, 0))
+                summary = import_transmitters(
+                    session,
+                    actor,
+                    services.box,
+                    lines,
+                    progress=lambda n: progress.advance(task, n),
+                )
+        except ImportRejected as exc:
+            for problem in exc.row_errors:
+                kit.err.print(f"[red]{file.name}[/red]: {problem}")
+            raise kit.fail(f"{len(exc.row_errors)} error(s); nothing was imported") from exc
+        except (DomainError, UnicodeDecodeError) as exc:
+            raise kit.fail(str(exc)) from exc
+        kit.console.print(
+            f"Imported {summary.rows} transmitters: {summary.created} new,"
+            f" {summary.updated} updated"
+        )
+
+
+def _receive_commands(receive: typer.Typer, kit: CliKit) -> None:
+    @receive.command("dc09")
+    def receive_dc09(
+        host: HostOpt = None,
+        port: Annotated[int | None, typer.Option(help="TCP and UDP port")] = None,
+    ) -> None:
+        """Run the SIA DC-09 receiver (TCP and UDP) in this process, without the web server."""
+        settings = kit.load_settings()
+        if host:
+            settings.alarms.dc09_host = host
+        if port is not None:
+            settings.alarms.dc09_port = port
+        services = kit.current_services(settings)
+        receiver = Dc09Receiver(settings.alarms, services.session_factory, services.box)
+        run_until_interrupted(kit, [receiver])
