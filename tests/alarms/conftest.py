@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from stadsvakt.alarms.metrics import Metrics
 from stadsvakt.alarms.models import Alarm, Transmitter
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
+from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services
 from stadsvakt.db import unit_of_work
@@ -108,9 +109,9 @@ def receiver_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 class RunningReceiver:
-    """A :class:`Dc09Receiver` served by its own event loop in a thread."""
+    """A :class:`Dc09Receiver` (or :class:`ScaipReceiver`) served by its own loop in a thread."""
 
-    def __init__(self, receiver: Dc09Receiver) -> None:
+    def __init__(self, receiver: Dc09Receiver | ScaipReceiver) -> None:
         self.receiver = receiver
         self.metrics = receiver.metrics
         self._loop = asyncio.new_event_loop()

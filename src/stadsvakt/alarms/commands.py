@@ -16,6 +16,7 @@ from rich.progress import Progress
 from stadsvakt.alarms.csv_import import ImportRejected, import_transmitters
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
 from stadsvakt.alarms.receivers.run import Receiver, run_receivers
+from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.alarms.simulate.panels_command import register_command as simulate_panels
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
@@ -100,4 +101,19 @@ def _receive_commands(receive: typer.Typer, kit: CliKit) -> None:
             settings.alarms.dc09_port = port
         services = kit.current_services(settings)
         receiver = Dc09Receiver(settings.alarms, services.session_factory, services.box)
+        run_until_interrupted(kit, [receiver])
+
+    @receive.command("sip")
+    def receive_sip(
+        host: HostOpt = None,
+        port: Annotated[int | None, typer.Option(help="UDP and TCP port")] = None,
+    ) -> None:
+        """Run the SCAIP social-alarm receiver (SIP over UDP and TCP) without the web server."""
+        settings = kit.load_settings()
+        if host:
+            settings.alarms.sip_host = host
+        if port is not None:
+            settings.alarms.sip_port = port
+        services = kit.current_services(settings)
+        receiver = ScaipReceiver(settings.alarms, services.session_factory, services.box)
         run_until_interrupted(kit, [receiver])

@@ -96,6 +96,20 @@ def describe_receiver_metrics(metrics: Metrics) -> None:
 
 describe_receiver_metrics(REGISTRY)
 
+SCAIP_MESSAGES = "stadsvakt_scaip_messages_total"
+SCAIP_REJECTED = "stadsvakt_scaip_rejected_total"
+SIP_CONNECTIONS = "stadsvakt_sip_connections"
+
+
+def describe_scaip_metrics(metrics: Metrics) -> None:
+    """Declare the SCAIP (SIP) receiver's metrics."""
+    metrics.describe(SCAIP_MESSAGES, "SCAIP messages accepted, by transport and message type")
+    metrics.describe(SCAIP_REJECTED, "SIP requests or connections refused, by reason and status")
+    metrics.describe(SIP_CONNECTIONS, "Open SIP TCP connections", "gauge")
+
+
+describe_scaip_metrics(REGISTRY)
+
 router = APIRouter(include_in_schema=False)
 
 

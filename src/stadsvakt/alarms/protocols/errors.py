@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-if TYPE_CHECKING:  # only for annotations: the header module imports this one
+if TYPE_CHECKING:  # only for annotations: the header and sip modules import this one
     from stadsvakt.alarms.protocols.dc09.header import Dc09Header
+    from stadsvakt.alarms.protocols.sip import SipRequest
 
 Reply = Literal["NAK", "DUH"]
 
@@ -134,3 +135,76 @@ class EncryptionRequired(ProtocolError):
 
     reason = "encryption_required"
     reply = "DUH"
+
+
+# --- SIP and SCAIP (social-care alarms, SS 91100) -------------------------------------
+# A SIP failure is answered with a SIP status (``status``); a SCAIP failure inside an
+# intact MESSAGE is answered 200 OK with an ``<mrs>`` whose status number is ``snu``,
+# as SCAIP defines one per kind. ``reply`` (a DC-09 notion) does not apply to them.
+
+
+class SipError(ProtocolError):
+    """The bytes are not a SIP message this receiver can take; ``status`` is the answer."""
+
+    reason = "sip_format"
+    status: ClassVar[int] = 400
+
+    def __init__(self, detail: str, *, request: SipRequest | None = None) -> None:
+        super().__init__(detail)
+        # The request as far as it was parsed (start line and headers), so the
+        # error response can copy Via, From, To, Call-ID and CSeq.
+        self.request = request
+
+
+class SipHeaderTooLarge(SipError):
+    """The start line and headers exceed the configured bound."""
+
+    reason = "header_too_large"
+    status = 513
+
+
+class SipBodyTooLarge(SipError):
+    """The body (or its announced Content-Length) exceeds the configured bound."""
+
+    reason = "body_too_large"
+    status = 413
+
+
+class ScaipError(ProtocolError):
+    """A SCAIP body that is not a safe, well-formed ``<mrq>``; answered 400, no ``<mrs>``."""
+
+    reason = "scaip_xml"
+    #: The ``<snu>`` of the 200 OK that reports it, or ``None`` for a SIP 400.
+    snu: ClassVar[int | None] = None
+
+
+class ScaipXmlForbidden(ScaipError):
+    """The body declares a DTD or entities (billion laughs, external entities)."""
+
+    reason = "xml_forbidden"
+
+
+class ScaipContentError(ScaipError):
+    """A well-formed ``<mrq>`` whose content breaks SCAIP; answered 200 with an error ``<snu>``."""
+
+    reason = "scaip_content"
+    snu = 3
+
+    def __init__(self, detail: str, *, ref: str | None = None) -> None:
+        super().__init__(detail)
+        # The reference to echo in the <mrs>, when the message had a valid one.
+        self.ref = ref
+
+
+class ScaipMissingTag(ScaipContentError):
+    """A mandatory element (``ref``, ``cid``, ``dty``) is missing or empty."""
+
+    reason = "mandatory_tag_missing"
+    snu = 7
+
+
+class ScaipBadContent(ScaipContentError):
+    """An element's value breaks the SCAIP schema (pattern, length, message type)."""
+
+    reason = "wrong_data_content"
+    snu = 3

@@ -1,4 +1,4 @@
-"""The normalised event that both payload parsers (SIA DC-03 and Contact ID) produce."""
+"""The normalised event the payload parsers (SIA DC-03, Contact ID, SCAIP) produce."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class PayloadFormat(StrEnum):
 
     SIA = "sia"  # SIA DC-03, carried as "SIA-DCS"
     CONTACT_ID = "contact_id"  # SIA DC-05, carried as "ADM-CID"
+    SCAIP = "scaip"  # SS 91100 social-care alarms, an <mrq> over SIP
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
+from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.settings import Settings
 
@@ -39,6 +40,8 @@ def enabled_receivers(
     receivers: list[Receiver] = []
     if alarms.dc09_enabled and (alarms.dc09_tcp or alarms.dc09_udp):
         receivers.append(Dc09Receiver(alarms, factory, box))
+    if alarms.sip_enabled and (alarms.sip_tcp or alarms.sip_udp):
+        receivers.append(ScaipReceiver(alarms, factory, box))
     return receivers
 
 
