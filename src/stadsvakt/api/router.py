@@ -11,6 +11,7 @@ from stadsvakt.access.api import access_router
 from stadsvakt.access.decisions import router as access_decisions_router
 from stadsvakt.access.reports.api import router as access_reports_router
 from stadsvakt.alarms.api import router as alarms_router
+from stadsvakt.alarms.inputs.api import router as alarm_inputs_router
 from stadsvakt.alarms.metrics import router as metrics_router
 from stadsvakt.api.deps import ServicesDep
 from stadsvakt.api.problems import problem_responses
@@ -32,6 +33,7 @@ def api_router() -> APIRouter:
     router.include_router(audit_router)
     router.include_router(directory_router)
     router.include_router(alarms_router)
+    router.include_router(alarm_inputs_router)
     router.include_router(access_decisions_router)
     router.include_router(access_router())
     router.include_router(access_reports_router)

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, str] = {
     "alarm.read": "Read received alarms and their raw frames",
     "transmitter.read": "Read the alarm transmitter registry (keys are never shown)",
     "transmitter.write": "Register, change and remove alarm transmitters and their keys",
+    "alarm.input": "Send technical and door alarms as JSON over HTTP (building systems' tokens)",
 }
 
 
