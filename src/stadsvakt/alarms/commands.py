@@ -18,6 +18,7 @@ from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
 from stadsvakt.alarms.receivers.run import Receiver, run_receivers
 from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.alarms.simulate.panels_command import register_command as simulate_panels
+from stadsvakt.alarms.simulate.social_command import register_command as simulate_social
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
 from stadsvakt.directory.commands import CliKit
@@ -51,6 +52,7 @@ def register(app: typer.Typer, kit: CliKit) -> None:
     _transmitter_commands(transmitters, kit)
     _receive_commands(receive, kit)
     simulate_panels(simulate, kit)
+    simulate_social(simulate, kit)
 
 
 def _transmitter_commands(transmitters: typer.Typer, kit: CliKit) -> None:
