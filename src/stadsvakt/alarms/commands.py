@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.progress import Progress
 
 from stadsvakt.alarms.csv_import import ImportRejected, import_transmitters
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
+from stadsvakt.alarms.receivers.mqtt import MqttReceiver
 from stadsvakt.alarms.receivers.run import Receiver, run_receivers
 from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.alarms.simulate.panels_command import register_command as simulate_panels
@@ -23,6 +25,7 @@ from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
 from stadsvakt.directory.commands import CliKit
 from stadsvakt.errors import DomainError
+from stadsvakt.settings import AlarmSettings
 
 CsvFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file (UTF-8)")]
 MunicipalityOpt = Annotated[str | None, typer.Option(help="Kommunkod, if there are several")]
@@ -118,4 +121,23 @@ def _receive_commands(receive: typer.Typer, kit: CliKit) -> None:
             settings.alarms.sip_port = port
         services = kit.current_services(settings)
         receiver = ScaipReceiver(settings.alarms, services.session_factory, services.box)
+        run_until_interrupted(kit, [receiver])
+
+    @receive.command("mqtt")
+    def receive_mqtt(
+        host: Annotated[str | None, typer.Option(help="MQTT broker's address")] = None,
+        port: Annotated[int | None, typer.Option(help="MQTT broker's port")] = None,
+        prefix: Annotated[str | None, typer.Option(help="Topic prefix")] = None,
+    ) -> None:
+        """Take JSON technical and door alarms from the MQTT broker, without the web server."""
+        settings = kit.load_settings()
+        changes = {"mqtt_host": host, "mqtt_port": port, "mqtt_topic_prefix": prefix}
+        given = {name: value for name, value in changes.items() if value is not None}
+        try:
+            # Validated again, so a prefix with MQTT wildcards is refused here too.
+            settings.alarms = AlarmSettings.model_validate(settings.alarms.model_dump() | given)
+        except ValidationError as exc:
+            raise kit.fail(str(exc)) from exc
+        services = kit.current_services(settings)
+        receiver = MqttReceiver(settings.alarms, services.session_factory, services.box)
         run_until_interrupted(kit, [receiver])

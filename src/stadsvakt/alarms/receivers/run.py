@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
+from stadsvakt.alarms.receivers.mqtt import MqttReceiver
 from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.settings import Settings
@@ -42,6 +43,8 @@ def enabled_receivers(
         receivers.append(Dc09Receiver(alarms, factory, box))
     if alarms.sip_enabled and (alarms.sip_tcp or alarms.sip_udp):
         receivers.append(ScaipReceiver(alarms, factory, box))
+    if alarms.mqtt_enabled:
+        receivers.append(MqttReceiver(alarms, factory, box))
     return receivers
 
 
