@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import aiomqtt
@@ -24,13 +28,14 @@ import pytest
 from stadsvakt.alarms.inputs.counters import JSON_REJECTED, MQTT_CONNECTED, MQTT_CONNECTS
 from stadsvakt.alarms.metrics import ALARMS, DUPLICATES, Metrics
 from stadsvakt.alarms.models import TransmitterProtocol
-from stadsvakt.alarms.receivers.mqtt import MqttReceiver, items_for, parse_topic
+from stadsvakt.alarms.receivers.mqtt import MqttReceiver, client_id, items_for, parse_topic
 from stadsvakt.alarms.receivers.run import enabled_receivers
 from stadsvakt.settings import AlarmSettings, Settings
 from tests.alarms.conftest import ReceiverDb
 
 HOST, PORT = "127.0.0.1", 1883
 WAIT_S = 20.0
+STADSVAKT = str(Path(sys.executable).parent / "stadsvakt")
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +150,7 @@ def start(
 
 
 def exchange(
-    prefix: str, topic: str, *payloads: bytes, replies: int | None = None
+    prefix: str, topic: str, *payloads: bytes, replies: int | None = None, wait: float = WAIT_S
 ) -> list[dict[str, Any]]:
     """Publish payloads (QoS 1) and collect the results stadsvakt answers with."""
 
@@ -155,7 +160,7 @@ def exchange(
             await client.subscribe(f"{prefix}/results/#", qos=1)
             for payload in payloads:
                 await client.publish(topic, payload, qos=1)
-            async with asyncio.timeout(WAIT_S):
+            async with asyncio.timeout(wait):
                 async for message in client.messages:
                     assert isinstance(message.payload, bytes)
                     answers.append(json.loads(message.payload))
@@ -327,3 +332,35 @@ def test_serve_starts_it_only_when_enabled(receiver_db: ReceiverDb) -> None:
         if isinstance(r, MqttReceiver)
     ]
     assert receiver.describe().startswith("MQTT input from 127.0.0.1:1883")
+
+
+@pytest.mark.slow
+def test_receive_mqtt_runs_the_input_on_its_own(
+    broker: None, receiver_db: ReceiverDb, prefix: str, tmp_path: Path
+) -> None:
+    account = _json_account(receiver_db)
+    env = {**os.environ, "STADSVAKT_DATABASE_URL": receiver_db.url}
+    log = tmp_path / "receive.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [STADSVAKT, "receive", "mqtt", "--prefix", prefix], env=env, stdout=out, stderr=out
+        )
+    try:
+        heartbeat = f"{prefix}/heartbeat/{account}".encode()
+        deadline = time.monotonic() + 60
+        while True:  # heartbeats until one is answered: then it is subscribed
+            try:
+                exchange(prefix, heartbeat.decode(), b"", wait=2)
+                break
+            except TimeoutError:
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+        [answer] = exchange(prefix, f"{prefix}/alarms/{account}", _alarm(account, "cli"))
+        assert answer["results"][0]["duplicate"] is False
+        assert receiver_db.count(account) == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=WAIT_S)
+        forget_session(client_id(prefix))
+    assert "MQTT input from 127.0.0.1:1883" in log.read_text()
+    assert process.returncode == 0, log.read_text()
