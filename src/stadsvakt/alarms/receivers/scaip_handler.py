@@ -218,6 +218,11 @@ class ScaipHandler:
         )
 
 
+def bare_response(status: int) -> bytes:
+    """A response without copied headers, for a stream that cannot be parsed."""
+    return f"SIP/2.0 {status} {REASONS.get(status, 'Error')}\r\nContent-Length: 0\r\n\r\n".encode()
+
+
 def _to_tag(request: SipRequest) -> str:
     """A To tag that is the same for a retransmission of the same request."""
     seed = "|".join(request.header(name) or "" for name in ("Call-ID", "From", "CSeq"))

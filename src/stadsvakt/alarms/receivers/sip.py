@@ -27,7 +27,7 @@ from stadsvakt.alarms.lookup import TransmitterDirectory
 from stadsvakt.alarms.metrics import REGISTRY, SIP_CONNECTIONS, Metrics
 from stadsvakt.alarms.protocols.sip import MAX_BODY_BYTES, MAX_HEADER_BYTES
 from stadsvakt.alarms.protocols.sip_framing import SipStreamBuffer
-from stadsvakt.alarms.receivers.scaip_handler import ScaipHandler
+from stadsvakt.alarms.receivers.scaip_handler import ScaipHandler, bare_response
 from stadsvakt.alarms.receivers.writer import AlarmWriter
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import utcnow
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 _READ_CHUNK = 4096
 #: UDP datagrams handled at once before new ones are dropped (the unit re-sends).
 UDP_IN_FLIGHT = 1000
-#: Sent on a TCP connection whose stream cannot be parsed, before it is closed.
-BARE_400 = b"SIP/2.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
 
 
 class ScaipReceiver:
@@ -190,7 +188,8 @@ class ScaipReceiver:
                 else:
                     reply = handler.refuse(item, "tcp", peer, host)
                     if reply is None and buffer.broken:
-                        reply = BARE_400
+                        # Nothing to copy headers from: a bare status before closing.
+                        reply = bare_response(item.status)
                 if reply is not None:
                     replies.append(reply)
             if not buffer.pending:
