@@ -111,4 +111,4 @@ def test_stream_buffer_breaks_on_runaway_headers_or_missing_content_length() -> 
     assert runaway.feed(MESSAGE) == []
     unframed = SipStreamBuffer()
     [error] = unframed.feed(MESSAGE.replace(b"l: 6\r\n", b""))
-    assert error.status == 400 and unframed.broken
+    assert isinstance(error, SipError) and error.status == 400 and unframed.broken
