@@ -82,6 +82,9 @@ ALARMS = "stadsvakt_alarms_stored_total"
 DUPLICATES = "stadsvakt_alarms_duplicates_total"
 CONNECTIONS = "stadsvakt_dc09_connections"
 UNREADABLE = "stadsvakt_dc09_unreadable_events_total"
+SUPERVISED = "stadsvakt_supervision_transmitters"
+PATH_FAILED = "stadsvakt_supervision_path_failed"
+SUPERVISION_ALARMS = "stadsvakt_supervision_alarms_total"
 
 
 def describe_receiver_metrics(metrics: Metrics) -> None:
@@ -94,7 +97,15 @@ def describe_receiver_metrics(metrics: Metrics) -> None:
     metrics.describe(UNREADABLE, "Event data stored as unknown because it broke its grammar")
 
 
+def describe_supervision_metrics(metrics: Metrics) -> None:
+    """Declare transmitter supervision's metrics."""
+    metrics.describe(SUPERVISED, "Transmitters with an interval that supervision watches", "gauge")
+    metrics.describe(PATH_FAILED, "Supervised transmitters in path failure now", "gauge")
+    metrics.describe(SUPERVISION_ALARMS, "Path-failure and restore alarms raised, by kind")
+
+
 describe_receiver_metrics(REGISTRY)
+describe_supervision_metrics(REGISTRY)
 
 SCAIP_MESSAGES = "stadsvakt_scaip_messages_total"
 SCAIP_REJECTED = "stadsvakt_scaip_rejected_total"

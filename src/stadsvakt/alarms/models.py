@@ -72,6 +72,10 @@ class Transmitter(IdMixin, TimestampMixin, Base):
     __tablename__ = "transmitters"
     __table_args__ = (
         UniqueConstraint("account", "receiver", "line", name="uq_transmitters_address"),
+        # Supervision reads "changed since" and "heard from since" ranges every second;
+        # with the id in the index the heartbeat range never touches the table.
+        Index("ix_transmitters_updated_at", "updated_at"),
+        Index("ix_transmitters_last_seen_at", "last_seen_at", "id"),
     )
     __audit_exclude__: ClassVar[tuple[str, ...]] = ("key_sealed",)
 
@@ -90,6 +94,8 @@ class Transmitter(IdMixin, TimestampMixin, Base):
     key_bits: Mapped[int | None] = mapped_column(Integer, default=None)
     encrypted_only: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Set while the transmitter is in path failure (supervision raised it); ``None`` else.
+    path_failed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @classmethod
     def scope_unit_expr(cls) -> ColumnElement[Any]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from stadsvakt.alarms.models import Bearer, TransmitterProtocol
 from stadsvakt.alarms.protocols.events import Category
@@ -82,8 +82,17 @@ class TransmitterOut(BaseModel):
     key_bits: int | None = Field(description="Size of the AES key; null when unencrypted")
     encrypted_only: bool
     last_seen_at: datetime | None
+    path_failed_at: datetime | None = Field(
+        description="Since when supervision holds the transmitter in path failure; null when not"
+    )
     created_at: datetime
     updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def path_failed(self) -> bool:
+        """Whether the transmitter is in path failure (silent past its interval and grace)."""
+        return self.path_failed_at is not None
 
 
 class AlarmOut(BaseModel):

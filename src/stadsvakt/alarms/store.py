@@ -66,13 +66,17 @@ def _row(record: AlarmRecord) -> dict[str, object]:
     }
 
 
-def receive_alarms(session: Session, records: Sequence[AlarmRecord]) -> list[Stored]:
+def receive_alarms(
+    session: Session, records: Sequence[AlarmRecord], *, touch: bool = True
+) -> list[Stored]:
     """Store new records, recognise re-sent ones; one result per record, in order.
 
     Duplicates are found by either dedup key (this time bucket or the previous
     one), also among the records of the batch itself. A concurrent writer that
     stored the same message first makes the flush fail with an IntegrityError; the
     caller rolls back and calls again, and the second call sees that row.
+    ``touch=False`` leaves the transmitters' "last seen" alone, for alarms the
+    centre raises itself about a transmitter (supervision), which are no sign of life.
     """
     keys = sorted({key for record in records for key in record.dedup_keys})
     known = _existing(session, keys)
@@ -88,6 +92,8 @@ def receive_alarms(session: Session, records: Sequence[AlarmRecord]) -> list[Sto
         results.append(Stored(record.id, duplicate=False))
     if rows:
         session.execute(insert(Alarm), rows)
+    if not touch:
+        return results
     seen: dict[uuid.UUID, datetime] = {}
     for record in records:
         transmitter = record.source.transmitter_id
@@ -103,13 +109,17 @@ def receive_alarm(session: Session, record: AlarmRecord) -> Stored:
 
 
 def touch_transmitters(session: Session, seen: Mapping[uuid.UUID, datetime]) -> None:
-    """Record when each transmitter was last heard from (one statement for all)."""
+    """Record when each transmitter was last heard from (one statement for all).
+
+    ``updated_at`` is kept as it was: a heartbeat is no change to the registry, and
+    the registry's version marker (``max(updated_at)``) must not move with every one.
+    """
     if not seen:
         return
     stmt = (
         update(Transmitter)
         .where(Transmitter.id == bindparam("tid"))
-        .values(last_seen_at=bindparam("seen"))
+        .values(last_seen_at=bindparam("seen"), updated_at=Transmitter.updated_at)
         .execution_options(synchronize_session=False)
     )
     params = [{"tid": tid, "seen": moment} for tid, moment in sorted(seen.items())]

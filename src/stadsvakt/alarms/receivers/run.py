@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
 from stadsvakt.alarms.receivers.mqtt import MqttReceiver
 from stadsvakt.alarms.receivers.sip import ScaipReceiver
+from stadsvakt.alarms.supervision.watcher import Supervisor
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.settings import Settings
 
@@ -43,6 +44,8 @@ def enabled_receivers(
         receivers.append(Dc09Receiver(alarms, factory, box))
     if alarms.sip_enabled and (alarms.sip_tcp or alarms.sip_udp):
         receivers.append(ScaipReceiver(alarms, factory, box))
+    if alarms.supervision_enabled:
+        receivers.append(Supervisor(alarms, factory))
     if alarms.mqtt_enabled:
         receivers.append(MqttReceiver(alarms, factory, box))
     return receivers
