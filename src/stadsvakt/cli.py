@@ -28,6 +28,7 @@ from stadsvakt.auth.service import create_user
 from stadsvakt.auth.tokens import create_token
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
+from stadsvakt.demo.panels import demo_traffic
 from stadsvakt.demo.run import (
     DEFAULT_DATABASE,
     UnsafeDatabasePath,
@@ -315,7 +316,10 @@ def demo(
     if no_serve:
         services.engine.dispose()
         return
-    run_server(settings, services)
+    with demo_traffic(settings, services) as panels:
+        if panels is not None:
+            console.print(panels.describe())
+        run_server(settings, services)
 
 
 def run_server(settings: Settings, services: Services) -> None:

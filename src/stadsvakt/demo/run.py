@@ -22,6 +22,7 @@ from stadsvakt.app import build_services
 from stadsvakt.db import unit_of_work
 from stadsvakt.demo.data import load_city, scale_city
 from stadsvakt.demo.seed import SeedResult, seed_demo
+from stadsvakt.demo.seed_alarms import seed_demo_alarms
 from stadsvakt.demo.staff import PEOPLE_PER_SCALE
 from stadsvakt.migrate import upgrade
 from stadsvakt.settings import Mode, Settings
@@ -118,6 +119,7 @@ def build_demo(
                 people=PEOPLE_PER_SCALE * scale if people is None else people,
                 progress=progress,
             )
+            seed_demo_alarms(session, services.box, result.municipality.id, progress)
     return services, result
 
 
