@@ -15,6 +15,7 @@ import pytest
 from stadsvakt.alarms.protocols.dc09.crc import crc16
 from stadsvakt.alarms.protocols.dc09.header import parse_timestamp
 from stadsvakt.alarms.protocols.dc09.message import Dc09Message
+from stadsvakt.alarms.protocols.dc09.responses import ack
 from stadsvakt.alarms.protocols.events import Category, Qualifier
 
 
@@ -154,6 +155,29 @@ CASES = [
         "1",
         ("602",),
     ),
+    # Hikvision AX hub (eavanvalkenburg/sia issue #17, a Home Assistant user's log): a NULL
+    # that carries a data block (#0000|0000 00 000), which a strict NULL pattern refuses.
+    Case(
+        "Hikvision sia #17",
+        b'821F003A"NULL"0000R0L0#AAAB[#0000|0000 00 000]_18:25:49,07-05-2020',
+        "AAAB",
+        "0",
+        "0",
+        (),
+    ),
+    # Pyronix Enforcer 11 (home-assistant/core issue #180511, from tcpdump): a NULL with
+    # bare L0 and no receiver; it only stays connected when the ACK echoes L0#1409.
+    Case(
+        "Pyronix HA #180511",
+        b'EA740027"NULL"0000L0#1409[]_20:38:07,08-27-2026',
+        "1409",
+        None,
+        "0",
+        (),
+    ),
+    # Galaxy: no published DC-09 frame was found. Galaxy Flex panels send Honeywell's own
+    # SIA-over-TCP blocks (length byte, command byte, XOR checksum; see the reverse-engineered
+    # notes in ZebMcKayhan/SIA-Server, galaxy/README.md), which is not DC-09 framing.
     # OPAX: the CRC sent as two binary bytes instead of four hex digits.
     Case("OPAX", b'\xc5\x5b002A"NULL"0000R8L0#41213[]_21:00:10,02-20-2024', "41213", "8", "0", ()),
     Case(
@@ -247,3 +271,10 @@ def test_burglary_restore_from_zone_five() -> None:
         5,
         1,
     )
+
+
+def test_the_ack_to_a_pyronix_poll_is_the_one_its_panel_accepted() -> None:
+    """The Enforcer dropped a receiver whose ACK lost ``L0#1409``; this is the accepted one."""
+    case = next(c for c in CASES if c.source == "Pyronix HA #180511")
+    message = Dc09Message.parse(case.frame, lambda *_: None, _sent_at(case))
+    assert ack(message, now=_sent_at(case)) == b'\n59890012"ACK"0000L0#1409[]\r'
