@@ -25,8 +25,8 @@ def dc09(
     postgres: Annotated[bool, typer.Option(help="Also run stadsvakt on PostgreSQL")] = True,
     pysiaalarm: Annotated[bool, typer.Option(help="Also run pysiaalarm")] = True,
     supervision: Annotated[bool, typer.Option(help="Also measure supervision")] = True,
-    supervision_transmitters: Annotated[int, typer.Option(min=1)] = 10_000,
-    supervision_duration: Annotated[float, typer.Option(min=1)] = 60.0,
+    supervision_transmitters: Annotated[int, typer.Option(min=1)] = 250_000,
+    supervision_duration: Annotated[float, typer.Option(min=1)] = 45.0,
 ) -> None:
     """DC-09 reception: stadsvakt (SQLite, PostgreSQL) vs pysiaalarm; supervision."""
     options = Options(

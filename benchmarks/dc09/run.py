@@ -13,8 +13,6 @@ nothing. Transmitter supervision is measured by ``benchmarks.dc09.supervision``.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import json
 import tempfile
 import uuid
@@ -22,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from rich.console import Console
 from sqlalchemy import create_engine, func, select, text
@@ -37,6 +35,7 @@ from benchmarks.dc09.load import (
     open_loop,
 )
 from benchmarks.dc09.servers import ChildServer, free_port, pysiaalarm_receiver, stadsvakt_receiver
+from benchmarks.dc09.supervision import measure_supervision
 from stadsvakt.alarms.models import Alarm
 from stadsvakt.alarms.simulate.accounts import plan_panels, register_panels
 from stadsvakt.alarms.simulate.panels import PanelSpec, Payload
@@ -47,33 +46,6 @@ from stadsvakt.migrate import upgrade
 from stadsvakt.org.schemas import MunicipalityCreate, SiteCreate
 from stadsvakt.org.service import create_municipality, create_site
 from stadsvakt.settings import Settings
-
-
-class MeasureSupervision(Protocol):
-    """``benchmarks.dc09.supervision.measure_supervision``: the supervision part's entry."""
-
-    def __call__(
-        self,
-        *,
-        transmitters: int,
-        interval_s: float,
-        silent: int,
-        database_url: str,
-        duration_s: float,
-    ) -> dict[str, Any]: ...
-
-
-#: The supervision part, written beside this module by the supervision work.
-SUPERVISION_MODULE = "benchmarks.dc09.supervision"
-
-
-def supervision_entry() -> MeasureSupervision | None:
-    """``measure_supervision`` when its module is installed, else ``None`` (the part is skipped)."""
-    if importlib.util.find_spec(SUPERVISION_MODULE) is None:
-        return None
-    entry: MeasureSupervision = importlib.import_module(SUPERVISION_MODULE).measure_supervision
-    return entry
-
 
 #: The machine's PostgreSQL (trust auth); a throwaway database is made beside it.
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -92,10 +64,10 @@ class Options:
     postgres_url: str | None = DEFAULT_POSTGRES
     pysiaalarm: bool = True
     supervision: bool = True
-    supervision_transmitters: int = 10_000
-    supervision_interval_s: float = 30.0
+    supervision_transmitters: int = 250_000
+    supervision_interval_s: int = 90
     supervision_silent: int = 100
-    supervision_duration_s: float = 60.0
+    supervision_duration_s: float = 45.0
     seed: int = 20260301
 
 
@@ -258,10 +230,7 @@ def run(options: Options, console: Console) -> dict[str, Any]:
                 result |= _stadsvakt("stadsvakt_postgres", url, specs, options, work, say)
         if options.pysiaalarm:
             result |= _pysiaalarm(specs, options, work, say)
-        measure_supervision = supervision_entry() if options.supervision else None
-        if options.supervision and measure_supervision is None:
-            say("supervision: benchmarks.dc09.supervision is missing; skipped")
-        elif measure_supervision is not None:
+        if options.supervision:
             say(f"supervision: {options.supervision_transmitters} transmitters")
             measured = measure_supervision(
                 transmitters=options.supervision_transmitters,
