@@ -21,6 +21,7 @@ from stadsvakt.alarms.receivers.run import Receiver, run_receivers
 from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.alarms.simulate.panels_command import register_command as simulate_panels
 from stadsvakt.alarms.simulate.social_command import register_command as simulate_social
+from stadsvakt.alarms.supervision.watcher import Supervisor
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
 from stadsvakt.directory.commands import CliKit
@@ -141,3 +142,10 @@ def _receive_commands(receive: typer.Typer, kit: CliKit) -> None:
         services = kit.current_services(settings)
         receiver = MqttReceiver(settings.alarms, services.session_factory, services.box)
         run_until_interrupted(kit, [receiver])
+
+    @receive.command("supervision")
+    def receive_supervision() -> None:
+        """Run transmitter supervision (path failure on silence) without the web server."""
+        settings = kit.load_settings()
+        services = kit.current_services(settings)
+        run_until_interrupted(kit, [Supervisor(settings.alarms, services.session_factory)])

@@ -19,10 +19,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from stadsvakt.alarms.models import Transmitter
@@ -60,10 +60,31 @@ def watched_count(session: Session) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def heard_since(session: Session, since: datetime) -> list[tuple[uuid.UUID, datetime]]:
-    """Transmitters whose "last seen" is after ``since`` (read from the index alone)."""
-    stmt = select(Transmitter.id, Transmitter.last_seen_at).where(Transmitter.last_seen_at > since)
-    return [(tid, moment) for tid, moment in session.execute(stmt) if moment is not None]
+def heard_since(session: Session, since: datetime) -> list[tuple[Any, Any]]:
+    """(id, last_seen_at) of transmitters heard from after ``since``, as the driver gives them.
+
+    Read from the index alone. The values come undecoded (SQLite: text; PostgreSQL:
+    uuid and datetime) because SQLAlchemy's per-row decoding costs several times the
+    query, and most rows are re-reads of the overlap that :func:`decode_id` and
+    :func:`decode_moment` are then never needed for.
+    """
+    stmt = select(
+        type_coerce(Transmitter.id, String), type_coerce(Transmitter.last_seen_at, String)
+    ).where(Transmitter.last_seen_at > since)
+    return [(tid, moment) for tid, moment in session.execute(stmt)]
+
+
+def decode_id(raw: Any) -> uuid.UUID:
+    """A transmitter id as :func:`heard_since` returned it."""
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(hex=str(raw))
+
+
+def decode_moment(raw: Any) -> datetime:
+    """A "last seen" time as :func:`heard_since` returned it (stored in UTC)."""
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+    # Appending the zone is several times cheaper than replace(tzinfo=...) afterwards.
+    return datetime.fromisoformat(f"{raw}+00:00")
 
 
 def changed_since(session: Session, since: datetime) -> list[Watched]:
@@ -83,6 +104,13 @@ class Settled:
     not_failed: list[Watched] = field(default_factory=list)  # restore already done
     gone: list[uuid.UUID] = field(default_factory=list)  # removed, or no interval now
     records: list[AlarmRecord] = field(default_factory=list)
+
+    def extend(self, other: Settled) -> Settled:
+        """This outcome with another round's added (for a tick that settles twice)."""
+        for name in ("failed", "already_failed", "alive", "restored", "not_failed", "gone"):
+            getattr(self, name).extend(getattr(other, name))
+        self.records.extend(other.records)
+        return self
 
 
 def _locked(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Watched]:

@@ -24,6 +24,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +61,7 @@ class Supervisor:
         metrics: Metrics = REGISTRY,
         clock: Callable[[], datetime] = utcnow,
         poll_s: float = 1.0,
+        heard_poll_s: float | None = None,
         overlap_s: float = OVERLAP_S,
         resync_s: float = RESYNC_S,
     ) -> None:
@@ -70,14 +72,23 @@ class Supervisor:
         self._factory = factory
         self._clock = clock
         self._poll = timedelta(seconds=poll_s)
+        # Heartbeats only move deadlines that lie interval + grace ahead, so reading
+        # them every couple of seconds is enough, and fewer reads mean fewer re-reads
+        # of the overlap. A heartbeat not read yet when its old deadline comes is
+        # found by settle(), which reads the row itself.
+        if heard_poll_s is None:
+            heard_poll_s = min(max(poll_s, self.grace_s / 3), 2.0)
+        self._heard_poll = timedelta(seconds=heard_poll_s)
         self._overlap = timedelta(seconds=overlap_s)
         self._resync = timedelta(seconds=resync_s)
         start = clock()
         self._heard_since = start
         self._changed_since = start
         self._next_poll = start
+        self._next_heard = start
         self._next_resync = start + self._resync
         self._returned: set[uuid.UUID] = set()
+        self._recent: dict[Any, Any] = {}  # raw (id → last seen) of the last heartbeat poll
         self._released: set[uuid.UUID] = set()
 
     def describe(self) -> str:
@@ -102,6 +113,7 @@ class Supervisor:
             rows = state.load_watched(session)
         self._heard_since = self._changed_since = now - self._overlap
         self._next_poll = now
+        self._next_heard = now
         self._next_resync = now + self._resync
         for row in rows:
             self._take(row, now)
@@ -119,21 +131,36 @@ class Supervisor:
         return min(max(seconds, 0.01), self._poll.total_seconds())
 
     def tick(self) -> state.Settled | None:
-        """One round: poll changes when due, raise due failures and restores, commit."""
+        """One round: raise what is due, poll changes when due, raise what that found; commit.
+
+        Deadlines already passed are settled before the poll, and again right after
+        it, so a poll never holds back an alarm by more than its own duration.
+        """
         now = self._clock()
+        settled = self._settle_due(now)
         if now >= self._next_resync:
             self._next_resync = now + self._resync
             self._resync_if_needed(now)
         if now >= self._next_poll:
             self._next_poll = now + self._poll
-            self.poll(now)
-        if self._released:
-            self._release()
+            heard = now >= self._next_heard
+            if heard:
+                self._next_heard = now + self._heard_poll
+            self.poll(now, heard=heard)
+            if self._released:
+                self._release()
+            more = self._settle_due(self._clock())
+            if more is not None:
+                settled = more if settled is None else settled.extend(more)
+        self._publish()
+        return settled
+
+    def _settle_due(self, now: datetime) -> state.Settled | None:
+        """Settle the transmitters due at ``now`` and those heard from again."""
         silent = [item.transmitter_id for item in self.deadlines.due(now)]
         returned = sorted(self._returned)
         self._returned.clear()
         if not silent and not returned:
-            self._publish()
             return None
         try:
             settled = self._commit(silent, returned, now)
@@ -146,22 +173,35 @@ class Supervisor:
             self._returned.update(returned)
             raise
         self._apply(settled)
-        self._publish()
         return settled
 
-    def poll(self, now: datetime) -> None:
-        """Read what changed since the watermarks: registry rows and heartbeats."""
+    def poll(self, now: datetime, *, heard: bool = True) -> None:
+        """Read what changed since the watermarks: registry rows, and heartbeats if ``heard``."""
         with read_only_session(self._factory) as session:
             changed = state.changed_since(session, self._changed_since)
-            heard = state.heard_since(session, self._heard_since)
+            beats = state.heard_since(session, self._heard_since) if heard else []
         mark = now - self._overlap
         self._changed_since = max(self._changed_since, mark)
-        self._heard_since = max(self._heard_since, mark)
+        if heard:
+            self._heard_since = max(self._heard_since, mark)
         for row in changed:
             self._take(row, now)
-        for tid, moment in heard:
+        # Rows of the overlap come back every poll; skip those read before unchanged.
+        recent = self._recent
+        cutoff = self._heard_since
+        fresh: dict[Any, Any] = {}
+        for raw_id, raw_moment in beats:
+            if recent.get(raw_id) == raw_moment:
+                fresh[raw_id] = raw_moment
+                continue
+            moment = state.decode_moment(raw_moment)
+            if moment > cutoff:
+                fresh[raw_id] = raw_moment
+            tid = state.decode_id(raw_id)
             if self.deadlines.seen(tid, moment) is not None:
                 self._returned.add(tid)
+        if heard:
+            self._recent = fresh
 
     def _take(self, row: Watched, now: datetime) -> None:
         """Start, change or stop watching one registry row."""
