@@ -42,7 +42,10 @@ _HEX_ENVELOPE = re.compile(rb"[0-9A-Fa-f]{8}")
 _HEX_LENGTH = re.compile(rb"[0-9A-Fa-f]{4}")
 _TOKEN = re.compile(r'"(\*?)([^"]{1,32})"')
 _ROUTING = re.compile(
-    r"(?P<seq>\d{4})"
+    # DC-09 numbers frames 0001-9999 in decimal; some diallers (dc09-spt) count in hex
+    # (0009, 000A, ...). Accepting the hex digits costs nothing and echoing them as sent
+    # keeps such a dialler working instead of NAKing its tenth frame forever.
+    r"(?P<seq>[0-9A-Fa-f]{4})"
     r"(?:R(?P<rcv>[0-9A-Fa-f]{1,6}))?"
     r"(?:L(?P<line>[0-9A-Fa-f]{0,6}))?"
     r"#(?P<acct>[0-9A-Fa-f]{3,16})\["
@@ -201,7 +204,7 @@ def _parse_header(text: str, crc_binary: bool) -> tuple[Dc09Header, str]:
         raise UnknownToken(f"ID token {star}{token!r} is not supported", header=header)
     if header is None or routing is None:
         raise MalformedFrame(
-            "after the ID token expected seq (4 digits), optional Rrcvr, Lpref, "
+            "after the ID token expected seq (4 digits, decimal or hex), optional Rrcvr, Lpref, "
             "#acct (3-16 hex digits) and '['"
         )
     return header, text[routing.end() :]
