@@ -28,19 +28,30 @@ def decisions(
     http: Annotated[bool, typer.Option(help="Also run the HTTP part against `serve`")] = True,
     http_rate: Annotated[float, typer.Option(min=1, help="HTTP requests per second")] = 1000.0,
     http_seconds: Annotated[float, typer.Option(min=0.5, help="HTTP run length")] = 10.0,
+    http_workers: Annotated[
+        int, typer.Option(min=1, max=64, help="`serve --workers` for the HTTP part")
+    ] = 2,
+    only: Annotated[
+        str | None,
+        typer.Option(help="'http': skip pycasbin and cedarpy, run only the HTTP part"),
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Database to fill (default: a temporary SQLite file)")
     ] = None,
 ) -> None:
     """Decisions: stadsvakt vs pycasbin vs cedarpy, HTTP, index memory, deactivation delay."""
+    if only not in (None, "http"):
+        raise typer.BadParameter("only 'http' is known", param_hint="--only")
     options = Options(
         scale=scale,
         seed=seed,
         requests=requests,
         rival_seconds=rival_seconds,
-        http=http,
+        http=http or only == "http",
         http_rate=http_rate,
         http_seconds=http_seconds,
+        http_workers=http_workers,
+        only_http=only == "http",
         database_url=database_url,
     )
     result = run(options, Console(stderr=True))

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -30,9 +31,40 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running ``stadsvakt serve``: where it answers and its process id."""
+
+    base: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process and all its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending, seen = 0, [pid], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        proc = Path(f"/proc/{current}")
+        try:
+            # Fields after the command name (which may hold spaces): utime, stime at 11, 12.
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            for task in (proc / "task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+    return total / ticks
+
+
 @contextmanager
-def server(database_url: str, workdir: Path, *, poll_ms: int = 200) -> Iterator[str]:
-    """Run ``stadsvakt serve`` on a free port; yields its base URL."""
+def server(
+    database_url: str, workdir: Path, *, poll_ms: int = 200, workers: int = 1
+) -> Iterator[Server]:
+    """Run ``stadsvakt serve`` (with ``workers`` processes) on a free port."""
     port = free_port()
     env = {
         **os.environ,
@@ -44,7 +76,7 @@ def server(database_url: str, workdir: Path, *, poll_ms: int = 200) -> Iterator[
     log = (workdir / "serve.log").open("w")
     stadsvakt = Path(sys.executable).with_name("stadsvakt")
     proc = subprocess.Popen(
-        [str(stadsvakt), "serve", "--port", str(port)],
+        [str(stadsvakt), "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         cwd=workdir,
         stdout=log,
@@ -61,7 +93,7 @@ def server(database_url: str, workdir: Path, *, poll_ms: int = 200) -> Iterator[
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"stadsvakt serve did not start; see {workdir / 'serve.log'}")
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.terminate()
         try:

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from benchmarks.decisions import city as city_mod
-from benchmarks.decisions.http_load import deactivation_to_deny, open_loop, server
+from benchmarks.decisions.http_load import cpu_seconds, deactivation_to_deny, open_loop, server
 from benchmarks.decisions.rivals import CasbinRival, CedarRival
 from stadsvakt.access.decide import DecisionRequest, decide
 from stadsvakt.access.index.follower import AccessIndex
@@ -51,6 +51,10 @@ class Options:
     http: bool = True
     http_rate: float = 1000.0
     http_seconds: float = 10.0
+    #: `stadsvakt serve --workers` of the HTTP part.
+    http_workers: int = 2
+    #: Skip the in-process rivals (pycasbin, cedarpy): the HTTP part alone.
+    only_http: bool = False
     database_url: str | None = None
 
 
@@ -163,33 +167,47 @@ def run(options: Options, console: Console) -> dict[str, Any]:
         console.print(f"[bold]stadsvakt[/bold] in-process over {len(requests)} requests")
         for key, value in _time_stadsvakt(index, tenant, requests).items():
             result[f"stadsvakt.{key}"] = value
-        console.print("[bold]pycasbin[/bold]: building the policy")
-        casbin_rival = CasbinRival(index.state, tenant, WEEK, workdir)
-        casbin_rival.decide(*requests[0])  # the first answer builds caches: not timed
-        casbin_result = _time_casbin(casbin_rival, requests, options.rival_seconds)
-        result["pycasbin.decisions_per_s"] = casbin_result["decisions_per_s"]
-        result["pycasbin.requests"] = casbin_result["requests"]
-        result["pycasbin.policy_lines"] = casbin_rival.policy_count
-        result["pycasbin.agreement"] = _agreement(index, tenant, requests, casbin_result["answers"])
-        del casbin_rival
-        console.print("[bold]cedarpy[/bold]: building policies and entities")
-        cedar_rival = CedarRival(index.state, tenant, WEEK)
-        cedar_result = _time_cedar(cedar_rival, requests, options.rival_seconds)
-        result["cedarpy.decisions_per_s"] = cedar_result["decisions_per_s"]
-        result["cedarpy.requests"] = cedar_result["requests"]
-        result["cedarpy.policies"] = cedar_rival.policy_count
-        result["cedarpy.entities"] = cedar_rival.entity_count
-        result["cedarpy.agreement"] = _agreement(index, tenant, requests, cedar_result["answers"])
-        del cedar_rival
-        ours = result["stadsvakt.decisions_per_s"]
-        result["ratio_vs_pycasbin"] = round(ours / result["pycasbin.decisions_per_s"], 1)
-        result["ratio_vs_cedarpy"] = round(ours / result["cedarpy.decisions_per_s"], 2)
+        if not options.only_http:
+            _rivals(options, index, tenant, requests, workdir, result, console)
         if options.http:
             result.update(
                 _http(options, url, workdir, token, index, tenant, requests, factory, console)
             )
         engine.dispose()
     return result
+
+
+def _rivals(
+    options: Options,
+    index: AccessIndex,
+    tenant: uuid.UUID,
+    requests: list[Request],
+    workdir: Path,
+    result: dict[str, Any],
+    console: Console,
+) -> None:
+    """Time pycasbin and cedarpy on the same requests (into ``result``)."""
+    console.print("[bold]pycasbin[/bold]: building the policy")
+    casbin_rival = CasbinRival(index.state, tenant, WEEK, workdir)
+    casbin_rival.decide(*requests[0])  # the first answer builds caches: not timed
+    casbin_result = _time_casbin(casbin_rival, requests, options.rival_seconds)
+    result["pycasbin.decisions_per_s"] = casbin_result["decisions_per_s"]
+    result["pycasbin.requests"] = casbin_result["requests"]
+    result["pycasbin.policy_lines"] = casbin_rival.policy_count
+    result["pycasbin.agreement"] = _agreement(index, tenant, requests, casbin_result["answers"])
+    del casbin_rival
+    console.print("[bold]cedarpy[/bold]: building policies and entities")
+    cedar_rival = CedarRival(index.state, tenant, WEEK)
+    cedar_result = _time_cedar(cedar_rival, requests, options.rival_seconds)
+    result["cedarpy.decisions_per_s"] = cedar_result["decisions_per_s"]
+    result["cedarpy.requests"] = cedar_result["requests"]
+    result["cedarpy.policies"] = cedar_rival.policy_count
+    result["cedarpy.entities"] = cedar_rival.entity_count
+    result["cedarpy.agreement"] = _agreement(index, tenant, requests, cedar_result["answers"])
+    del cedar_rival
+    ours = result["stadsvakt.decisions_per_s"]
+    result["ratio_vs_pycasbin"] = round(ours / result["pycasbin.decisions_per_s"], 1)
+    result["ratio_vs_cedarpy"] = round(ours / result["cedarpy.decisions_per_s"], 2)
 
 
 def _http(
@@ -204,13 +222,21 @@ def _http(
     console: Console,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with server(url, workdir) as base:
+    with server(url, workdir, workers=options.http_workers) as running:
+        base = running.base
         console.print(
-            f"[bold]HTTP[/bold]: {options.http_rate:.0f} req/s for {options.http_seconds:.0f} s"
+            f"[bold]HTTP[/bold]: {options.http_rate:.0f} req/s for {options.http_seconds:.0f} s,"
+            f" {options.http_workers} worker(s)"
         )
+        # Build the server's index first, so the measured CPU is the requests' own.
+        open_loop(base, token, requests, rate=50, seconds=1)
+        cpu_before = cpu_seconds(running.pid)
         latencies, errors, achieved = open_loop(
             base, token, requests, rate=options.http_rate, seconds=options.http_seconds
         )
+        cpu = cpu_seconds(running.pid) - cpu_before
+        out["http.workers"] = options.http_workers
+        out["http.server_cpu_ms_per_request"] = round(cpu * 1000 / max(len(latencies), 1), 3)
         out["http.rate"] = round(achieved, 1)
         out["http.requests"] = len(latencies)
         out["http.errors"] = errors

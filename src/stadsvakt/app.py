@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from stadsvakt import __version__
 from stadsvakt.access import decisions as access_decisions
+from stadsvakt.access.fast_path import DecisionFastPath
 from stadsvakt.api import problems
 from stadsvakt.api.deps import Services
 from stadsvakt.api.middleware import RequestIdMiddleware
@@ -58,5 +59,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(api_router())
     app.include_router(scim_router)
     install_web(app, settings)
+    # Inside the request-id middleware (added last, so outermost): every answer is named.
+    app.add_middleware(DecisionFastPath)
     app.add_middleware(RequestIdMiddleware)
     return app

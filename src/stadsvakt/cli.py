@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import sys
 import uuid
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from benchmarks.decisions.cli import bench_app
 from rich.console import Console
 from sqlalchemy import Engine, select
@@ -19,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from stadsvakt.access.decisions import purge_once
 from stadsvakt.alarms.commands import register as register_alarms
-from stadsvakt.alarms.receivers.run import enabled_receivers, run_alongside
+from stadsvakt.alarms.receivers.run import enabled_receivers
 from stadsvakt.api.deps import Services
-from stadsvakt.app import build_services, create_app
+from stadsvakt.app import build_services
 from stadsvakt.audit.service import verify
 from stadsvakt.auth.schemas import RoleAssignmentIn, UserCreate
 from stadsvakt.auth.service import create_user
@@ -44,6 +42,7 @@ from stadsvakt.org.models import Municipality
 from stadsvakt.org.schemas import MunicipalityCreate
 from stadsvakt.org.service import create_municipality
 from stadsvakt.portability.commands import register as register_portability
+from stadsvakt.server import run_single, run_workers
 from stadsvakt.settings import Settings
 
 console = Console()
@@ -277,6 +276,14 @@ def access_purge() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (default: server.workers); alarm receivers run in the first",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and web UI."""
     settings = load_settings()
@@ -284,6 +291,8 @@ def serve(
         settings.server.host = host
     if port:
         settings.server.port = port
+    if workers:
+        settings.server.workers = workers
     run_server(settings, current_services(settings))
 
 
@@ -323,20 +332,22 @@ def demo(
 
 
 def run_server(settings: Settings, services: Services) -> None:
-    """Run uvicorn, and the alarm receivers the settings enable, until interrupted."""
+    """Run uvicorn, and the alarm receivers the settings enable, until interrupted
+    (``server.workers`` processes, see ``stadsvakt.server``)."""
     console.print(f"Serving on [bold]http://{settings.server.host}:{settings.server.port}[/bold]")
+    if settings.server.workers > 1:
+        console.print(f"{settings.server.workers} worker processes; alarm receivers in the first")
+        # The workers build their own engines; this one's pooled connection is not needed.
+        services.engine.dispose()
+        code = run_workers(settings, settings.server.workers)
+        if code:
+            raise typer.Exit(code)
+        return
     receivers = enabled_receivers(settings, services.session_factory, services.box)
     for receiver in receivers:
         console.print(receiver.describe())
-    config = uvicorn.Config(
-        create_app(settings, services),
-        host=settings.server.host,
-        port=settings.server.port,
-        log_level="info",
-        proxy_headers=True,
-    )
     try:
-        asyncio.run(run_alongside(uvicorn.Server(config).serve(), receivers))
+        run_single(settings, services, receivers)
     except KeyboardInterrupt:
         pass
 

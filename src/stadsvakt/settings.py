@@ -41,6 +41,9 @@ class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8000"
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Processes `stadsvakt serve` starts (one per core)."
+    )
 
 
 class SecuritySettings(BaseModel):
@@ -114,6 +117,12 @@ class AccessSettings(BaseModel):
     )
     purge_interval_minutes: int = Field(
         default=60, ge=1, le=7 * 24 * 60, description="How often `stadsvakt serve` purges events."
+    )
+    event_gather_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=50,
+        description="Under load, how long the event writer waits to commit more events at once.",
     )
 
 

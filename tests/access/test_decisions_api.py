@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.access.changes import Entity
+from stadsvakt.access.event_writer import EventWriter
 from stadsvakt.access.models import AccessEvent, Credential, CredentialState, Door, DoorMode
 from stadsvakt.api.deps import Services
 from stadsvakt.directory.models import Assignment
@@ -197,3 +200,92 @@ def test_events_of_another_municipality_are_not_shown(
     other = f.municipality(session)
     headers = f.bearer(f.token(session, other, "access.read"))
     assert client.get("/api/v1/access/events", headers=headers).json()["total"] == 0
+
+
+def _body(city: City) -> dict[str, str]:
+    return {"door_id": str(city.door.id), "credential": city.card, "at": WEDNESDAY.isoformat()}
+
+
+def test_the_cached_answer_is_the_routes_answer(
+    client: TestClient, city: City, session: Session
+) -> None:
+    # The first ask looks the token up (the route); the second is answered below the
+    # router (token cached, index current): the same bytes, a request id, an event each.
+    first = client.post(URL, json=_body(city), headers=city.device)
+    second = client.post(URL, json=_body(city), headers=city.device)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert first.headers["content-type"] == second.headers["content-type"] == "application/json"
+    assert (
+        second.headers["x-request-id"]
+        and second.headers["x-request-id"] != first.headers["x-request-id"]
+    )
+    count = select(func.count()).select_from(AccessEvent).where(AccessEvent.door_id == city.door.id)
+    assert session.scalar(count) == 2
+
+
+def test_with_a_cached_token_bad_input_and_refusals_are_still_problems(
+    client: TestClient, city: City, session: Session
+) -> None:
+    assert client.post(URL, json=_body(city), headers=city.device).status_code == 200
+    bad = client.post(URL, json={**_body(city), "door_id": "nope"}, headers=city.device)
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"][0]["field"] == "door_id"
+    extra = client.post(URL, json={**_body(city), "pin": "1234"}, headers=city.device)
+    assert extra.status_code == 422
+    json_headers = {**city.device, "content-type": "application/json"}
+    not_json = client.post(URL, content=b"{", headers=json_headers)
+    assert not_json.status_code == 422
+    reader = f.bearer(f.token(session, city.tenant, "access.read"))
+    # Looked up by the first ask, the reader's token is refused again once cached.
+    for _ in range(2):
+        refused = client.post(URL, json=_body(city), headers=reader)
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_a_decision_whose_event_cannot_be_stored_is_a_503_problem(
+    app: FastAPI, city: City, session: Session
+) -> None:
+    # A database without the events table: every commit of the writer fails.
+    broken = create_engine("sqlite://")
+    app.state.access_events = EventWriter(sessionmaker(bind=broken))
+    try:
+        with TestClient(app, base_url="https://testserver") as client:
+            # The first through the route, the second below it (token cached): neither grants.
+            for _ in range(2):
+                response = client.post(URL, json=_body(city), headers=city.device)
+                assert response.status_code == 503
+                assert response.headers["content-type"] == "application/problem+json"
+                assert response.json()["type"].endswith("/access_event_not_stored")
+    finally:
+        broken.dispose()
+    count = select(func.count()).select_from(AccessEvent).where(AccessEvent.door_id == city.door.id)
+    assert session.scalar(count) == 0
+
+
+def test_concurrent_decisions_each_have_their_event(
+    client: TestClient, city: City, session: Session
+) -> None:
+    assert client.post(URL, json=_body(city), headers=city.device).status_code == 200
+    cards = [f"CAFE{i:04X}" for i in range(24)]
+
+    def ask_with(card: str) -> int:
+        body = {**_body(city), "credential": card}
+        return client.post(URL, json=body, headers=city.device).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(ask_with, cards)) == [200] * len(cards)
+    stored = session.scalars(
+        select(AccessEvent.credential).where(AccessEvent.door_id == city.door.id)
+    ).all()
+    assert sorted(stored) == sorted([city.card, *cards])
+
+
+def test_the_openapi_document_describes_the_decision(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"][URL]["post"]
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["$ref"].endswith("/DecisionOut")
+    assert "DecisionIn" in operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert {"401", "403", "422", "503"} <= set(operation["responses"])

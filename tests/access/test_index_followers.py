@@ -119,3 +119,21 @@ def test_both_processes_agree_after_a_burst_of_changes(shared: Shared) -> None:
     assert set(first.state.credentials) == set(second.state.credentials)
     assert len(first.state.credentials) == 7
     assert (shared.tenant, "CAFEBABE") in first.state.credentials
+
+
+def test_a_decision_reads_the_feed_only_after_a_change_noted_here(shared: Shared) -> None:
+    index = AccessIndex()
+    with shared.b() as session:
+        index.ensure(session)
+    # Nothing noted since: a decision may use the index as it is, with no query.
+    assert index.current() is index.state
+    with unit_of_work(shared.a) as session:
+        card = session.scalars(select(Credential).where(Credential.identifier == shared.card)).one()
+        card.state = CredentialState.SUSPENDED
+        fd.changed(session, card, Entity.CREDENTIAL)
+    # This process noted (and committed) a change: the next decision reads the feed first.
+    assert index.current() is None
+    with shared.b() as session:
+        index.ensure(session)
+    assert index.current() is index.state
+    assert _reason(index, shared) is Reason.CREDENTIAL_SUSPENDED

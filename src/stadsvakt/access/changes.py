@@ -24,13 +24,20 @@ entity                 id, and what the index reloads
 =====================  ==================================================================
 
 An entity the index does not know makes it reload everything, which is correct but slow.
+
+Each process also counts the changes it notes itself (:func:`local_generation`): once
+when noted and again when the noting session commits. A decision whose index has not
+caught up with that count reads the feed first, so a process sees its own changes at
+once; changes made elsewhere arrive with the index's background poll.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from enum import StrEnum
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.models import AccessChange
@@ -59,3 +66,30 @@ def note_change(
 ) -> None:
     """Append one change (``op`` is ``upsert`` or ``delete``) for ``entity`` (e.g. ``person``)."""
     session.add(AccessChange(tenant_id=tenant_id, entity=entity, entity_id=str(entity_id), op=op))
+    session.info[_NOTED] = True
+    _bump()
+
+
+#: ``Session.info`` key: this session noted a change, so its commit bumps the generation.
+_NOTED = "stadsvakt_access_change_noted"
+_generation = 0
+_generation_lock = threading.Lock()
+
+
+def local_generation() -> int:
+    """How many times this process noted (or committed) an access change; only grows."""
+    return _generation
+
+
+def _bump() -> None:
+    global _generation
+    with _generation_lock:
+        _generation += 1
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    # The bump at note time may be consumed by a catch-up that ran before the commit made
+    # the row visible; this second bump makes the next decision read the feed again.
+    if session.info.pop(_NOTED, False):
+        _bump()

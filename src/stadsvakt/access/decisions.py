@@ -1,9 +1,10 @@
 """Online decisions for door controllers, the access event list, and the per-process
-background work (following the change feed, purging old events).
+background work (following the change feed, writing events, purging old ones).
 
 ``POST /api/v1/access/decisions`` answers a controller: an unknown door or credential
 is a deny with its reason, never an error. Every answer is stored as an access event
-in the request's transaction.
+before the answer is sent (grouped with other decisions' events into one commit, see
+``access.event_writer``).
 """
 
 from __future__ import annotations
@@ -16,20 +17,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.access.decide import Decision, DecisionRequest, Reason, decide
-from stadsvakt.access.events import list_events, purge_events, store_event
+from stadsvakt.access.event_writer import EventWriter
+from stadsvakt.access.events import event_row, list_events, purge_events
 from stadsvakt.access.index.follower import AccessIndex
-from stadsvakt.api.deps import ActorDep, PagingDep, Services, ServicesDep, SessionDep, authenticate
+from stadsvakt.access.index.state import CompiledIndex
+from stadsvakt.api.deps import (
+    ActorDep,
+    PagingDep,
+    Services,
+    SessionDep,
+    authenticate,
+    get_services,
+)
+from stadsvakt.api.problems import problem_responses
 from stadsvakt.auth.scope import require
 from stadsvakt.auth.tokens import actor_for_token
-from stadsvakt.context import Actor, acting_as, system_actor
+from stadsvakt.context import Actor, acting_as, current_request_id, system_actor
 from stadsvakt.db import read_only, read_only_session, unit_of_work, utcnow
 from stadsvakt.errors import InvalidInput, Unauthenticated
 from stadsvakt.org.schemas import Page
@@ -98,10 +109,9 @@ def index_of(request: Request) -> AccessIndex:
     return index
 
 
-def decide_online(
-    session: Session, actor: Actor, index: AccessIndex, data: DecisionIn, *, now: datetime
-) -> Outcome:
-    """Decide for a controller: the decision, its time, the credential's id and tenant."""
+def decide_on(state: CompiledIndex, actor: Actor, data: DecisionIn, *, now: datetime) -> Outcome:
+    """Decide for a controller on an index state: the decision, its time, the credential's
+    id and tenant (pure: no I/O)."""
     require(actor, "access.decide")
     tenant = actor.tenant_id
     if tenant is None:
@@ -109,10 +119,17 @@ def decide_online(
             "a decision needs a municipality's device token", field="token", rule="tenant"
         )
     at = data.at or now
-    state = index.ensure(session)
     decision = decide(DecisionRequest(tenant, data.door_id, data.credential), state, at)
     credential = state.credential(tenant, data.credential)
     return Outcome(decision, at, credential.id if credential is not None else None, tenant)
+
+
+def decide_online(
+    session: Session, actor: Actor, index: AccessIndex, data: DecisionIn, *, now: datetime
+) -> Outcome:
+    """Decide for a controller, building the index or reading the change feed first if due."""
+    require(actor, "access.decide")
+    return decide_on(index.ensure(session), actor, data, now=now)
 
 
 #: How long a device token's lookup is reused: a revoked token stops working within this.
@@ -120,52 +137,67 @@ TOKEN_CACHE_SECONDS = 1.0
 _token_cache: dict[str, tuple[Actor, float]] = {}
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, else ``None``."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value:
+        return None
+    return value.strip()
+
+
+def _bearer(request: Request) -> str | None:
+    return bearer_token(request.headers.get("authorization", ""))
+
+
+def cached_actor(token: str | None) -> Actor | None:
+    """The device token's actor if it was looked up less than a second ago."""
+    cached = _token_cache.get(token) if token is not None else None
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    return None
+
+
 def _device_actor(request: Request, session: Session) -> Actor:
     """The caller. A controller asks many times a second, so a bearer token is looked up
     without recording its use (the read stays read-only) and the answer is reused for
     :data:`TOKEN_CACHE_SECONDS`."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value:
+    token = _bearer(request)
+    if token is None:
         return authenticate(request, session)
-    now = time.monotonic()
-    cached = _token_cache.get(value)
-    if cached is not None and cached[1] > now:
-        return cached[0]
-    actor = actor_for_token(session, value.strip(), touch=False)
+    cached = cached_actor(token)
+    if cached is not None:
+        return cached
+    actor = actor_for_token(session, token, touch=False)
     if actor is None:
-        _token_cache.pop(value, None)
+        _token_cache.pop(token, None)
         raise Unauthenticated("the token is unknown, expired or revoked")
     if len(_token_cache) > 10_000:
         _token_cache.clear()
-    _token_cache[value] = (actor, now + TOKEN_CACHE_SECONDS)
+    _token_cache[token] = (actor, time.monotonic() + TOKEN_CACHE_SECONDS)
     return actor
 
 
-def _answer(
+def _read_and_decide(
     services: Services, index: AccessIndex, request: Request, data: DecisionIn
-) -> DecisionOut:
-    # One thread does the whole request: reading (the device token, the change feed) in a
-    # read-only transaction, then a short write of the event. On SQLite no write lock is
-    # held while the decision is made, and no request waits for a thread while holding one.
+) -> Outcome:
+    # The slow path, in a worker thread: the device token and, when this process noted a
+    # change, the change feed are read in a read-only transaction (on SQLite no write lock
+    # is taken, so a decision never queues behind a writer here).
     reader = read_only_session(services.session_factory)
     try:
         actor = _device_actor(request, reader)
-        with acting_as(actor):
-            outcome = decide_online(reader, actor, index, data, now=utcnow())
+        # Keep the request's id (the middleware set it) for anything the build logs.
+        with acting_as(actor, current_request_id()):
+            return decide_online(reader, actor, index, data, now=utcnow())
     finally:
         reader.rollback()
         reader.close()
+
+
+def answer_json(outcome: Outcome) -> bytes:
+    """The JSON body of the answer (a :class:`DecisionOut`, built without re-validation)."""
     decision = outcome.decision
-    with unit_of_work(services.session_factory) as writer:
-        store_event(
-            writer,
-            tenant_id=outcome.tenant_id,
-            decision=decision,
-            presented=data.credential,
-            credential_id=outcome.credential_id,
-            at=outcome.at,
-        )
-    return DecisionOut(
+    out = DecisionOut.model_construct(
         granted=decision.granted,
         reason=decision.reason,
         person_id=decision.person_id,
@@ -173,16 +205,44 @@ def _answer(
         decided_at=outcome.at,
         unlock_seconds=decision.unlock_seconds,
     )
+    return DecisionOut.__pydantic_serializer__.to_json(out)
+
+
+def outcome_event(outcome: Outcome, data: DecisionIn) -> dict[str, Any]:
+    """The access event row of an answered decision."""
+    return event_row(
+        tenant_id=outcome.tenant_id,
+        decision=outcome.decision,
+        presented=data.credential,
+        credential_id=outcome.credential_id,
+        at=outcome.at,
+    )
 
 
 router = APIRouter(prefix="/access", tags=["access decisions"])
 
 
-@router.post("/decisions", response_model=DecisionOut)
-async def post_decision(data: DecisionIn, request: Request, services: ServicesDep) -> DecisionOut:
+@router.post(
+    "/decisions",
+    response_model=DecisionOut,
+    responses=problem_responses(401, 403, 422, 503),
+)
+async def post_decision(data: DecisionIn, request: Request) -> Response:
     """Whether a credential opens a door now (or at ``at``), and why (device token:
-    ``access.decide``). Every answer is stored as an access event."""
-    return await run_in_threadpool(_answer, services, index_of(request), request, data)
+    ``access.decide``). Every answer is stored as an access event before it is sent."""
+    index = index_of(request)
+    actor = cached_actor(_bearer(request))
+    state = index.current()
+    if actor is not None and state is not None:
+        # The common case needs no database read: decide here, on the event loop
+        # (microseconds), rather than pay for a thread hop and a session.
+        outcome = decide_on(state, actor, data, now=utcnow())
+    else:
+        services = get_services(request)
+        outcome = await run_in_threadpool(_read_and_decide, services, index, request, data)
+    await events_of(request).store(outcome_event(outcome, data))
+    # Built here, already valid: FastAPI would validate the model again on the way out.
+    return Response(answer_json(outcome), media_type="application/json")
 
 
 @router.get("/events", response_model=Page[AccessEventOut])
@@ -220,8 +280,22 @@ def get_events(
 
 
 def install(app: FastAPI, services: Services) -> None:
-    """Give the app its decision index (one per process)."""
+    """Give the app its decision index and its event writer (one each per process)."""
     app.state.access_index = AccessIndex(services.settings.access.index_poll_ms)
+    app.state.access_events = EventWriter(
+        services.session_factory, gather_ms=services.settings.access.event_gather_ms
+    )
+
+
+def events_of(request: Request) -> EventWriter:
+    """The process's access event writer (made by :func:`install`)."""
+    return events_of_app(request.app)
+
+
+def events_of_app(app: FastAPI) -> EventWriter:
+    """The app's access event writer."""
+    writer: EventWriter = app.state.access_events
+    return writer
 
 
 def purge_once(services: Services) -> int:
@@ -245,13 +319,16 @@ async def _purge_forever(services: Services) -> None:
 
 @asynccontextmanager
 async def background(app: FastAPI) -> AsyncIterator[None]:
-    """Run the index poll and the event purge while the app serves; stop by cancellation."""
+    """Run the index poll, the event writer and the event purge while the app serves;
+    stop by cancellation."""
     services: Services = app.state.services
     index = index_of_app(app)
+    writer = events_of_app(app)
     # The poll reads with its own read-only sessions, never a request's.
     factory = sessionmaker(bind=read_only(services.engine), expire_on_commit=False)
     tasks = [
         asyncio.create_task(index.run(factory), name="access-index-poll"),
+        asyncio.create_task(writer.run(), name="access-event-writer"),
         asyncio.create_task(_purge_forever(services), name="access-event-purge"),
     ]
     try:

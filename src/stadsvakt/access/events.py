@@ -4,7 +4,9 @@ retention period (access logs are personal data: kept only as long as configured
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,38 @@ from stadsvakt.context import Actor
 _INSERT = insert(AccessEvent)
 
 
+def event_row(
+    *,
+    tenant_id: uuid.UUID,
+    decision: Decision,
+    presented: str,
+    credential_id: uuid.UUID | None,
+    at: datetime,
+    source: str = "centre",
+) -> dict[str, Any]:
+    """The column values of one decision's event (never a PIN: ``presented`` is the card
+    UID or mobile key id the reader sent)."""
+    return {
+        "tenant_id": tenant_id,
+        "at": at,
+        "door_id": decision.door_id,
+        "credential": presented[:64],
+        "credential_id": credential_id,
+        "person_id": decision.person_id,
+        "granted": decision.granted,
+        "reason": decision.reason.value,
+        "source": source,
+    }
+
+
+def store_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert events (from :func:`event_row`) in the caller's transaction, in one statement.
+    A Core insert on the session's connection, not the ORM's bulk path: a controller's
+    decisions come many a second, and the ORM's bookkeeping would cost more than the row."""
+    if rows:
+        session.connection().execute(_INSERT, list(rows))
+
+
 def store_event(
     session: Session,
     *,
@@ -29,23 +63,16 @@ def store_event(
     at: datetime,
     source: str = "centre",
 ) -> None:
-    """Insert the event of one decision in the caller's transaction (never a PIN:
-    ``presented`` is the card UID or mobile key id the reader sent). A plain insert, no
-    ORM object: a controller's decisions come many a second."""
-    session.execute(
-        _INSERT,
-        {
-            "tenant_id": tenant_id,
-            "at": at,
-            "door_id": decision.door_id,
-            "credential": presented[:64],
-            "credential_id": credential_id,
-            "person_id": decision.person_id,
-            "granted": decision.granted,
-            "reason": decision.reason.value,
-            "source": source,
-        },
+    """Insert the event of one decision in the caller's transaction."""
+    row = event_row(
+        tenant_id=tenant_id,
+        decision=decision,
+        presented=presented,
+        credential_id=credential_id,
+        at=at,
+        source=source,
     )
+    store_events(session, [row])
 
 
 def list_events(

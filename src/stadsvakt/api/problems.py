@@ -54,6 +54,7 @@ _DESCRIPTIONS = {
     409: "Clashes with an existing object (a natural key is taken)",
     422: "Invalid input; `errors` names each field and rule",
     429: "Too many failed attempts; try again later",
+    503: "Could not be completed now (e.g. the result could not be stored); try again",
 }
 
 

@@ -2,8 +2,9 @@
 
 Every process polls the change feed (``seq > last``) every ``index_poll_ms`` and reloads
 only the entities named, so a change committed by any process sharing the database is
-seen by all within a poll interval. A decision request also catches up first, so a
-process sees its own changes at once.
+seen by all within a poll interval. A decision reads the feed first only when this process
+has noted a change the index has not read yet (:func:`~stadsvakt.access.changes.local_generation`),
+so a process sees its own changes at once without a query before every decision.
 
 On PostgreSQL sequence numbers are handed out before commit, so a change with a lower
 ``seq`` may become visible after a higher one: numbers skipped over are remembered for
@@ -24,7 +25,7 @@ from contextlib import AbstractContextManager
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.changes import Entity
+from stadsvakt.access.changes import Entity, local_generation
 from stadsvakt.access.index.loader import Loader
 from stadsvakt.access.index.state import CompiledIndex
 from stadsvakt.access.models import AccessChange
@@ -65,6 +66,8 @@ class AccessIndex:
         self.gaps: dict[int, float] = {}
         self.applied = 0
         self.rebuilds = 0
+        #: The local change generation the request path last caught up with (-1: never).
+        self.local_seen = -1
         self._lock = threading.RLock()
         self._loader = Loader(self.state)
 
@@ -88,13 +91,27 @@ class AccessIndex:
             gc.collect()
             gc.freeze()
 
+    def current(self) -> CompiledIndex | None:
+        """The state if a decision may use it as it is: built, and every change this process
+        noted has been read. ``None`` means :meth:`ensure` must run first (it queries)."""
+        if self.built and self.local_seen == local_generation():
+            return self.state
+        return None
+
     def ensure(self, session: Session) -> CompiledIndex:
-        """The state, built first if needed and caught up with the feed."""
-        if not self.built:
-            with self._lock:
-                if not self.built:
-                    self.build(session)
-        self.catch_up(session)
+        """The state, built first if needed and caught up with the feed if this process
+        noted a change since the last look (others' changes come with the poll)."""
+        # Read before querying: a change noted meanwhile leaves the index behind the
+        # count, so the next decision reads the feed again.
+        generation = local_generation()
+        if self.built and self.local_seen == generation:
+            return self.state
+        with self._lock:
+            if self.built:
+                self.catch_up(session)
+            else:
+                self.build(session)
+            self.local_seen = generation
         return self.state
 
     def catch_up(self, session: Session) -> int:
@@ -114,7 +131,7 @@ class AccessIndex:
                     .limit(BATCH)
                 ).all()
             else:
-                # The common case, asked before every decision: a statement built once.
+                # The common case, asked every poll: a statement built once.
                 rows = session.execute(_NEWER, {"last": self.last_seq}).all()
             if not rows:
                 return 0
