@@ -263,6 +263,33 @@ def test_a_redelivered_message_is_stored_once(
     assert rx.metrics.value(DUPLICATES) == 1
 
 
+def test_a_message_not_stored_is_not_acknowledged_and_comes_again(
+    start: Callable[..., RunningMqtt],
+    receiver_db: ReceiverDb,
+    prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = _json_account(receiver_db)
+    rx = start()
+    writer = rx.receiver.writer
+    real_store = writer.store
+    failures = [RuntimeError("the database is away")]
+
+    async def flaky_store(records: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await real_store(records)
+
+    monkeypatch.setattr(writer, "store", flaky_store)
+    refused, stored = exchange(
+        prefix, f"{prefix}/alarms/{account}", _alarm(account, "retry-1"), replies=2
+    )
+    assert refused["error"] == "storage"
+    assert stored["results"][0]["duplicate"] is False
+    assert receiver_db.count(account) == 1
+    assert rx.metrics.value(MQTT_CONNECTS, outcome="lost") >= 1
+
+
 def test_messages_sent_while_away_arrive_after_a_restart(
     start: Callable[..., RunningMqtt], receiver_db: ReceiverDb, prefix: str
 ) -> None:

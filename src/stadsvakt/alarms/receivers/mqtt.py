@@ -15,10 +15,11 @@ stadsvakt/+/%u``); that is why the topic's account must match the payload's.
 
 Delivery is at least once. stadsvakt subscribes with QoS 1 in a persistent session (a
 stable client id, ``clean_session`` off), so what arrives while it is away is kept by
-the broker. The client library acknowledges a message when it arrives, before it is
-committed, so a sender that must be sure waits for its result and re-sends the same
-``message_id`` until one comes; re-sends and the broker's re-deliveries are
-recognised (transmitter, ``message_id``, content) and stored once. A lost broker is
+the broker. A message is acknowledged (PUBACK) only once its alarms are committed, or
+once it is refused for good (a bad payload); when the database cannot take it, it is
+left unacknowledged and the connection is dropped, so the broker delivers it again
+when the session resumes. Re-sends and the broker's re-deliveries are recognised
+(transmitter, ``message_id``, content) and stored once. A lost broker is
 retried with exponential backoff; a bad payload is counted in
 ``stadsvakt_json_rejected_total{transport="mqtt"}``, logged and answered, and never
 stops the loop.
@@ -178,7 +179,7 @@ class MqttReceiver:
 
     def _client(self) -> aiomqtt.Client:
         s = self.settings
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             s.mqtt_host,
             s.mqtt_port,
             username=s.mqtt_username,
@@ -188,6 +189,10 @@ class MqttReceiver:
             keepalive=30,
             timeout=10,
         )
+        # Commit before acknowledging: aiomqtt has no switch for it, so paho's own
+        # manual acknowledgement is turned on below it (see _acknowledge).
+        client._client.manual_ack_set(True)
+        return client
 
     async def _subscribe_forever(self) -> None:
         delay, longest = self._backoff
@@ -230,19 +235,22 @@ class MqttReceiver:
             delay = min(delay * 2, longest)
 
     async def _handle(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+        done = False
         try:
-            await self._process(client, str(message.topic), _payload(message.payload))
+            done = await self._process(client, str(message.topic), _payload(message.payload))
         except Exception:  # one payload's trouble must never reach the others
             self.metrics.inc(JSON_REJECTED, reason="internal", transport="mqtt")
             log.exception("MQTT message on %s could not be handled", message.topic)
         finally:
             self._slots.release()
+        _acknowledge(client, message, done)
 
-    async def _process(self, client: aiomqtt.Client, name: str, payload: bytes) -> None:
+    async def _process(self, client: aiomqtt.Client, name: str, payload: bytes) -> bool:
+        """Handle one payload; False when it must be delivered again (not stored)."""
         topic = parse_topic(self.prefix, name)
         if topic is None:
             self._reject("topic", name, "not an alarm or heartbeat topic with an account")
-            return
+            return True
         try:
             items = items_for(self.prefix, topic, payload)
             known = self.directory.find(topic.account, "0", "0")
@@ -278,11 +286,12 @@ class MqttReceiver:
             self._reject(exc.reason, name, exc.detail)
             refusal = {"error": exc.reason, "detail": exc.detail, "errors": exc.errors}
             await self._reply(client, topic, refusal)
-            return
+            return exc.reason != "storage"
         for item in items:
             self.metrics.inc(JSON_MESSAGES, kind=item.message.kind, transport="mqtt")
         answer = InputResults(results=results(items, records, stored))
         await self._reply(client, topic, answer.model_dump(mode="json"))
+        return True
 
     def _reject(self, reason: str, topic: str, detail: str) -> None:
         self.metrics.inc(JSON_REJECTED, reason=reason, transport="mqtt")
@@ -297,6 +306,20 @@ class MqttReceiver:
             )
         except aiomqtt.MqttError as exc:  # the alarm is stored; only its answer is lost
             log.debug("MQTT result for %s not published: %s", topic.account, exc)
+
+
+def _acknowledge(client: aiomqtt.Client, message: aiomqtt.Message, done: bool) -> None:
+    """PUBACK a handled message; for one not stored, drop the connection instead.
+
+    The broker re-delivers unacknowledged QoS 1 messages when the persistent session
+    resumes, so a message whose alarms could not be committed comes back after the
+    reconnect (and its re-delivery is recognised if it was stored after all).
+    """
+    paho = client._client
+    if done:
+        paho.ack(message.mid, message.qos)
+    else:
+        paho.disconnect()
 
 
 def _payload(payload: object) -> bytes:
