@@ -17,6 +17,7 @@ KEYS = {
     "http.rate",
     "http.p50_ms",
     "http.p99_ms",
+    "http.server_cpu_ms_per_request",
     "index_bytes",
     "scim_deactivation_to_deny_ms",
     "city.people",
@@ -33,6 +34,7 @@ def test_the_benchmark_runs_at_a_small_scale() -> None:
     assert KEYS <= set(result)
     assert result["city.people"] == 300 and result["city.doors"] == 100
     assert result["http.errors"] == 0
+    assert result["http.workers"] == 2 and result["http.server_cpu_ms_per_request"] > 0
     assert result["index_bytes"] > 0
     # The rivals got the same rights: they mostly agree with stadsvakt on the same requests.
     assert result["cedarpy.agreement"] > 0.9
