@@ -81,7 +81,7 @@ def _tenant_and_site(factory: sessionmaker[Session]) -> tuple[uuid.UUID, uuid.UU
 def _rows(
     tenant: uuid.UUID,
     site: uuid.UUID,
-    prefix: int,
+    prefix: str,
     seen: Sequence[datetime],
     interval_s: int,
     now: datetime,
@@ -91,7 +91,7 @@ def _rows(
             "id": uuid.uuid4(),
             "tenant_id": tenant,
             "site_id": site,
-            "account": f"{prefix:02X}{index:08X}",
+            "account": f"{prefix}{index:08X}",
             "receiver": "0",
             "line": "0",
             "protocol": "dc09-sia",
@@ -199,7 +199,8 @@ def measure_supervision(
     run_start = utcnow() + setup
     step = timedelta(seconds=interval_s / max(live, 1))
     last = [run_start - timedelta(seconds=interval_s) + i * step for i in range(live)]
-    live_rows = _rows(tenant, site, 1, last, interval_s, utcnow())
+    run = uuid.uuid4().hex[:6].upper()  # accounts unique per run, so a database can be reused
+    live_rows = _rows(tenant, site, f"{run}1", last, interval_s, utcnow())
     began = time.perf_counter()
     _insert(factory, live_rows)
     insert_s = time.perf_counter() - began
@@ -230,7 +231,8 @@ def measure_supervision(
     lead, tail = 5.0, 5.0
     gap = max(duration_s - lead - tail, 1.0) / max(silent, 1)
     deadlines = [utcnow() + timedelta(seconds=lead + j * gap) for j in range(silent)]
-    silent_rows = _rows(tenant, site, 2, [d - span for d in deadlines], interval_s, utcnow())
+    quiet = [moment - span for moment in deadlines]
+    silent_rows = _rows(tenant, site, f"{run}2", quiet, interval_s, utcnow())
     _insert(factory, silent_rows)
     due = {row["id"]: moment for row, moment in zip(silent_rows, deadlines, strict=True)}
 
