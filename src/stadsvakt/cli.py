@@ -35,6 +35,7 @@ from stadsvakt.demo.run import (
     show_city,
     show_logins,
 )
+from stadsvakt.demo.social import demo_social_alarms
 from stadsvakt.directory.commands import CliKit, directory_commands
 from stadsvakt.errors import DomainError
 from stadsvakt.migrate import is_current, upgrade
@@ -325,9 +326,13 @@ def demo(
     if no_serve:
         services.engine.dispose()
         return
-    with demo_traffic(settings, services) as panels:
-        if panels is not None:
-            console.print(panels.describe())
+    with (
+        demo_traffic(settings, services) as panels,
+        demo_social_alarms(settings, services) as social,
+    ):
+        for devices in (panels, social):
+            if devices is not None:
+                console.print(devices.describe())
         run_server(settings, services)
 
 

@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 from stadsvakt.alarms.metrics import Metrics
 from stadsvakt.alarms.models import Alarm, Transmitter, TransmitterProtocol
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
+from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.api.deps import Services
 from stadsvakt.demo.data import load_city
 from stadsvakt.demo.panels import demo_traffic
 from stadsvakt.demo.run import build_demo, demo_settings
 from stadsvakt.demo.seed import seed_demo
-from stadsvakt.demo.seed_alarms import demo_panels, seed_demo_alarms
+from stadsvakt.demo.seed_alarms import SCAIP_ALARMS, demo_panels, seed_demo_alarms
+from stadsvakt.demo.social import demo_social_alarms
 from stadsvakt.org.models import Site
 from stadsvakt.settings import Settings
 from tests.alarms.conftest import RunningReceiver, alarm_settings
@@ -95,3 +97,44 @@ def test_alarms_arrive_from_the_demo_panels_at_the_demo_receiver(
     assert tally.failed == tally.duh == 0
     assert 0 < stored <= tally.events
     assert encrypted > 0
+
+
+@pytest.mark.slow
+def test_social_alarms_arrive_from_the_demo_units_at_the_demo_sip_receiver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    base = Settings(_env_file=None, security=fast_security())
+    settings = demo_settings(base, database=tmp_path / "demo.db", host="127.0.0.1", port=8000)
+    settings.alarms = alarm_settings(sip_host="127.0.0.1", sip_port=0)
+    services, _ = build_demo(settings, scale=1, console=Console(quiet=True), people=30)
+    receiver = ScaipReceiver(
+        settings.alarms, services.session_factory, services.box, metrics=Metrics()
+    )
+    running = RunningReceiver(receiver).start()
+
+    def social_alarms() -> int:
+        with services.session_factory() as session:
+            count = select(func.count()).where(Alarm.protocol == "scaip")
+            return session.scalar(count) or 0
+
+    try:
+        with demo_social_alarms(settings, services, port=receiver.udp_port, rate=20) as units:
+            assert units is not None and len(units.accounts) == SCAIP_ALARMS
+            assert "SCAIP" in units.describe()
+            deadline = time.monotonic() + 20
+            while social_alarms() < 3:
+                assert time.monotonic() < deadline, "no social alarms stored"
+                time.sleep(0.1)
+    finally:
+        running.stop()
+    with services.session_factory() as session:
+        sources = set(
+            session.scalars(
+                select(Transmitter.protocol)
+                .join(Alarm, Alarm.transmitter_id == Transmitter.id)
+                .where(Alarm.protocol == "scaip")
+            )
+        )
+    services.engine.dispose()
+    assert sources == {TransmitterProtocol.SCAIP}

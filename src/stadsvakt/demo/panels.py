@@ -1,5 +1,7 @@
 """While the demo serves, its transmitters send alarms to its own DC-09 receiver.
 
+(The social alarms do the same over SCAIP: :mod:`stadsvakt.demo.social`.)
+
 The panel simulator runs in a thread of the demo process with an event loop of its
 own (as panels are separate from the receiver), at a gentle rate: an event every
 few seconds across the city, and each panel's heartbeat at its interval. The
@@ -11,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any, Self
 
 from stadsvakt.alarms.simulate.panels import PanelSpec
 from stadsvakt.alarms.simulate.runner import PanelFleet, RunOptions
@@ -26,27 +29,50 @@ log = logging.getLogger(__name__)
 DEMO_RATE = 0.25
 
 
-class PanelThread:
-    """A :class:`PanelFleet` run in a thread until :meth:`stop`."""
+class LoopThread:
+    """A coroutine run by an event loop of its own in a daemon thread, until :meth:`stop`."""
 
-    def __init__(self, specs: list[PanelSpec], options: RunOptions) -> None:
-        self.fleet = PanelFleet(specs, options)
+    def __init__(self, work: Coroutine[Any, Any, object], name: str) -> None:
+        self._work: Coroutine[Any, Any, object] | None = work
         self._loop = asyncio.new_event_loop()
         self._task: asyncio.Task[object] | None = None
         self._started = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="demo-panels", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def _run(self) -> None:
-        self._task = self._loop.create_task(self.fleet.run())
+        assert self._work is not None
+        self._task = self._loop.create_task(self._work)
+        self._work = None
         self._started.set()
         try:
             self._loop.run_until_complete(self._task)
         except asyncio.CancelledError:
             pass
-        except Exception:  # the demo keeps serving without its panels
-            log.exception("demo panels stopped")
+        except Exception:  # the demo keeps serving without its simulated devices
+            log.exception("%s stopped", self._thread.name)
         finally:
             self._loop.close()
+
+    def start(self) -> Self:
+        """Start sending."""
+        self._thread.start()
+        self._started.wait(timeout=10)
+        return self
+
+    def stop(self) -> None:
+        """Stop the devices and wait for the thread."""
+        task = self._task
+        if task is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(task.cancel)
+        self._thread.join(timeout=15)
+
+
+class PanelThread(LoopThread):
+    """A :class:`PanelFleet` run in a thread until :meth:`stop`."""
+
+    def __init__(self, specs: list[PanelSpec], options: RunOptions) -> None:
+        self.fleet = PanelFleet(specs, options)
+        super().__init__(self.fleet.run(), "demo-panels")
 
     def describe(self) -> str:
         """One line for the console."""
@@ -55,19 +81,6 @@ class PanelThread:
             f"Simulated panels: {self.fleet.tally.panels} transmitters sending to "
             f"{options.host}:{options.port}, {options.rate:g} events/s in all"
         )
-
-    def start(self) -> PanelThread:
-        """Start sending."""
-        self._thread.start()
-        self._started.wait(timeout=10)
-        return self
-
-    def stop(self) -> None:
-        """Stop the panels and wait for the thread."""
-        task = self._task
-        if task is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(task.cancel)
-        self._thread.join(timeout=15)
 
 
 @contextmanager
