@@ -37,7 +37,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import aiomqtt
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,10 +57,9 @@ from stadsvakt.alarms.inputs.schema import (
     InvalidMessage,
     MessageRejected,
 )
-from stadsvakt.alarms.lookup import TransmitterDirectory
 from stadsvakt.alarms.metrics import REGISTRY, Metrics
 from stadsvakt.alarms.normalise import AlarmRecord, Source
-from stadsvakt.alarms.receivers.writer import AlarmWriter
+from stadsvakt.alarms.receivers._server import AlarmReception
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import utcnow
 from stadsvakt.settings import AlarmSettings
@@ -123,8 +122,10 @@ def client_id(prefix: str) -> str:
     return f"stadsvakt-{digest[:16]}"
 
 
-class MqttReceiver:
+class MqttReceiver(AlarmReception):
     """Subscribes to the alarm and heartbeat topics and stores what arrives."""
+
+    label: ClassVar[str] = "mqtt"
 
     def __init__(
         self,
@@ -137,12 +138,9 @@ class MqttReceiver:
         backoff: tuple[float, float] = (1.0, 60.0),
         identifier: str | None = None,
     ) -> None:
-        self.settings = settings
-        self.metrics = metrics
+        super().__init__(settings, factory, box, metrics)
         self.prefix = settings.mqtt_topic_prefix
         self.identifier = identifier or client_id(self.prefix)
-        self.directory = TransmitterDirectory(factory, box)
-        self.writer = AlarmWriter(factory, metrics, batch=settings.write_batch)
         #: Set while subscribed (for tests and readiness).
         self.connected = asyncio.Event()
         self._clock = clock
@@ -165,8 +163,7 @@ class MqttReceiver:
         except Exception:  # the directory's own loop retries; the broker may be fine
             log.exception("loading the transmitter directory failed; retrying in the background")
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self.writer.run(), name="mqtt-writer")
-            tasks.create_task(self.directory.run(), name="mqtt-directory")
+            self._start_background(tasks)
             try:
                 await self._subscribe_forever()
             finally:

@@ -19,29 +19,27 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from stadsvakt.alarms.lookup import TransmitterDirectory
 from stadsvakt.alarms.metrics import REGISTRY, SIP_CONNECTIONS, Metrics
 from stadsvakt.alarms.protocols.sip import MAX_BODY_BYTES, MAX_HEADER_BYTES
 from stadsvakt.alarms.protocols.sip_framing import SipStreamBuffer
+from stadsvakt.alarms.receivers._server import READ_CHUNK, SocketReceiver
 from stadsvakt.alarms.receivers.scaip_handler import ScaipHandler, bare_response
-from stadsvakt.alarms.receivers.writer import AlarmWriter
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import utcnow
 from stadsvakt.settings import AlarmSettings
 
-log = logging.getLogger(__name__)
 
-_READ_CHUNK = 4096
-#: UDP datagrams handled at once before new ones are dropped (the unit re-sends).
-UDP_IN_FLIGHT = 1000
-
-
-class ScaipReceiver:
+class ScaipReceiver(SocketReceiver[ScaipHandler]):
     """UDP and TCP SIP servers sharing one handler, directory and writer."""
+
+    label: ClassVar[str] = "sip"
+    logger: ClassVar[logging.Logger] = logging.getLogger(__name__)
+    connections_gauge: ClassVar[str] = SIP_CONNECTIONS
+    listening: ClassVar[str] = "SCAIP receiver on %(host)s: UDP %(udp)s, TCP %(tcp)s"
 
     def __init__(
         self,
@@ -54,10 +52,7 @@ class ScaipReceiver:
         max_header: int = MAX_HEADER_BYTES,
         max_body: int = MAX_BODY_BYTES,
     ) -> None:
-        self.settings = settings
-        self.metrics = metrics
-        self.directory = TransmitterDirectory(factory, box)
-        self.writer = AlarmWriter(factory, metrics, batch=settings.write_batch)
+        super().__init__(settings, factory, box, metrics)
         self.handler = ScaipHandler(
             self.directory,
             self.writer,
@@ -66,11 +61,6 @@ class ScaipReceiver:
             max_header=max_header,
             max_body=max_body,
         )
-        self.tcp_port: int | None = None
-        self.udp_port: int | None = None
-        self.ready = asyncio.Event()
-        self._connections: set[asyncio.Task[Any]] = set()
-        self._datagrams: set[asyncio.Task[None]] = set()
 
     def describe(self) -> str:
         """Where it listens, for the console."""
@@ -78,93 +68,30 @@ class ScaipReceiver:
         transports = "/".join(t for t, on in (("UDP", s.sip_udp), ("TCP", s.sip_tcp)) if on)
         return f"SCAIP receiver (SIP over {transports}) on {s.sip_host}:{s.sip_port}"
 
-    async def serve(self) -> None:
-        """Listen until cancelled; :attr:`ready` is set once the sockets are bound."""
-        await asyncio.to_thread(self.directory.refresh)
-        settings = self.settings
-        server: asyncio.Server | None = None
-        transport: asyncio.DatagramTransport | None = None
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self.writer.run(), name="sip-writer")
-            tasks.create_task(self.directory.run(), name="sip-directory")
-            try:
-                if settings.sip_tcp:
-                    server = await asyncio.start_server(
-                        self._on_connection, settings.sip_host, settings.sip_port
-                    )
-                    self.tcp_port = server.sockets[0].getsockname()[1]
-                if settings.sip_udp:
-                    transport = await self._bind_udp()
-                    self.udp_port = transport.get_extra_info("sockname")[1]
-                log.info(
-                    "SCAIP receiver on %s: UDP %s, TCP %s",
-                    settings.sip_host,
-                    self.udp_port,
-                    self.tcp_port,
-                )
-                self.ready.set()
-                await asyncio.Event().wait()  # until cancelled
-            finally:
-                if server is not None:
-                    server.close()
-                if transport is not None:
-                    transport.close()
-                for task in (*self._connections, *self._datagrams):
-                    task.cancel()
+    def _endpoint(self) -> tuple[str, int, bool, bool]:
+        s = self.settings
+        return s.sip_host, s.sip_port, s.sip_tcp, s.sip_udp
 
-    async def _bind_udp(self) -> asyncio.DatagramTransport:
-        loop = asyncio.get_running_loop()
-        host, port = self.settings.sip_host, self.settings.sip_port
+    async def _bind_udp(self, host: str, port: int) -> asyncio.DatagramTransport:
         if port == 0 and self.tcp_port:
             # Port 0 with both transports: UDP tries the port TCP was given, so one
             # number serves both (as SIP expects); any free port if that one is taken.
             try:
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _Datagrams(self), local_addr=(host, self.tcp_port)
-                )
-                return transport
+                return await self._datagram_endpoint(host, self.tcp_port)
             except OSError:
                 pass
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Datagrams(self), local_addr=(host, port)
-        )
-        return transport
+        return await self._datagram_endpoint(host, port)
 
     # --- TCP -----------------------------------------------------------------------------
-
-    async def _on_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        task = asyncio.current_task()
-        if task is None:  # start_server always runs this in a task
-            raise RuntimeError("connection handler outside a task")
-        address = writer.get_extra_info("peername")
-        peer = _peer(address)
-        self._connections.add(task)
-        self.metrics.set(SIP_CONNECTIONS, len(self._connections))
-        try:
-            if len(self._connections) > self.settings.max_connections:
-                self.handler.reject(
-                    "connection_limit", "close", "tcp", peer, "too many connections"
-                )
-                return
-            await self._serve_connection(reader, writer, peer, _host(address))
-        except (ConnectionError, TimeoutError) as exc:
-            log.debug("sip tcp %s: connection ended: %r", peer, exc)
-        except Exception:  # one peer's trouble must never reach the others
-            log.exception("sip tcp %s: handler failed; connection closed", peer)
-        finally:
-            self._connections.discard(task)
-            self.metrics.set(SIP_CONNECTIONS, len(self._connections))
-            writer.close()
 
     async def _serve_connection(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         peer: str,
-        host: str | None,
+        address: Any,
     ) -> None:
+        host = _host(address)
         loop = asyncio.get_running_loop()
         timeout = self.settings.read_timeout_s
         handler = self.handler
@@ -174,7 +101,7 @@ class ScaipReceiver:
             wait = timeout if deadline is None else deadline - loop.time()
             try:
                 async with asyncio.timeout(max(wait, 0.0)):
-                    data = await reader.read(_READ_CHUNK)
+                    data = await reader.read(READ_CHUNK)
             except TimeoutError:
                 reason = "idle" if deadline is None else "incomplete request"
                 handler.reject("read_timeout", "close", "tcp", peer, reason)
@@ -203,54 +130,14 @@ class ScaipReceiver:
 
     # --- UDP -----------------------------------------------------------------------------
 
-    def datagram(self, data: bytes, addr: Any, transport: asyncio.DatagramTransport) -> None:
-        """Handle one datagram in its own task (bounded; excess is dropped and counted)."""
-        if len(self._datagrams) >= UDP_IN_FLIGHT:
-            self.handler.reject(
-                "udp_overload", "drop", "udp", _peer(addr), "too many datagrams in flight"
-            )
-            return
-        task = asyncio.get_running_loop().create_task(self._on_datagram(data, addr, transport))
-        self._datagrams.add(task)
-        task.add_done_callback(self._datagrams.discard)
-
-    async def _on_datagram(
-        self, data: bytes, addr: Any, transport: asyncio.DatagramTransport
+    async def _handle_datagram(
+        self, data: bytes, addr: Any, peer: str, transport: asyncio.DatagramTransport
     ) -> None:
-        peer = _peer(addr)
-        try:
-            if not data.strip(b"\r\n"):  # a keep-alive (RFC 5626): nothing to answer
-                return
-            reply = await self.handler.handle(data, "udp", peer, _host(addr))
-            if reply is not None and not transport.is_closing():
-                transport.sendto(reply, addr)
-        except Exception:  # one datagram's trouble must never reach the others
-            log.exception("sip udp %s: handler failed", peer)
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    """Passes datagrams to the receiver."""
-
-    def __init__(self, receiver: ScaipReceiver) -> None:
-        self._receiver = receiver
-        self._transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # The selector loop's datagram transport does not subclass DatagramTransport.
-        self._transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        if self._transport is not None:
-            self._receiver.datagram(data, addr, self._transport)
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("sip udp: %r", exc)
-
-
-def _peer(addr: Any) -> str:
-    if isinstance(addr, tuple) and len(addr) >= 2:
-        return f"{addr[0]}:{addr[1]}"
-    return str(addr)
+        if not data.strip(b"\r\n"):  # a keep-alive (RFC 5626): nothing to answer
+            return
+        reply = await self.handler.handle(data, "udp", peer, _host(addr))
+        if reply is not None and not transport.is_closing():
+            transport.sendto(reply, addr)
 
 
 def _host(addr: Any) -> str | None:

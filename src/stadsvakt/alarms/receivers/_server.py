@@ -1,0 +1,223 @@
+"""What the socket receivers share: directory, writer, TCP and UDP serving, shutdown.
+
+:class:`AlarmReception` holds the transmitter directory and the alarm writer every
+receiver needs and starts their background loops. :class:`SocketReceiver` adds the
+servers of the DC-09 and SCAIP receivers: TCP with at most ``max_connections``
+connections at once (counted in a gauge), UDP with a bound on datagrams in flight,
+one :class:`asyncio.TaskGroup` in :meth:`SocketReceiver.serve`, stopped by
+cancellation. A subclass brings its protocol's framing (``_serve_connection``) and
+its answer to a datagram (``_handle_datagram``); one peer's or one datagram's
+trouble is logged and never reaches the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from stadsvakt.alarms.lookup import TransmitterDirectory
+from stadsvakt.alarms.metrics import Metrics
+from stadsvakt.alarms.receivers.writer import AlarmWriter
+from stadsvakt.auth.secrets import SecretBox
+from stadsvakt.settings import AlarmSettings
+
+#: Bytes asked of a TCP stream per read.
+READ_CHUNK = 4096
+#: UDP datagrams handled at once before new ones are dropped (the sender re-sends).
+UDP_IN_FLIGHT = 1000
+
+
+class Rejects(Protocol):
+    """A protocol handler's way of counting and logging a refusal."""
+
+    def reject(self, reason: str, reply: str, transport: str, peer: str, detail: str, /) -> None:
+        """Count and log a refused message or connection."""
+        ...
+
+
+H = TypeVar("H", bound=Rejects)
+
+
+class AlarmReception:
+    """Settings, metrics, the transmitter directory and the alarm writer of a receiver."""
+
+    #: Prefix of the background tasks' names, e.g. ``dc09`` (``dc09-writer``).
+    label: ClassVar[str]
+
+    def __init__(
+        self,
+        settings: AlarmSettings,
+        factory: sessionmaker[Session],
+        box: SecretBox,
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.directory = TransmitterDirectory(factory, box)
+        self.writer = AlarmWriter(factory, metrics, batch=settings.write_batch)
+
+    def _start_background(self, tasks: asyncio.TaskGroup) -> None:
+        """Run the writer and the directory's refresh loop in ``tasks``."""
+        tasks.create_task(self.writer.run(), name=f"{self.label}-writer")
+        tasks.create_task(self.directory.run(), name=f"{self.label}-directory")
+
+
+class SocketReceiver(AlarmReception, ABC, Generic[H]):
+    """TCP and UDP servers in front of one protocol handler (``handler``)."""
+
+    handler: H
+    #: The receiver's logger, so its lines keep the protocol module's name.
+    logger: ClassVar[logging.Logger]
+    #: Gauge of open TCP connections.
+    connections_gauge: ClassVar[str]
+    #: Logged once bound; ``%(host)s``, ``%(tcp)s`` and ``%(udp)s`` are filled in.
+    listening: ClassVar[str]
+
+    def __init__(
+        self,
+        settings: AlarmSettings,
+        factory: sessionmaker[Session],
+        box: SecretBox,
+        metrics: Metrics,
+    ) -> None:
+        super().__init__(settings, factory, box, metrics)
+        self.tcp_port: int | None = None
+        self.udp_port: int | None = None
+        self.ready = asyncio.Event()
+        self._connections: set[asyncio.Task[Any]] = set()
+        self._datagrams: set[asyncio.Task[None]] = set()
+
+    @abstractmethod
+    def _endpoint(self) -> tuple[str, int, bool, bool]:
+        """Host, port, and whether TCP and UDP are on."""
+
+    @abstractmethod
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str, address: Any
+    ) -> None:
+        """Frame and answer one TCP connection until it ends."""
+
+    @abstractmethod
+    async def _handle_datagram(
+        self, data: bytes, addr: Any, peer: str, transport: asyncio.DatagramTransport
+    ) -> None:
+        """Answer one datagram."""
+
+    async def serve(self) -> None:
+        """Listen until cancelled; :attr:`ready` is set once the sockets are bound."""
+        await asyncio.to_thread(self.directory.refresh)
+        host, port, tcp, udp = self._endpoint()
+        server: asyncio.Server | None = None
+        transport: asyncio.DatagramTransport | None = None
+        async with asyncio.TaskGroup() as tasks:
+            self._start_background(tasks)
+            try:
+                if tcp:
+                    server = await asyncio.start_server(self._on_connection, host, port)
+                    self.tcp_port = server.sockets[0].getsockname()[1]
+                if udp:
+                    transport = await self._bind_udp(host, port)
+                    self.udp_port = transport.get_extra_info("sockname")[1]
+                self.logger.info(
+                    self.listening, {"host": host, "tcp": self.tcp_port, "udp": self.udp_port}
+                )
+                self.ready.set()
+                await asyncio.Event().wait()  # until cancelled
+            finally:
+                if server is not None:
+                    server.close()
+                if transport is not None:
+                    transport.close()
+                for task in (*self._connections, *self._datagrams):
+                    task.cancel()
+
+    async def _bind_udp(self, host: str, port: int) -> asyncio.DatagramTransport:
+        """The UDP socket on ``host`` and ``port``."""
+        return await self._datagram_endpoint(host, port)
+
+    async def _datagram_endpoint(self, host: str, port: int) -> asyncio.DatagramTransport:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Datagrams(self), local_addr=(host, port)
+        )
+        return transport
+
+    # --- TCP -----------------------------------------------------------------------------
+
+    async def _on_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        if task is None:  # start_server always runs this in a task
+            raise RuntimeError("connection handler outside a task")
+        address = writer.get_extra_info("peername")
+        peer = peer_name(address)
+        self._connections.add(task)
+        self.metrics.set(self.connections_gauge, len(self._connections))
+        try:
+            if len(self._connections) > self.settings.max_connections:
+                self.handler.reject(
+                    "connection_limit", "close", "tcp", peer, "too many connections"
+                )
+                return
+            await self._serve_connection(reader, writer, peer, address)
+        except (ConnectionError, TimeoutError) as exc:
+            self.logger.debug("%s tcp %s: connection ended: %r", self.label, peer, exc)
+        except Exception:  # one peer's trouble must never reach the others
+            self.logger.exception("%s tcp %s: handler failed; connection closed", self.label, peer)
+        finally:
+            self._connections.discard(task)
+            self.metrics.set(self.connections_gauge, len(self._connections))
+            writer.close()
+
+    # --- UDP -----------------------------------------------------------------------------
+
+    def datagram(self, data: bytes, addr: Any, transport: asyncio.DatagramTransport) -> None:
+        """Handle one datagram in its own task (bounded; excess is dropped and counted)."""
+        peer = peer_name(addr)
+        if len(self._datagrams) >= UDP_IN_FLIGHT:
+            self.handler.reject("udp_overload", "drop", "udp", peer, "too many datagrams in flight")
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._on_datagram(data, addr, peer, transport)
+        )
+        self._datagrams.add(task)
+        task.add_done_callback(self._datagrams.discard)
+
+    async def _on_datagram(
+        self, data: bytes, addr: Any, peer: str, transport: asyncio.DatagramTransport
+    ) -> None:
+        try:
+            await self._handle_datagram(data, addr, peer, transport)
+        except Exception:  # one datagram's trouble must never reach the others
+            self.logger.exception("%s udp %s: handler failed", self.label, peer)
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    """Passes datagrams to the receiver."""
+
+    def __init__(self, receiver: SocketReceiver[Any]) -> None:
+        self._receiver = receiver
+        self._transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # The selector loop's datagram transport does not subclass DatagramTransport.
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if self._transport is not None:
+            self._receiver.datagram(data, addr, self._transport)
+
+    def error_received(self, exc: Exception) -> None:
+        self._receiver.logger.debug("%s udp: %r", self._receiver.label, exc)
+
+
+def peer_name(addr: Any) -> str:
+    """A socket address as ``host:port``, for logs."""
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        return f"{addr[0]}:{addr[1]}"
+    return str(addr)
