@@ -7,12 +7,14 @@ portability commands do), so this module does not import the command line.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.progress import Progress
+from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.alarms.csv_import import ImportRejected, import_transmitters
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
@@ -22,6 +24,7 @@ from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.alarms.simulate.panels_command import register_command as simulate_panels
 from stadsvakt.alarms.simulate.social_command import register_command as simulate_social
 from stadsvakt.alarms.supervision.watcher import Supervisor
+from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
 from stadsvakt.directory.commands import CliKit
@@ -31,6 +34,8 @@ from stadsvakt.settings import AlarmSettings
 CsvFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file (UTF-8)")]
 MunicipalityOpt = Annotated[str | None, typer.Option(help="Kommunkod, if there are several")]
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on")]
+#: Builds a receiver from the alarm settings, a session factory and the secret box.
+BuildReceiver = Callable[[AlarmSettings, sessionmaker[Session], SecretBox], Receiver]
 
 
 def run_until_interrupted(kit: CliKit, receivers: list[Receiver]) -> None:
@@ -100,14 +105,7 @@ def _receive_commands(receive: typer.Typer, kit: CliKit) -> None:
         port: Annotated[int | None, typer.Option(help="TCP and UDP port")] = None,
     ) -> None:
         """Run the SIA DC-09 receiver (TCP and UDP) in this process, without the web server."""
-        settings = kit.load_settings()
-        if host:
-            settings.alarms.dc09_host = host
-        if port is not None:
-            settings.alarms.dc09_port = port
-        services = kit.current_services(settings)
-        receiver = Dc09Receiver(settings.alarms, services.session_factory, services.box)
-        run_until_interrupted(kit, [receiver])
+        _run_one(kit, Dc09Receiver, dc09_host=host or None, dc09_port=port)
 
     @receive.command("sip")
     def receive_sip(
@@ -115,14 +113,7 @@ def _receive_commands(receive: typer.Typer, kit: CliKit) -> None:
         port: Annotated[int | None, typer.Option(help="UDP and TCP port")] = None,
     ) -> None:
         """Run the SCAIP social-alarm receiver (SIP over UDP and TCP) without the web server."""
-        settings = kit.load_settings()
-        if host:
-            settings.alarms.sip_host = host
-        if port is not None:
-            settings.alarms.sip_port = port
-        services = kit.current_services(settings)
-        receiver = ScaipReceiver(settings.alarms, services.session_factory, services.box)
-        run_until_interrupted(kit, [receiver])
+        _run_one(kit, ScaipReceiver, sip_host=host or None, sip_port=port)
 
     @receive.command("mqtt")
     def receive_mqtt(
@@ -131,21 +122,30 @@ def _receive_commands(receive: typer.Typer, kit: CliKit) -> None:
         prefix: Annotated[str | None, typer.Option(help="Topic prefix")] = None,
     ) -> None:
         """Take JSON technical and door alarms from the MQTT broker, without the web server."""
-        settings = kit.load_settings()
-        changes = {"mqtt_host": host, "mqtt_port": port, "mqtt_topic_prefix": prefix}
-        given = {name: value for name, value in changes.items() if value is not None}
-        try:
-            # Validated again, so a prefix with MQTT wildcards is refused here too.
-            settings.alarms = AlarmSettings.model_validate(settings.alarms.model_dump() | given)
-        except ValidationError as exc:
-            raise kit.fail(str(exc)) from exc
-        services = kit.current_services(settings)
-        receiver = MqttReceiver(settings.alarms, services.session_factory, services.box)
-        run_until_interrupted(kit, [receiver])
+        _run_one(kit, MqttReceiver, mqtt_host=host, mqtt_port=port, mqtt_topic_prefix=prefix)
 
     @receive.command("supervision")
     def receive_supervision() -> None:
         """Run transmitter supervision (path failure on silence) without the web server."""
-        settings = kit.load_settings()
-        services = kit.current_services(settings)
-        run_until_interrupted(kit, [Supervisor(settings.alarms, services.session_factory)])
+        _run_one(kit, _supervisor)
+
+
+def _run_one(kit: CliKit, build: BuildReceiver, **overrides: str | int | None) -> None:
+    """Load the settings, apply the options given (not ``None``), run one receiver until Ctrl-C.
+
+    The changed alarm settings are validated again, so an option breaking a field's
+    rule (a port out of range, a topic prefix with MQTT wildcards) is refused here.
+    """
+    settings = kit.load_settings()
+    given = {name: value for name, value in overrides.items() if value is not None}
+    if given:
+        try:
+            settings.alarms = AlarmSettings.model_validate(settings.alarms.model_dump() | given)
+        except ValidationError as exc:
+            raise kit.fail(str(exc)) from exc
+    services = kit.current_services(settings)
+    run_until_interrupted(kit, [build(settings.alarms, services.session_factory, services.box)])
+
+
+def _supervisor(alarms: AlarmSettings, factory: sessionmaker[Session], box: SecretBox) -> Receiver:
+    return Supervisor(alarms, factory)
