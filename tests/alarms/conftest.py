@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -108,10 +108,23 @@ def receiver_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         drop()
 
 
-class RunningReceiver:
-    """A :class:`Dc09Receiver` (or :class:`ScaipReceiver`) served by its own loop in a thread."""
+class Served(Protocol):
+    """A receiver as the test threads see it: it serves until cancelled and counts."""
 
-    def __init__(self, receiver: Dc09Receiver | ScaipReceiver) -> None:
+    metrics: Metrics
+
+    async def serve(self) -> None:
+        """Serve until cancelled."""
+        ...
+
+
+R = TypeVar("R", bound=Served)
+
+
+class LoopThread(Generic[R]):
+    """A receiver's ``serve()`` run by its own event loop in a daemon thread."""
+
+    def __init__(self, receiver: R) -> None:
         self.receiver = receiver
         self.metrics = receiver.metrics
         self._loop = asyncio.new_event_loop()
@@ -122,33 +135,50 @@ class RunningReceiver:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._task = self._loop.create_task(self.receiver.serve())
-        self._loop.create_task(self._signal_ready())
+        self._loop.create_task(self._signal_started())
         try:
             self._loop.run_until_complete(self._task)
         except asyncio.CancelledError:
             pass
         except BaseException as exc:  # surface start-up failures to the test
-            if not self._started.done():
-                self._started.set_exception(exc)
+            if self._started.done():
+                raise
+            self._started.set_exception(exc)
         finally:
             self._loop.close()
 
-    async def _signal_ready(self) -> None:
-        await self.receiver.ready.wait()
+    async def _signal_started(self) -> None:
+        await self._until_started()
         self._started.set_result(None)
+
+    async def _until_started(self) -> None:
+        """Return once the receiver counts as started (at once, unless overridden)."""
+
+    def _start_thread(self, timeout: float) -> None:
+        self._thread.start()
+        self._started.result(timeout=timeout)
+
+    def _stop_thread(self, timeout: float) -> None:
+        if self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(timeout=timeout)
+        assert not self._thread.is_alive()
+
+
+class RunningReceiver(LoopThread[Dc09Receiver | ScaipReceiver]):
+    """A :class:`Dc09Receiver` (or :class:`ScaipReceiver`) served by its own loop in a thread."""
+
+    async def _until_started(self) -> None:
+        await self.receiver.ready.wait()
 
     def start(self) -> RunningReceiver:
         """Start and wait until the sockets are bound."""
-        self._thread.start()
-        self._started.result(timeout=20)
+        self._start_thread(timeout=20)
         return self
 
     def stop(self) -> None:
         """Cancel the receiver and wait for its thread."""
-        if self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(timeout=20)
-        assert not self._thread.is_alive()
+        self._stop_thread(timeout=20)
 
     def refresh(self) -> None:
         """Reload the transmitter directory now (instead of waiting for its poll)."""
@@ -200,6 +230,47 @@ def start_receiver(receiver_db: ReceiverDb) -> Iterator[Callable[..., RunningRec
 def rx(start_receiver: Callable[..., RunningReceiver]) -> RunningReceiver:
     """A receiver with default test settings."""
     return start_receiver()
+
+
+def sip_settings(**changes: Any) -> AlarmSettings:
+    """SCAIP receiver settings on an ephemeral port, with test-sized limits."""
+    values: dict[str, Any] = {"sip_host": "127.0.0.1", "sip_port": 0, "read_timeout_s": 5.0}
+    values.update(changes)
+    return AlarmSettings(**values)
+
+
+def start_scaip(receiver_db: ReceiverDb, **changes: Any) -> RunningReceiver:
+    """Start a SCAIP receiver (``max_header``/``max_body`` go to the receiver itself)."""
+    limits = {key: changes.pop(key) for key in ("max_header", "max_body") if key in changes}
+    services = receiver_db.services
+    receiver = ScaipReceiver(
+        sip_settings(**changes),
+        services.session_factory,
+        services.box,
+        metrics=Metrics(),
+        **limits,
+    )
+    return RunningReceiver(receiver).start()
+
+
+@pytest.fixture
+def start_sip(receiver_db: ReceiverDb) -> Iterator[Callable[..., RunningReceiver]]:
+    """Start SCAIP receivers with given settings; all are stopped after the test."""
+    running: list[RunningReceiver] = []
+
+    def start(**changes: Any) -> RunningReceiver:
+        running.append(start_scaip(receiver_db, **changes))
+        return running[-1]
+
+    yield start
+    for item in running:
+        item.stop()
+
+
+@pytest.fixture
+def sip(start_sip: Callable[..., RunningReceiver]) -> RunningReceiver:
+    """A SCAIP receiver with default test settings."""
+    return start_sip()
 
 
 def exchange(sock: socket.socket, frame: bytes) -> bytes:

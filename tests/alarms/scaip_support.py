@@ -1,4 +1,8 @@
-"""Helpers for the SCAIP receiver tests: a receiver on port 0, units, SIP over real sockets."""
+"""Helpers for the SCAIP receiver tests: units, and SIP over real sockets.
+
+The receiver itself (``start_scaip`` and the ``start_sip`` and ``sip`` fixtures) is in
+:mod:`tests.alarms.conftest`, beside the DC-09 one.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,10 @@ import re
 import socket
 from typing import Any
 
-from stadsvakt.alarms.metrics import Metrics
 from stadsvakt.alarms.models import Transmitter, TransmitterProtocol
 from stadsvakt.alarms.protocols.scaip import ScaipRequest
 from stadsvakt.alarms.protocols.sip import SipResponse, parse_response
-from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.alarms.simulate.scaip import Dialog, SocialUnit, message
-from stadsvakt.settings import AlarmSettings
 from tests.alarms.conftest import ReceiverDb, RunningReceiver
 
 _numbers = itertools.count(1)
@@ -23,27 +24,6 @@ _LENGTH = re.compile(rb"\r\n(?:Content-Length|l)[ \t]*:[ \t]*([0-9]+)", re.IGNOR
 def next_cid() -> str:
     """A fresh controller id (digits, so it is also a valid registry account)."""
     return f"4670{next(_numbers):06d}"
-
-
-def sip_settings(**changes: Any) -> AlarmSettings:
-    """SCAIP receiver settings on an ephemeral port, with test-sized limits."""
-    values: dict[str, Any] = {"sip_host": "127.0.0.1", "sip_port": 0, "read_timeout_s": 5.0}
-    values.update(changes)
-    return AlarmSettings(**values)
-
-
-def start_scaip(receiver_db: ReceiverDb, **changes: Any) -> RunningReceiver:
-    """Start a SCAIP receiver (``max_header``/``max_body`` go to the receiver itself)."""
-    limits = {key: changes.pop(key) for key in ("max_header", "max_body") if key in changes}
-    services = receiver_db.services
-    receiver = ScaipReceiver(
-        sip_settings(**changes),
-        services.session_factory,
-        services.box,
-        metrics=Metrics(),
-        **limits,
-    )
-    return RunningReceiver(receiver).start()
 
 
 def add_unit(receiver_db: ReceiverDb, **kwargs: Any) -> tuple[Transmitter, SocialUnit]:

@@ -14,11 +14,9 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,7 @@ from stadsvakt.alarms.models import TransmitterProtocol
 from stadsvakt.alarms.receivers.mqtt import MqttReceiver, client_id, items_for, parse_topic
 from stadsvakt.alarms.receivers.run import enabled_receivers
 from stadsvakt.settings import AlarmSettings, Settings
-from tests.alarms.conftest import ReceiverDb
+from tests.alarms.conftest import LoopThread, ReceiverDb
 
 HOST, PORT = "127.0.0.1", 1883
 WAIT_S = 20.0
@@ -50,32 +48,12 @@ def broker() -> None:
         pytest.skip(message)
 
 
-class RunningMqtt:
+class RunningMqtt(LoopThread[MqttReceiver]):
     """An :class:`MqttReceiver` served by its own event loop in a thread."""
-
-    def __init__(self, receiver: MqttReceiver) -> None:
-        self.receiver = receiver
-        self.metrics = receiver.metrics
-        self._loop = asyncio.new_event_loop()
-        self._task: asyncio.Task[None] | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._started: Future[None] = Future()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._task = self._loop.create_task(self.receiver.serve())
-        self._started.set_result(None)
-        try:
-            self._loop.run_until_complete(self._task)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self._loop.close()
 
     def start(self, *, wait_connected: bool = True) -> RunningMqtt:
         """Start, and wait until subscribed unless told not to."""
-        self._thread.start()
-        self._started.result(timeout=WAIT_S)
+        self._start_thread(timeout=WAIT_S)
         if wait_connected:
             until(lambda: self.receiver.connected.is_set(), "the receiver to subscribe")
         return self
@@ -87,12 +65,8 @@ class RunningMqtt:
 
     def stop(self) -> None:
         """Cancel the receiver and wait for its thread (again: nothing to do)."""
-        if not self._thread.is_alive():
-            return
-        if self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(timeout=WAIT_S)
-        assert not self._thread.is_alive()
+        if self._thread.is_alive():
+            self._stop_thread(timeout=WAIT_S)
 
 
 def until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
@@ -19,7 +18,6 @@ from tests.alarms.scaip_support import (
     mrq_message,
     next_cid,
     read_response,
-    start_scaip,
     tcp_send,
     udp_send,
     udp_silent,
@@ -32,26 +30,6 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE mrq [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <mrq><ref>X1</ref><cid>&xxe;</cid><dty>0003</dty></mrq>"""
-
-
-@pytest.fixture
-def start_sip(receiver_db: ReceiverDb) -> Iterator[Callable[..., RunningReceiver]]:
-    """Start SCAIP receivers with given settings; all are stopped after the test."""
-    running: list[RunningReceiver] = []
-
-    def start(**changes: Any) -> RunningReceiver:
-        running.append(start_scaip(receiver_db, **changes))
-        return running[-1]
-
-    yield start
-    for item in running:
-        item.stop()
-
-
-@pytest.fixture
-def sip(start_sip: Callable[..., RunningReceiver]) -> RunningReceiver:
-    """A SCAIP receiver with default test settings."""
-    return start_sip()
 
 
 def rejected(rx: RunningReceiver, reason: str, status: str, transport: str = "udp") -> float:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy.orm import sessionmaker
@@ -18,27 +17,7 @@ from stadsvakt.alarms.simulate.scaip import Dialog
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.settings import AlarmSettings, Settings
 from tests.alarms.conftest import ReceiverDb, RunningReceiver
-from tests.alarms.scaip_support import add_unit, mrq_message, start_scaip, tcp_send, udp_send
-
-
-@pytest.fixture
-def start_sip(receiver_db: ReceiverDb) -> Iterator[Callable[..., RunningReceiver]]:
-    """Start SCAIP receivers with given settings; all are stopped after the test."""
-    running: list[RunningReceiver] = []
-
-    def start(**changes: Any) -> RunningReceiver:
-        running.append(start_scaip(receiver_db, **changes))
-        return running[-1]
-
-    yield start
-    for item in running:
-        item.stop()
-
-
-@pytest.fixture
-def sip(start_sip: Callable[..., RunningReceiver]) -> RunningReceiver:
-    """A SCAIP receiver with default test settings."""
-    return start_sip()
+from tests.alarms.scaip_support import add_unit, mrq_message, tcp_send, udp_send
 
 
 def fall(cid: str, ref: str = "F0001") -> ScaipRequest:

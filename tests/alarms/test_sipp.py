@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from stadsvakt.alarms.metrics import SCAIP_MESSAGES
-from tests.alarms.conftest import ReceiverDb, RunningReceiver
-from tests.alarms.scaip_support import add_unit, start_scaip
+from tests.alarms.conftest import ReceiverDb, RunningReceiver, start_scaip
+from tests.alarms.scaip_support import add_unit
 
 SIPP = shutil.which("sipp")
 SCENARIO = Path(__file__).parent / "sipp" / "scaip_message.xml"

@@ -13,8 +13,8 @@ from stadsvakt.alarms.simulate.scaip import accounts_from
 from stadsvakt.alarms.simulate.social import SocialOptions, run_social_alarms
 from stadsvakt.alarms.simulate.social_command import choose_accounts
 from stadsvakt.cli import app as cli_app
-from tests.alarms.conftest import ReceiverDb, RunningReceiver
-from tests.alarms.scaip_support import add_unit, next_cid, start_scaip
+from tests.alarms.conftest import ReceiverDb, RunningReceiver, start_scaip
+from tests.alarms.scaip_support import add_unit, next_cid
 
 
 @pytest.fixture
