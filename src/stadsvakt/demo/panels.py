@@ -66,6 +66,14 @@ class LoopThread:
             self._loop.call_soon_threadsafe(task.cancel)
         self._thread.join(timeout=15)
 
+    def __enter__(self) -> Self:
+        """Start sending, for a ``with`` block."""
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop when the block ends, however it ends."""
+        self.stop()
+
 
 class PanelThread(LoopThread):
     """A :class:`PanelFleet` run in a thread until :meth:`stop`."""
@@ -102,9 +110,11 @@ def demo_traffic(
     if not specs:
         yield None
         return
-    host = "127.0.0.1" if alarms.dc09_host in {"0.0.0.0", "::"} else alarms.dc09_host
-    thread = PanelThread(specs, RunOptions(host, target, rate=rate)).start()
-    try:
+    options = RunOptions(sending_host(alarms.dc09_host), target, rate=rate)
+    with PanelThread(specs, options) as thread:
         yield thread
-    finally:
-        thread.stop()
+
+
+def sending_host(listening: str) -> str:
+    """Where a device in this process sends to reach a receiver listening on ``listening``."""
+    return "127.0.0.1" if listening in {"0.0.0.0", "::"} else listening

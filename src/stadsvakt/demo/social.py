@@ -16,7 +16,7 @@ from sqlalchemy import select
 from stadsvakt.alarms.models import Transmitter, TransmitterProtocol
 from stadsvakt.alarms.simulate.social import SocialOptions, run_social_alarms
 from stadsvakt.api.deps import Services
-from stadsvakt.demo.panels import LoopThread
+from stadsvakt.demo.panels import LoopThread, sending_host
 from stadsvakt.settings import Settings
 
 #: Messages per second from all the demo's social alarms (one every ten seconds).
@@ -67,12 +67,9 @@ def demo_social_alarms(
     if not accounts:
         yield None
         return
-    host = "127.0.0.1" if alarms.sip_host in {"0.0.0.0", "::"} else alarms.sip_host
+    host = sending_host(alarms.sip_host)
     options = SocialOptions(
         host, target, transport="udp", count=None, rate=rate, heartbeat_share=HEARTBEAT_SHARE
     )
-    thread = SocialThread(accounts, options).start()
-    try:
+    with SocialThread(accounts, options) as thread:
         yield thread
-    finally:
-        thread.stop()
