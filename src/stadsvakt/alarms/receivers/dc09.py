@@ -1,16 +1,13 @@
 """The SIA DC-09 receiver: asyncio TCP and UDP servers in front of :class:`Dc09Handler`.
 
 TCP is framed explicitly (LF … CR, :class:`FrameBuffer`): several frames in one
-segment and one frame over many segments both work, a frame longer than
-``max_frame_bytes`` is dropped and answered with NAK, a connection that sends
-nothing for ``read_timeout_s`` (or does not finish a started frame within it) is
-closed, and at most ``max_connections`` are served at once. Frames on one
-connection are answered in order; connections are independent, so a slow or
-hostile peer only ever holds its own connection. UDP takes one frame per
-datagram, with a bound on datagrams in flight.
-
-:meth:`Dc09Receiver.serve` runs everything in one :class:`asyncio.TaskGroup` and
-stops when cancelled.
+segment and one frame over many segments both work; a frame longer than
+``max_frame_bytes`` is dropped and answered with NAK, as is an oversized datagram;
+a connection that sends nothing for ``read_timeout_s`` (or does not finish a started
+frame within it) is closed. Frames on one connection are answered in order; UDP
+takes one frame per datagram. The connection limit, the bound on datagrams in
+flight, ``serve()`` and shutdown are
+:class:`~stadsvakt.alarms.receivers._server.SocketReceiver`'s.
 """
 
 from __future__ import annotations

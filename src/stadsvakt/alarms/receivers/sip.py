@@ -3,14 +3,12 @@
 TCP is framed explicitly (headers up to the empty line, then Content-Length bytes,
 :class:`SipStreamBuffer`): several requests in one segment and one request over many
 segments both work; headers and body are bounded; a connection that sends nothing
-for ``read_timeout_s`` (or does not finish a started request within it) is closed,
-and at most ``max_connections`` are served at once. Requests on one connection are
-answered in order; connections are independent, so a slow or hostile peer only
-holds its own. UDP takes one request per datagram, with a bound on datagrams in
-flight, and answers to the datagram's source address (units are often behind NAT).
-
-:meth:`ScaipReceiver.serve` runs everything in one :class:`asyncio.TaskGroup` and
-stops when cancelled.
+for ``read_timeout_s`` (or does not finish a started request within it) is closed.
+Requests on one connection are answered in order. UDP takes one request per datagram
+and answers to its source address (units are often behind NAT); with port 0 it takes
+the port TCP was given. The connection limit, the bound on datagrams in flight,
+``serve()`` and shutdown are
+:class:`~stadsvakt.alarms.receivers._server.SocketReceiver`'s.
 """
 
 from __future__ import annotations
