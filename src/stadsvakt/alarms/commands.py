@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stadsvakt.alarms.csv_import import ImportRejected, import_transmitters
 from stadsvakt.alarms.receivers.dc09 import Dc09Receiver
 from stadsvakt.alarms.receivers.mqtt import MqttReceiver
-from stadsvakt.alarms.receivers.run import Receiver, run_receivers
+from stadsvakt.alarms.receivers.run import Receiver, loop_factory, run_receivers
 from stadsvakt.alarms.receivers.sip import ScaipReceiver
 from stadsvakt.alarms.simulate.panels_command import register_command as simulate_panels
 from stadsvakt.alarms.simulate.social_command import register_command as simulate_social
@@ -43,7 +43,8 @@ def run_until_interrupted(kit: CliKit, receivers: list[Receiver]) -> None:
     for receiver in receivers:
         kit.console.print(receiver.describe())
     try:
-        asyncio.run(run_receivers(receivers))
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            runner.run(run_receivers(receivers))
     except KeyboardInterrupt:
         pass
 

@@ -9,7 +9,9 @@ switch on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+import importlib
+import importlib.util
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,3 +69,15 @@ async def run_receivers(receivers: Sequence[Receiver]) -> None:
     async with asyncio.TaskGroup() as tasks:
         for receiver in receivers:
             tasks.create_task(receiver.serve())
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (uvicorn[standard] brings it), else None
+    for asyncio's own: the receivers run the same on both, uvloop does their socket work
+    in C (the web server picks uvloop the same way)."""
+    if importlib.util.find_spec("uvloop") is None:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = importlib.import_module(
+        "uvloop"
+    ).new_event_loop
+    return factory

@@ -4,8 +4,9 @@ Frame handlers hand their records to :meth:`AlarmWriter.store` and wait; one tas
 collects whatever is waiting (up to ``batch`` messages), writes it in one
 transaction in a worker thread, commits, and only then wakes the handlers, which
 send their ACKs. Under load many frames share one commit; when idle a frame is
-written at once. Heartbeats only note the time in memory; the writer stores the
-latest "last seen" per transmitter about once a second.
+written at once. Heartbeats, and the alarms once committed, only note the time in
+memory; the writer stores the latest "last seen" per transmitter about once a second
+(one UPDATE per transmitter per second, not one per alarm batch).
 """
 
 from __future__ import annotations
@@ -110,6 +111,10 @@ class AlarmWriter:
                 if not job.done.done():
                     job.done.set_exception(exc)
             return
+        for record in records:
+            transmitter = record.source.transmitter_id
+            if transmitter is not None:
+                self.seen(transmitter, record.received_at)
         new = sum(not result.duplicate for result in results)
         self._metrics.inc(ALARMS, new)
         self._metrics.inc(DUPLICATES, len(results) - new)
@@ -123,9 +128,9 @@ class AlarmWriter:
     def _commit(self, records: list[AlarmRecord]) -> list[Stored]:
         try:
             with unit_of_work(self._factory) as session:
-                return receive_alarms(session, records)
+                return receive_alarms(session, records, touch=False)
         except IntegrityError:
             # A writer in another process stored the same re-sent message between our
             # check and our insert; the second attempt finds it.
             with unit_of_work(self._factory) as session:
-                return receive_alarms(session, records)
+                return receive_alarms(session, records, touch=False)
