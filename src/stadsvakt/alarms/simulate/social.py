@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -68,14 +69,16 @@ class SocialTally:
         )
 
 
-class _Link:
+class _Link(ABC):
     """A SIP path to the receiver; answers are matched to requests by Call-ID."""
 
     local: tuple[str, int] = ("127.0.0.1", 5070)
 
+    @abstractmethod
     async def exchange(self, data: bytes, call_id: str, timeout: float) -> SipResponse:
-        raise NotImplementedError
+        """Send ``data`` and wait up to ``timeout`` for the answer with this Call-ID."""
 
+    @abstractmethod
     def close(self) -> None:
         """Release the socket."""
 
