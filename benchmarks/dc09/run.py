@@ -26,6 +26,7 @@ from rich.console import Console
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from benchmarks.collector import quiet_collector
 from benchmarks.dc09.load import (
     LoadResult,
     Sender,
@@ -133,6 +134,7 @@ def _figures(result: LoadResult) -> dict[str, float]:
 
 
 async def _phases(port: int, specs: Sequence[PanelSpec], options: Options) -> dict[str, Any]:
+    quiet_collector()
     senders: list[Sender] = make_senders("127.0.0.1", port, specs, options.seed)
     try:
         await connect_all(senders)

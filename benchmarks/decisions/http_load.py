@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.collector import quiet_collector
+
 Request = tuple[uuid.UUID, str, datetime]
 #: Keep-alive connections of the load generator.
 CONNECTIONS = 64
@@ -150,6 +152,7 @@ async def _open_loop(
     base: str, token: str, requests: list[Request], rate: float, seconds: float
 ) -> tuple[list[float], int, float]:
     """Send at a fixed rate whatever the answers do; latency counts from the planned send."""
+    quiet_collector()
     host, port = base.removeprefix("http://").split(":")
     total = int(rate * seconds)
     latencies: list[float] = []

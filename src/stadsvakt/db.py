@@ -6,6 +6,7 @@ SQLite is the embedded default (WAL, foreign keys on, writes serialised with
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from stadsvakt.settings import Settings
@@ -29,6 +31,15 @@ NAMING = {
 
 #: Execution option that marks a read-only SQLite transaction (plain deferred BEGIN).
 READ_ONLY = "stadsvakt_read_only"
+#: Execution option of a SQLite write transaction that fails at once (SQLITE_BUSY) rather
+#: than wait while another connection holds the write lock.
+NO_WAIT = "stadsvakt_no_wait"
+#: Milliseconds a SQLite connection waits for the write lock before giving up.
+BUSY_TIMEOUT_MS = 30_000
+
+#: The write-ahead log size (pages of 4 KiB) at which a committing connection checkpoints
+#: it itself; serving processes checkpoint far earlier in the background (stadsvakt.wal).
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 def utcnow() -> datetime:
@@ -113,17 +124,33 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that read
         # first and writes later can fail with SQLITE_BUSY_SNAPSHOT instead of waiting.
-        if conn.get_execution_options().get(READ_ONLY):
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
+        elif options.get(NO_WAIT):
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def works_in_process(engine: Engine) -> bool:
+    """Whether the database does its work on this process's CPU (SQLite) rather than in a
+    server of its own (PostgreSQL). A writer then gains nothing from a worker thread: the
+    work needs this process's interpreter lock either way, and handing it over and back
+    several times per commit only adds waiting."""
+    return engine.dialect.name == "sqlite"
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -132,15 +159,29 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises."""
+def unit_of_work(factory: sessionmaker[Session], *, wait: bool = True) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises.
+
+    ``wait=False``: on SQLite, raise at the first statement (see :func:`lock_was_busy`)
+    instead of waiting while another connection holds the write lock.
+    """
     with factory() as session:
+        if not wait:
+            session.bind = session.get_bind().execution_options(**{NO_WAIT: True})
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def lock_was_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite refusing a ``wait=False`` transaction: the lock was taken."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, OperationalError) and (
+        getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+    )
 
 
 def read_only(engine: Engine) -> Engine:

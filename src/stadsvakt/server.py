@@ -28,6 +28,7 @@ from rich.console import Console
 from stadsvakt.alarms.receivers.run import Receiver, enabled_receivers, run_alongside
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services, create_app
+from stadsvakt.runtime import serving
 from stadsvakt.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def run_single(settings: Settings, services: Services, receivers: Sequence[Recei
     """Serve in this process, with the given receivers, until interrupted."""
     config = _config(settings, services)
     # uvicorn's own loop choice (uvloop when installed), as `uvicorn.run` would make.
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+    with serving(services.engine), asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         runner.run(_serve(config, receivers, None))
 
 
@@ -86,7 +87,10 @@ def _worker(settings: Settings, sock: socket.socket, first: bool) -> None:
         console.print(receiver.describe())
     config = _config(settings, services)
     try:
-        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        with (
+            serving(services.engine),
+            asyncio.Runner(loop_factory=config.get_loop_factory()) as runner,
+        ):
             runner.run(_serve(config, receivers, [sock]))
     except KeyboardInterrupt:
         pass

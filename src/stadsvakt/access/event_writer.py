@@ -1,8 +1,9 @@
 """The access event writer: the events of many decisions committed in one transaction.
 
 A decision hands its event to :meth:`EventWriter.store` and waits; one task takes
-whatever is waiting (up to ``batch`` events), inserts it in one transaction in a worker
-thread, commits, and only then lets those decisions answer. Under load the events that
+whatever is waiting (up to ``batch`` events), inserts it in one transaction (how, on
+SQLite and on PostgreSQL, :mod:`stadsvakt.loop_writes` says), commits, and only then
+lets those decisions answer. Under load the events that
 arrive while one commit runs share the next, and the writer waits ``gather_ms`` (a couple
 of milliseconds) for more before committing; when idle an event is written at once. A
 failed commit fails every decision of its batch with :class:`EventNotStored` (a 503
@@ -19,8 +20,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.access.events import store_events
-from stadsvakt.db import unit_of_work
 from stadsvakt.errors import DomainError
+from stadsvakt.loop_writes import LoopWrites
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class EventWriter:
     def __init__(
         self, factory: sessionmaker[Session], *, batch: int = 512, gather_ms: float = 2.0
     ) -> None:
-        self._factory = factory
+        self._db = LoopWrites(factory)
         self._batch = batch
         self._gather = gather_ms / 1000
         self._busy = False
@@ -92,7 +93,7 @@ class EventWriter:
 
     async def _write(self, jobs: list[_Job]) -> None:
         try:
-            await asyncio.to_thread(self._commit, [job.row for job in jobs])
+            await self._commit([job.row for job in jobs])
         except Exception:
             log.exception("storing %d access events failed; their decisions get 503", len(jobs))
             for job in jobs:
@@ -107,13 +108,12 @@ class EventWriter:
 
     async def _write_alone(self, row: dict[str, Any]) -> None:
         try:
-            await asyncio.to_thread(self._commit, [row])
+            await self._commit([row])
         except Exception as exc:
             log.exception("storing an access event failed; the decision gets 503")
             raise EventNotStored("the access event could not be stored") from exc
         self.commits += 1
         self.events += 1
 
-    def _commit(self, rows: list[dict[str, Any]]) -> None:
-        with unit_of_work(self._factory) as session:
-            store_events(session, rows)
+    async def _commit(self, rows: list[dict[str, Any]]) -> None:
+        await self._db.run(lambda session: store_events(session, rows))

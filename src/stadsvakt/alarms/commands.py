@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.progress import Progress
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.alarms.csv_import import ImportRejected, import_transmitters
@@ -29,6 +30,7 @@ from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
 from stadsvakt.directory.commands import CliKit
 from stadsvakt.errors import DomainError
+from stadsvakt.runtime import serving
 from stadsvakt.settings import AlarmSettings
 
 CsvFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file (UTF-8)")]
@@ -38,12 +40,12 @@ HostOpt = Annotated[str | None, typer.Option(help="Address to listen on")]
 BuildReceiver = Callable[[AlarmSettings, sessionmaker[Session], SecretBox], Receiver]
 
 
-def run_until_interrupted(kit: CliKit, receivers: list[Receiver]) -> None:
+def run_until_interrupted(kit: CliKit, engine: Engine, receivers: list[Receiver]) -> None:
     """Print where each receiver listens and run them until Ctrl-C."""
     for receiver in receivers:
         kit.console.print(receiver.describe())
     try:
-        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        with serving(engine), asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(run_receivers(receivers))
     except KeyboardInterrupt:
         pass
@@ -145,7 +147,8 @@ def _run_one(kit: CliKit, build: BuildReceiver, **overrides: str | int | None) -
         except ValidationError as exc:
             raise kit.fail(str(exc)) from exc
     services = kit.current_services(settings)
-    run_until_interrupted(kit, [build(settings.alarms, services.session_factory, services.box)])
+    receiver = build(settings.alarms, services.session_factory, services.box)
+    run_until_interrupted(kit, services.engine, [receiver])
 
 
 def _supervisor(alarms: AlarmSettings, factory: sessionmaker[Session], box: SecretBox) -> Receiver:

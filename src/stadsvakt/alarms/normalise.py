@@ -29,6 +29,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from uuid6 import uuid7
+
 from stadsvakt.alarms.protocols.events import Category, ParsedEvent, Qualifier
 
 PRIORITY: dict[Category, int] = {
@@ -151,7 +153,9 @@ def _record(
     text: str | None = None,
 ) -> AlarmRecord:
     return AlarmRecord(
-        id=uuid.uuid4(),
+        # Time-ordered (UUIDv7): new alarms go to the end of the primary key's index,
+        # not to a random page of it, so a commit writes fewer pages.
+        id=uuid7(),
         source=envelope.source,
         protocol=envelope.protocol,
         account=envelope.account,

@@ -1,13 +1,14 @@
-"""The receivers' database writer: alarms committed in batches, off the event loop.
+"""The receivers' database writer: alarms committed in batches, then acknowledged.
 
 Frame handlers hand their records to :meth:`AlarmWriter.store` and wait; one task
-collects whatever is waiting (up to ``batch`` messages), writes it in one
-transaction in a worker thread, commits, and only then wakes the handlers, which
-send their ACKs. Under load many frames share one commit; when idle a frame is
-written at once. Heartbeats, and the alarms once committed, only note the time in
-memory; the writer stores the latest "last seen" per transmitter about once a second
-(one UPDATE per transmitter per second, not one per alarm batch).
-"""
+collects whatever is waiting (up to ``batch`` messages), writes it in one transaction
+(how, on SQLite and on PostgreSQL, :mod:`stadsvakt.loop_writes` says), commits, and
+only then wakes the handlers, which send their ACKs. Under load many frames share one
+commit; when idle a frame is written at once. Heartbeats, and the alarms once
+committed, only note the time in memory; about once a second the writer stores the
+latest "last seen" per transmitter (one UPDATE per transmitter per second, not one per
+alarm batch). It stores them in small chunks between alarm batches, so an alarm waits
+behind at most one chunk, never behind the "last seen" of every transmitter at once."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stadsvakt.alarms.metrics import ALARMS, DUPLICATES, Metrics
 from stadsvakt.alarms.normalise import AlarmRecord
 from stadsvakt.alarms.store import Stored, receive_alarms, touch_transmitters
-from stadsvakt.db import unit_of_work
+from stadsvakt.loop_writes import LoopWrites
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,17 @@ class AlarmWriter:
         *,
         batch: int = 256,
         seen_flush_s: float = 1.0,
+        seen_chunk: int = 50,
     ) -> None:
-        self._factory = factory
+        self._db = LoopWrites(factory)
         self._metrics = metrics
         self._batch = batch
         self._seen_flush_s = seen_flush_s
+        self._seen_chunk = seen_chunk
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._seen: dict[uuid.UUID, datetime] = {}
+        # Last-seen times taken from _seen at the last flush, not yet written.
+        self._unwritten: list[tuple[uuid.UUID, datetime]] = []
 
     async def store(self, records: Sequence[AlarmRecord]) -> list[Stored]:
         """Commit the records (or recognise them as re-sent); returns once committed."""
@@ -71,40 +76,46 @@ class AlarmWriter:
             while True:
                 if loop.time() - flushed >= self._seen_flush_s:
                     flushed = loop.time()
-                    await self._flush_seen()
-                try:
-                    # Not wait_for: on 3.11 it can lose a job and a cancellation together.
-                    async with asyncio.timeout(self._seen_flush_s):
-                        first = await self._queue.get()
-                except TimeoutError:
-                    continue
-                jobs = [first]
-                messages = 1
-                while messages < self._batch and not self._queue.empty():
-                    jobs.append(self._queue.get_nowait())
-                    messages += 1
-                await self._write(jobs)
+                    # Merged, so a backlog that is not written yet never holds a
+                    # transmitter twice.
+                    pending = dict(self._unwritten) | self._seen
+                    self._unwritten, self._seen = sorted(pending.items()), {}
+                if not self._queue.empty():
+                    await self._write(self._take(self._queue.get_nowait()))
+                elif not self._unwritten:
+                    try:
+                        # Not wait_for: on 3.11 it can lose a job and a cancellation together.
+                        async with asyncio.timeout(self._seen_flush_s):
+                            first = await self._queue.get()
+                    except TimeoutError:
+                        continue
+                    await self._write(self._take(first))
+                await self._write_seen_chunk()
         finally:
             while not self._queue.empty():
                 self._queue.get_nowait().done.cancel()
 
-    async def _flush_seen(self) -> None:
-        if not self._seen:
+    def _take(self, first: _Job) -> list[_Job]:
+        """``first`` and whatever else is queued, up to the batch."""
+        jobs = [first]
+        while len(jobs) < self._batch and not self._queue.empty():
+            jobs.append(self._queue.get_nowait())
+        return jobs
+
+    async def _write_seen_chunk(self) -> None:
+        if not self._unwritten:
             return
-        seen, self._seen = self._seen, {}
+        chunk = dict(self._unwritten[: self._seen_chunk])
+        del self._unwritten[: self._seen_chunk]
         try:
-            await asyncio.to_thread(self._write_seen, seen)
+            await self._db.run(lambda session: touch_transmitters(session, chunk))
         except Exception:  # only a "last seen" time; the next heartbeat brings another
             log.exception("storing transmitters' last-seen times failed")
-
-    def _write_seen(self, seen: dict[uuid.UUID, datetime]) -> None:
-        with unit_of_work(self._factory) as session:
-            touch_transmitters(session, seen)
 
     async def _write(self, jobs: list[_Job]) -> None:
         records = [record for job in jobs for record in job.records]
         try:
-            results = await asyncio.to_thread(self._commit, records)
+            results = await self._commit(records)
         except Exception as exc:
             log.exception("storing %d alarm records failed; their frames get NAK", len(records))
             for job in jobs:
@@ -125,12 +136,10 @@ class AlarmWriter:
                 job.done.set_result(results[start:end])
             start = end
 
-    def _commit(self, records: list[AlarmRecord]) -> list[Stored]:
+    async def _commit(self, records: list[AlarmRecord]) -> list[Stored]:
         try:
-            with unit_of_work(self._factory) as session:
-                return receive_alarms(session, records, touch=False)
+            return await self._db.run(lambda session: receive_alarms(session, records, touch=False))
         except IntegrityError:
             # A writer in another process stored the same re-sent message between our
             # check and our insert; the second attempt finds it.
-            with unit_of_work(self._factory) as session:
-                return receive_alarms(session, records, touch=False)
+            return await self._db.run(lambda session: receive_alarms(session, records, touch=False))

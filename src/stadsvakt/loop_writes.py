@@ -1,0 +1,47 @@
+"""Write transactions for code on the event loop, run the cheapest way the database allows.
+
+A receiver's or the decision API's writer commits from the event loop. On PostgreSQL a
+commit mostly waits for the server, so it runs in a worker thread and the loop serves
+others meanwhile. On SQLite the commit is this process's own CPU work, which needs the
+interpreter lock in any thread: in a worker thread it only adds lock handoffs (each
+may wait for the loop's time slice), so it runs on the loop itself, taking SQLite's
+write lock without waiting. Only when another connection holds that lock does the
+transaction move to a worker thread and wait there, so the loop never sleeps in
+SQLite's busy handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from stadsvakt.db import lock_was_busy, unit_of_work, works_in_process
+
+T = TypeVar("T")
+
+
+class LoopWrites:
+    """Runs ``work(session)`` in one committed transaction for a coroutine (see module)."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        bind = factory.kw.get("bind")
+        self.inline = isinstance(bind, Engine) and works_in_process(bind)
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """Commit what ``work`` does and return its result; raises what it raised."""
+        if self.inline:
+            try:
+                return self._transaction(work, wait=False)
+            except Exception as exc:
+                if not lock_was_busy(exc):
+                    raise
+        return await asyncio.to_thread(self._transaction, work, True)
+
+    def _transaction(self, work: Callable[[Session], T], wait: bool) -> T:
+        with unit_of_work(self._factory, wait=wait) as session:
+            return work(session)
