@@ -2,12 +2,15 @@
 
 A receiver's or the decision API's writer commits from the event loop. On PostgreSQL a
 commit mostly waits for the server, so it runs in a worker thread and the loop serves
-others meanwhile. On SQLite the commit is this process's own CPU work, which needs the
-interpreter lock in any thread: in a worker thread it only adds lock handoffs (each
-may wait for the loop's time slice), so it runs on the loop itself, taking SQLite's
-write lock without waiting. Only when another connection holds that lock does the
-transaction move to a worker thread and wait there, so the loop never sleeps in
-SQLite's busy handler.
+others meanwhile. On SQLite the commit is this process's own CPU work. A small one
+(up to :data:`INLINE_ROWS` rows, well under a millisecond) runs on the loop itself:
+in a worker thread it would need the interpreter lock all the same, and handing the
+lock over and back several times per commit (each handover may wait for the loop's
+time slice) costs more than the commit. It takes SQLite's write lock without waiting;
+only when another connection holds that lock does it move to a worker thread and wait
+there, so the loop never sleeps in SQLite's busy handler. A large batch (the centre
+under a burst) runs in a worker thread: its SQLite work, done without the interpreter
+lock, then overlaps with the loop reading and parsing the next messages.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from stadsvakt.db import lock_was_busy, unit_of_work, works_in_process
 
 T = TypeVar("T")
 
+#: The largest SQLite write (in rows) that runs on the event loop itself.
+INLINE_ROWS = 16
+
 
 class LoopWrites:
     """Runs ``work(session)`` in one committed transaction for a coroutine (see module)."""
@@ -32,9 +38,10 @@ class LoopWrites:
         bind = factory.kw.get("bind")
         self.inline = isinstance(bind, Engine) and works_in_process(bind)
 
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """Commit what ``work`` does and return its result; raises what it raised."""
-        if self.inline:
+    async def run(self, work: Callable[[Session], T], rows: int = 1) -> T:
+        """Commit what ``work`` does (about ``rows`` rows) and return its result; raises
+        what it raised."""
+        if self.inline and rows <= INLINE_ROWS:
             try:
                 return self._transaction(work, wait=False)
             except Exception as exc:

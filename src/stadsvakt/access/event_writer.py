@@ -116,4 +116,4 @@ class EventWriter:
         self.events += 1
 
     async def _commit(self, rows: list[dict[str, Any]]) -> None:
-        await self._db.run(lambda session: store_events(session, rows))
+        await self._db.run(lambda session: store_events(session, rows), len(rows))

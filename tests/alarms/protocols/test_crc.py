@@ -32,7 +32,7 @@ def test_published_null_frame() -> None:
 
 
 @given(st.binary(max_size=512))
-def test_table_equals_bitwise_reference(data: bytes) -> None:
+def test_crc_equals_bitwise_reference(data: bytes) -> None:
     assert crc16(data) == bitwise_crc16(data)
 
 

@@ -221,3 +221,12 @@ def peer_name(addr: Any) -> str:
     if isinstance(addr, tuple) and len(addr) >= 2:
         return f"{addr[0]}:{addr[1]}"
     return str(addr)
+
+
+async def send_replies(writer: asyncio.StreamWriter, replies: list[bytes], timeout: float) -> None:
+    """Write the replies; wait for them to leave (at most ``timeout``) only when the peer
+    is not reading them fast enough, so a reply that went out at once costs no timer."""
+    writer.write(b"".join(replies))
+    if writer.transport.get_write_buffer_size():
+        async with asyncio.timeout(timeout):
+            await writer.drain()

@@ -24,7 +24,7 @@ from stadsvakt.alarms.metrics import CONNECTIONS, REGISTRY, Metrics
 from stadsvakt.alarms.protocols.dc09.framing import FrameBuffer
 from stadsvakt.alarms.protocols.dc09.message import TimestampWindow
 from stadsvakt.alarms.protocols.dc09.responses import nak
-from stadsvakt.alarms.receivers._server import READ_CHUNK, SocketReceiver
+from stadsvakt.alarms.receivers._server import READ_CHUNK, SocketReceiver, send_replies
 from stadsvakt.alarms.receivers.handler import Dc09Handler
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import utcnow
@@ -97,9 +97,7 @@ class Dc09Receiver(SocketReceiver[Dc09Handler]):
             elif frame_deadline is None:
                 frame_deadline = loop.time() + timeout
             if replies:
-                writer.write(b"".join(replies))
-                async with asyncio.timeout(timeout):
-                    await writer.drain()
+                await send_replies(writer, replies, timeout)
 
     # --- UDP -----------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stadsvakt.alarms.metrics import REGISTRY, SIP_CONNECTIONS, Metrics
 from stadsvakt.alarms.protocols.sip import MAX_BODY_BYTES, MAX_HEADER_BYTES
 from stadsvakt.alarms.protocols.sip_framing import SipStreamBuffer
-from stadsvakt.alarms.receivers._server import READ_CHUNK, SocketReceiver
+from stadsvakt.alarms.receivers._server import READ_CHUNK, SocketReceiver, send_replies
 from stadsvakt.alarms.receivers.scaip_handler import ScaipHandler, bare_response
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import utcnow
@@ -122,9 +122,7 @@ class ScaipReceiver(SocketReceiver[ScaipHandler]):
             elif deadline is None:
                 deadline = loop.time() + timeout
             if replies:
-                writer.write(b"".join(replies))
-                async with asyncio.timeout(timeout):
-                    await writer.drain()
+                await send_replies(writer, replies, timeout)
 
     # --- UDP -----------------------------------------------------------------------------
 

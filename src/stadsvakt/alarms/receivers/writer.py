@@ -108,7 +108,7 @@ class AlarmWriter:
         chunk = dict(self._unwritten[: self._seen_chunk])
         del self._unwritten[: self._seen_chunk]
         try:
-            await self._db.run(lambda session: touch_transmitters(session, chunk))
+            await self._db.run(lambda session: touch_transmitters(session, chunk), len(chunk))
         except Exception:  # only a "last seen" time; the next heartbeat brings another
             log.exception("storing transmitters' last-seen times failed")
 
@@ -137,9 +137,12 @@ class AlarmWriter:
             start = end
 
     async def _commit(self, records: list[AlarmRecord]) -> list[Stored]:
+        def work(session: Session) -> list[Stored]:
+            return receive_alarms(session, records, touch=False)
+
         try:
-            return await self._db.run(lambda session: receive_alarms(session, records, touch=False))
+            return await self._db.run(work, len(records))
         except IntegrityError:
             # A writer in another process stored the same re-sent message between our
             # check and our insert; the second attempt finds it.
-            return await self._db.run(lambda session: receive_alarms(session, records, touch=False))
+            return await self._db.run(work, len(records))
