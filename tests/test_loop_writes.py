@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from stadsvakt.db import create_db_engine, create_session_factory, lock_was_busy, unit_of_work
-from stadsvakt.loop_writes import LoopWrites
+from stadsvakt.loop_writes import INLINE_ROWS, LoopWrites
 from stadsvakt.settings import Settings
 
 
@@ -45,6 +45,13 @@ def test_sqlite_writes_on_the_loop_and_postgres_in_a_thread(engine: Engine) -> N
     assert writes.inline is (engine.dialect.name == "sqlite")
     assert on_loop is writes.inline
     assert _bodies(engine) == ["one"]
+
+
+def test_a_large_sqlite_write_runs_in_a_thread(engine: Engine) -> None:
+    writes = LoopWrites(create_session_factory(engine))
+    thread = asyncio.run(writes.run(_note("many"), rows=INLINE_ROWS + 1))
+    assert thread != threading.main_thread().name
+    assert _bodies(engine) == ["many"]
 
 
 def test_a_taken_sqlite_lock_moves_the_write_to_a_thread_that_waits(engine: Engine) -> None:
