@@ -17,6 +17,8 @@ from pysiaalarm.account import SIAAccount
 from pysiaalarm.aio.client import SIAClient
 from pysiaalarm.event import SIAEvent
 
+from stadsvakt.alarms.receivers.run import loop_factory
+
 
 async def _ignore(event: SIAEvent) -> None:
     """Nothing is stored."""
@@ -38,7 +40,10 @@ def main() -> None:
     port, accounts_file = int(sys.argv[1]), Path(sys.argv[2])
     accounts = json.loads(accounts_file.read_text())
     try:
-        asyncio.run(serve(port, accounts))
+        # The same event loop as stadsvakt's receiver (uvloop where installed), so the
+        # comparison is of the receivers, not of their loops.
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            runner.run(serve(port, accounts))
     except KeyboardInterrupt:
         pass
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from stadsvakt.access.timerules import WeekSchedule
+from stadsvakt.access.timerules import LocalTime, WeekSchedule
 
 
 class Reason(StrEnum):
@@ -232,13 +232,16 @@ def _deny(reason: Reason, door_id: uuid.UUID, person_id: uuid.UUID | None = None
     return Decision(False, reason, person_id, door_id, 0)
 
 
-def _schedule_state(entry: ScheduleEntry | None, now: datetime) -> Reason | None:
+_NO_HOLIDAYS: frozenset[date] = frozenset()
+
+
+def _schedule_state(entry: ScheduleEntry | None, local: LocalTime) -> Reason | None:
     """None if open, else OUTSIDE_SCHEDULE or HOLIDAY (closed only because of a holiday)."""
     if entry is None:
         return Reason.OUTSIDE_SCHEDULE
-    if entry.week.is_open(entry.holidays, now):
+    if entry.week.open_at(entry.holidays, local):
         return None
-    if entry.holidays and entry.week.is_open(frozenset(), now):
+    if entry.holidays and entry.week.open_at(_NO_HOLIDAYS, local):
         return Reason.HOLIDAY
     return Reason.OUTSIDE_SCHEDULE
 
@@ -257,8 +260,11 @@ def decide(request: DecisionRequest, state: DecisionState, now: datetime) -> Dec
     person_id = credential.person_id if credential is not None else None
     if door.mode == MODE_LOCKDOWN:
         return _deny(Reason.DOOR_LOCKDOWN, door_id, person_id)
+    # Converted to Stockholm time once, when the first schedule is checked.
+    local: LocalTime | None = None
     if door.mode == MODE_SCHEDULED_UNLOCK and door.unlock_schedule_id is not None:
-        if _schedule_state(state.schedule(door.unlock_schedule_id), now) is None:
+        local = LocalTime.of(now)
+        if _schedule_state(state.schedule(door.unlock_schedule_id), local) is None:
             return Decision(True, Reason.DOOR_UNLOCKED_BY_SCHEDULE, person_id, door_id, 0)
     if credential is None:
         return _deny(Reason.UNKNOWN_CREDENTIAL, door_id)
@@ -281,7 +287,9 @@ def decide(request: DecisionRequest, state: DecisionState, now: datetime) -> Dec
         profile = state.profile(right.profile_id)
         if profile is None or zone_id not in profile.zones:
             continue
-        closed = _schedule_state(state.schedule(profile.schedule_id), now)
+        if local is None:
+            local = LocalTime.of(now)
+        closed = _schedule_state(state.schedule(profile.schedule_id), local)
         if closed is None:
             course = profile.required_course
             if course is None or person.training.get(course, -1.0) > ts:

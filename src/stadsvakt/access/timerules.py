@@ -219,19 +219,39 @@ class WeekSchedule:
 
     def is_open(self, holidays: frozenset[date], moment: datetime) -> bool:
         """Whether the schedule is open at ``moment`` (see the module docstring for DST)."""
-        local = moment.astimezone(STOCKHOLM) if moment.tzinfo is not None else moment
-        today = local.date()
-        minute = local.hour * 60 + local.minute
-        kind = self._kind(today, holidays)
+        return self.open_at(holidays, LocalTime.of(moment))
+
+    def open_at(self, holidays: frozenset[date], local: LocalTime) -> bool:
+        """:meth:`is_open` for a moment already in local time (one decision checks several
+        schedules at the same moment: the conversion is done once)."""
+        kind = self._kind(local.today, holidays)
         if kind is None:
             return False
+        minute = local.minute
         for start, end in self.own[kind]:
             if start <= minute < end:
                 return True
-        yesterday = self._kind(today - timedelta(days=1), holidays)
+        yesterday = self._kind(local.yesterday, holidays)
         if yesterday is None:
             return False
         return any(start <= minute < end for start, end in self.spill[yesterday])
+
+
+class LocalTime:
+    """A moment as the schedules see it: the Stockholm date, the day before, the minute."""
+
+    __slots__ = ("minute", "today", "yesterday")
+
+    def __init__(self, today: date, minute: int) -> None:
+        self.today = today
+        self.yesterday = today - timedelta(days=1)
+        self.minute = minute
+
+    @classmethod
+    def of(cls, moment: datetime) -> LocalTime:
+        """``moment`` in Europe/Stockholm (aware: converted; naive: taken as local)."""
+        local = moment.astimezone(STOCKHOLM) if moment.tzinfo is not None else moment
+        return cls(local.date(), local.hour * 60 + local.minute)
 
 
 @lru_cache(maxsize=4096)
