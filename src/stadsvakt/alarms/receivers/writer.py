@@ -8,7 +8,8 @@ commit; when idle a frame is written at once. Heartbeats, and the alarms once
 committed, only note the time in memory; about once a second the writer stores the
 latest "last seen" per transmitter (one UPDATE per transmitter per second, not one per
 alarm batch). It stores them in small chunks between alarm batches, so an alarm waits
-behind at most one chunk, never behind the "last seen" of every transmitter at once."""
+behind at most one chunk, never behind the "last seen" of every transmitter at once.
+"""
 
 from __future__ import annotations
 
