@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import sys
 import time
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 
 from stadsvakt.db import AUTOCHECKPOINT_PAGES, create_db_engine
-from stadsvakt.runtime import SWITCH_INTERVAL_S, serving
+from stadsvakt.runtime import SWITCH_INTERVAL_S, serving, settle_heap
 from stadsvakt.settings import Settings
 from stadsvakt.wal import Checkpointer, background_checkpoints
 
@@ -81,3 +82,24 @@ def test_serving_settles_the_process_and_restores_the_switch_interval(tmp_path: 
     finally:
         gc.unfreeze()
         engine.dispose()
+
+
+class _Cycle:
+    """Garbage only the cyclic collector can free: it refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_settling_again_frees_what_an_earlier_settling_froze() -> None:
+    try:
+        kept = _Cycle()
+        alive = weakref.ref(kept)
+        settle_heap()
+        del kept
+        gc.collect()
+        assert alive() is not None, "frozen: out of the collector's reach"
+        settle_heap()
+        assert alive() is None
+    finally:
+        gc.unfreeze()

@@ -23,7 +23,6 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
-from benchmarks.collector import quiet_collector
 from benchmarks.decisions import city as city_mod
 from benchmarks.decisions.http_load import cpu_seconds, deactivation_to_deny, open_loop, server
 from benchmarks.decisions.rivals import CasbinRival, CedarRival
@@ -34,6 +33,7 @@ from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import create_db_engine, create_session_factory, unit_of_work
 from stadsvakt.directory.service import deactivate_person
 from stadsvakt.migrate import upgrade
+from stadsvakt.runtime import settle_heap
 from stadsvakt.settings import Settings
 
 #: The request week (Monday 12 January 2026 onwards: no Swedish public holiday in it).
@@ -171,7 +171,7 @@ def run(options: Options, console: Console) -> dict[str, Any]:
         requests = make_requests(data, options.requests, options.seed)
         # As the server does once its index is built (follower.py): what exists now is
         # long-lived, and the collector should not walk it between decisions.
-        quiet_collector()
+        settle_heap()
         console.print(f"[bold]stadsvakt[/bold] in-process over {len(requests)} requests")
         for key, value in _time_stadsvakt(index, tenant, requests).items():
             result[f"stadsvakt.{key}"] = value

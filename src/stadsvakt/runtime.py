@@ -31,14 +31,26 @@ from stadsvakt.wal import background_checkpoints
 SWITCH_INTERVAL_S = 0.0005
 
 
+def settle_heap() -> None:
+    """Collect the garbage, then freeze what is left out of the cyclic collector's walks.
+
+    What an earlier call froze is thawed first and collected with the rest: a frozen
+    object that later became garbage in a reference cycle (an old index, a closed engine)
+    is never collected while frozen, so without the thaw every call would keep the
+    previous call's garbage for the life of the process.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 @contextmanager
 def serving(engine: Engine) -> Iterator[None]:
     """Settle this process for serving on ``engine`` while the block runs (see the module):
     start-up's objects frozen, a short lock switch interval, background WAL checkpoints."""
     previous = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     try:
         with background_checkpoints(engine):
             yield

@@ -3,6 +3,7 @@ so a change committed by one is seen by the others within a second, without full
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.access.changes import Entity
 from stadsvakt.access.decide import DecisionRequest, Reason, decide
+from stadsvakt.access.index import follower
 from stadsvakt.access.index.follower import AccessIndex
 from stadsvakt.access.models import Credential, CredentialState
 from stadsvakt.db import create_db_engine, create_session_factory, unit_of_work
@@ -137,3 +139,19 @@ def test_a_decision_reads_the_feed_only_after_a_change_noted_here(shared: Shared
         index.ensure(session)
     assert index.current() is index.state
     assert _reason(index, shared) is Reason.CREDENTIAL_SUSPENDED
+
+
+def test_only_a_large_index_is_frozen_out_of_the_collectors_walks(
+    shared: Shared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gc.unfreeze()
+    try:
+        with shared.a() as session:
+            AccessIndex().build(session)
+        assert gc.get_freeze_count() == 0, "a test city's index is small"
+        monkeypatch.setattr(follower, "SETTLE_ENTRIES", 1)
+        with shared.a() as session:
+            AccessIndex().build(session)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

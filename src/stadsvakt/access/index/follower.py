@@ -14,7 +14,6 @@ On PostgreSQL sequence numbers are handed out before commit, so a change with a 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import threading
 import time
@@ -30,6 +29,7 @@ from stadsvakt.access.index.loader import Loader
 from stadsvakt.access.index.state import CompiledIndex
 from stadsvakt.access.models import AccessChange
 from stadsvakt.directory.models import Assignment, TrainingRecord
+from stadsvakt.runtime import settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 GAP_SECONDS = 60.0
 #: Changes read per query.
 BATCH = 5000
+#: Doors, credentials and people from which a built index is frozen out of the garbage
+#: collector's walks (:func:`~stadsvakt.runtime.settle_heap`); a small one costs it little.
+SETTLE_ENTRIES = 10_000
 
 _NEWER = (
     select(AccessChange.seq, AccessChange.entity, AccessChange.entity_id)
@@ -46,6 +49,10 @@ _NEWER = (
 )
 
 SessionMaker = Callable[[], AbstractContextManager[Session]]
+
+
+def _entries(state: CompiledIndex) -> int:
+    return len(state.doors) + len(state.credentials) + len(state.people)
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -86,10 +93,10 @@ class AccessIndex:
             self.gaps.clear()
             self.built = True
             self.rebuilds += 1
-            # The index is millions of long-lived objects: move them out of the cyclic
-            # collector's sight, or every full collection walks them all (long pauses).
-            gc.collect()
-            gc.freeze()
+            if _entries(state) >= SETTLE_ENTRIES:
+                # A city's index is millions of long-lived objects: out of the cyclic
+                # collector's sight, or every full collection walks them all (long pauses).
+                settle_heap()
 
     def current(self) -> CompiledIndex | None:
         """The state if a decision may use it as it is: built, and every change this process
