@@ -2,7 +2,7 @@
 
 A receiver in its own process does not share the load generator's event loop or
 interpreter lock, as in production. :class:`ChildServer` starts it, waits until
-its port accepts connections and stops it with SIGINT (SIGKILL if it hangs).
+its port accepts connections and stops it with SIGTERM (SIGKILL if it hangs).
 """
 
 from __future__ import annotations
@@ -59,10 +59,10 @@ class ChildServer:
         self.stop()
 
     def stop(self) -> None:
-        """SIGINT, then SIGKILL after 10 s."""
+        """SIGTERM (a graceful stop), then SIGKILL after 10 s."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGINT)
+        self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -360,7 +360,7 @@ def test_receive_mqtt_runs_the_input_on_its_own(
         assert answer["results"][0]["duplicate"] is False
         assert receiver_db.count(account) == 1
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         process.wait(timeout=WAIT_S)
         forget_session(client_id(prefix))
     assert "MQTT input from 127.0.0.1:1883" in log.read_text()

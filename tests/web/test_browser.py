@@ -102,9 +102,11 @@ def page() -> Iterator[Page]:
         context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
         page = context.new_page()
         # A browser's first page renders slowly on a fresh machine (font caches are built
-        # then): that one gets a minute, so the 10 s below measure stadsvakt, not that.
+        # then): that one gets a minute.
         page.goto("data:text/html,<p>stadsvakt</p>", timeout=60_000)
+        # Generous limits: they catch a page that never comes, they time nothing.
         context.set_default_timeout(10_000)
+        context.set_default_navigation_timeout(30_000)
         try:
             yield page
         finally:

@@ -41,13 +41,13 @@ BuildReceiver = Callable[[AlarmSettings, sessionmaker[Session], SecretBox], Rece
 
 
 def run_until_interrupted(kit: CliKit, engine: Engine, receivers: list[Receiver]) -> None:
-    """Print where each receiver listens and run them until Ctrl-C."""
+    """Print where each receiver listens and run them until Ctrl-C or SIGTERM."""
     for receiver in receivers:
         kit.console.print(receiver.describe())
     try:
         with serving(engine), asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(run_receivers(receivers))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         pass
 
 

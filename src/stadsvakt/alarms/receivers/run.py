@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -65,10 +66,18 @@ async def run_alongside(main: Awaitable[None], receivers: Sequence[Receiver]) ->
 
 
 async def run_receivers(receivers: Sequence[Receiver]) -> None:
-    """Run receivers until cancelled (Ctrl-C)."""
-    async with asyncio.TaskGroup() as tasks:
-        for receiver in receivers:
-            tasks.create_task(receiver.serve())
+    """Run receivers until cancelled: by Ctrl-C, or by SIGTERM (how systemd and most
+    supervisors stop a service; a shell's background job also ignores Ctrl-C)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            for receiver in receivers:
+                tasks.create_task(receiver.serve())
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
