@@ -108,27 +108,3 @@ def test_errors_of_the_work_itself_are_raised_not_retried(engine: Engine) -> Non
         asyncio.run(LoopWrites(create_session_factory(engine)).run(work))
     assert not lock_was_busy(caught.value)
     assert calls == [1]
-
-
-def _broken(session: Session) -> None:
-    session.execute(text("INSERT INTO notes (body) VALUES ('rolled back')"))
-    session.execute(text("INSERT INTO no_such_table VALUES (1)"))
-
-
-def test_an_open_writer_task_commits_postgres_writes_on_the_loop(engine: Engine) -> None:
-    writes = LoopWrites(create_session_factory(engine))
-
-    async def scenario() -> tuple[str, str]:
-        async with writes.open():
-            with pytest.raises(Exception, match="no_such_table"):
-                await writes.run(_broken)
-            inside = await writes.run(_note("open"))
-        after = await writes.run(_note("closed"))
-        return inside, after
-
-    inside, after = asyncio.run(scenario())
-    loop_thread = threading.main_thread().name
-    # SQLite writes small batches on the loop whether a writer task is open or not.
-    assert inside == loop_thread
-    assert (after == loop_thread) is writes.inline
-    assert _bodies(engine) == ["closed", "open"]

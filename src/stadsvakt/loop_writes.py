@@ -1,38 +1,29 @@
 """Write transactions for code on the event loop, run the cheapest way the database allows.
 
 A receiver's or the decision API's writer commits from the event loop. On PostgreSQL a
-commit mostly waits for the server. While a writer task runs (:meth:`LoopWrites.open`)
-its transactions go over psycopg's asynchronous connections on the loop itself: the
-same session code runs there (SQLAlchemy's ``run_sync``), and each round trip to the
-server is an await, so the loop serves others meanwhile. A worker thread would wait
-the same, but would also need the interpreter lock back from the busy loop after each
-of the four or five round trips of a commit. Without an open writer task (a single
-write from a request) the transaction runs in a worker thread.
-
-On SQLite the commit is this process's own CPU work. A small one (up to
-:data:`INLINE_ROWS` rows, well under a millisecond) runs on the loop itself: in a worker
-thread it would need the interpreter lock all the same, and handing the lock over and
-back several times per commit (each handover may wait for the loop's time slice) costs
-more than the commit. It takes SQLite's write lock without waiting; only when another
-connection holds that lock does it move to a worker thread and wait there, so the loop
-never sleeps in SQLite's busy handler. The thread does not use the busy handler either:
-it sleeps 1, 2, 5, 10 ms and more between attempts, while another process's commit holds
-the lock for well under a millisecond, so the thread tries again every
-:data:`LOCK_RETRY_S` instead. A large batch (the centre under a burst) runs in a worker
-thread: its SQLite work, done without the interpreter lock, then overlaps with the loop
-reading and parsing the next messages.
+commit mostly waits for the server, so it runs in a worker thread and the loop serves
+others meanwhile. On SQLite the commit is this process's own CPU work. A small one
+(up to :data:`INLINE_ROWS` rows, well under a millisecond) runs on the loop itself:
+in a worker thread it would need the interpreter lock all the same, and handing the
+lock over and back several times per commit (each handover may wait for the loop's
+time slice) costs more than the commit. It takes SQLite's write lock without waiting;
+only when another connection holds that lock does it move to a worker thread and wait
+there, so the loop never sleeps in SQLite's busy handler. The thread does not use the
+busy handler either: it sleeps 1, 2, 5, 10 ms and more between attempts, while another
+process's commit holds the lock for well under a millisecond, so the thread tries
+again every :data:`LOCK_RETRY_S` instead. A large batch (the centre
+under a burst) runs in a worker thread: its SQLite work, done without the interpreter
+lock, then overlaps with the loop reading and parsing the next messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.db import BUSY_TIMEOUT_MS, lock_was_busy, unit_of_work, works_in_process
@@ -43,8 +34,6 @@ T = TypeVar("T")
 INLINE_ROWS = 16
 #: Seconds between a worker thread's attempts at a SQLite write lock another holds.
 LOCK_RETRY_S = 0.0002
-#: Connections of a writer task's asynchronous engine (it commits one batch at a time).
-ASYNC_POOL = 2
 
 
 class LoopWrites:
@@ -53,32 +42,12 @@ class LoopWrites:
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
         bind = factory.kw.get("bind")
-        self._bind = bind if isinstance(bind, Engine) else None
         #: Whether small writes run on the loop itself (SQLite).
-        self.inline = self._bind is not None and works_in_process(self._bind)
-        self._async: AsyncEngine | None = None
-
-    @asynccontextmanager
-    async def open(self) -> AsyncIterator[None]:
-        """While the block runs (a writer task's life), PostgreSQL transactions run on
-        this loop over asynchronous connections, closed when the block ends."""
-        bind = self._bind
-        if bind is None or bind.dialect.name != "postgresql" or bind.dialect.driver != "psycopg":
-            yield
-            return
-        engine = create_async_engine(bind.url, pool_size=ASYNC_POOL, pool_pre_ping=True)
-        self._async = engine
-        try:
-            yield
-        finally:
-            self._async = None
-            await engine.dispose()
+        self.inline = isinstance(bind, Engine) and works_in_process(bind)
 
     async def run(self, work: Callable[[Session], T], rows: int = 1) -> T:
         """Commit what ``work`` does (about ``rows`` rows) and return its result; raises
         what it raised."""
-        if self._async is not None:
-            return await self._on_loop(self._async, work)
         if not self.inline:
             return await asyncio.to_thread(self._transaction, work, True)
         if rows <= INLINE_ROWS:
@@ -88,10 +57,6 @@ class LoopWrites:
                 if not lock_was_busy(exc):
                     raise
         return await asyncio.to_thread(self._retrying, work)
-
-    async def _on_loop(self, engine: AsyncEngine, work: Callable[[Session], T]) -> T:
-        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-            return await session.run_sync(work)
 
     def _retrying(self, work: Callable[[Session], T]) -> T:
         """SQLite, in a worker thread: try for the lock every LOCK_RETRY_S until the

@@ -72,18 +72,17 @@ class EventWriter:
         self._queue = queue
         jobs: list[_Job] = []
         try:
-            async with self._db.open():
-                while True:
-                    jobs = [await queue.get()]
-                    if self._busy and self._gather:
-                        # Under load (the last commit carried several events) wait a
-                        # moment for more: each commit costs far more than each row in
-                        # it. When idle an event is written at once.
-                        await asyncio.sleep(self._gather)
-                    while len(jobs) < self._batch and not queue.empty():
-                        jobs.append(queue.get_nowait())
-                    self._busy = len(jobs) > 1
-                    await self._write(jobs)
+            while True:
+                jobs = [await queue.get()]
+                if self._busy and self._gather:
+                    # Under load (the last commit carried several events) wait a moment
+                    # for more: each commit costs far more than each row in it. When
+                    # idle an event is written at once.
+                    await asyncio.sleep(self._gather)
+                while len(jobs) < self._batch and not queue.empty():
+                    jobs.append(queue.get_nowait())
+                self._busy = len(jobs) > 1
+                await self._write(jobs)
         finally:
             self._queue = None
             while not queue.empty():

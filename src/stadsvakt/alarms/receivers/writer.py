@@ -71,34 +71,30 @@ class AlarmWriter:
 
     async def run(self) -> None:
         """Write until cancelled; jobs still waiting when cancelled are failed, never ACKed."""
+        loop = asyncio.get_running_loop()
+        flushed = loop.time()
         try:
-            async with self._db.open():
-                await self._serve()
+            while True:
+                if loop.time() - flushed >= self._seen_flush_s:
+                    flushed = loop.time()
+                    # Merged, so a backlog that is not written yet never holds a
+                    # transmitter twice.
+                    pending = dict(self._unwritten) | self._seen
+                    self._unwritten, self._seen = sorted(pending.items()), {}
+                if not self._queue.empty():
+                    await self._write(self._take(self._queue.get_nowait()))
+                elif not self._unwritten:
+                    try:
+                        # Not wait_for: on 3.11 it can lose a job and a cancellation together.
+                        async with asyncio.timeout(self._seen_flush_s):
+                            first = await self._queue.get()
+                    except TimeoutError:
+                        continue
+                    await self._write(self._take(first))
+                await self._write_seen_chunk()
         finally:
             while not self._queue.empty():
                 self._queue.get_nowait().done.cancel()
-
-    async def _serve(self) -> None:
-        loop = asyncio.get_running_loop()
-        flushed = loop.time()
-        while True:
-            if loop.time() - flushed >= self._seen_flush_s:
-                flushed = loop.time()
-                # Merged, so a backlog that is not written yet never holds a
-                # transmitter twice.
-                pending = dict(self._unwritten) | self._seen
-                self._unwritten, self._seen = sorted(pending.items()), {}
-            if not self._queue.empty():
-                await self._write(self._take(self._queue.get_nowait()))
-            elif not self._unwritten:
-                try:
-                    # Not wait_for: on 3.11 it can lose a job and a cancellation together.
-                    async with asyncio.timeout(self._seen_flush_s):
-                        first = await self._queue.get()
-                except TimeoutError:
-                    continue
-                await self._write(self._take(first))
-            await self._write_seen_chunk()
 
     def _take(self, first: _Job) -> list[_Job]:
         """``first`` and whatever else is queued, up to the batch."""
