@@ -7,6 +7,7 @@ matrix checks that a refused call leaves the audit trail untouched.
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -61,7 +62,8 @@ class Objects:
     spare_level: ServiceLevel
 
 
-_made: dict[int, Objects] = {}
+# Keyed by the session itself, not id(): an id is reused once a session is collected.
+_made: weakref.WeakKeyDictionary[Session, Objects] = weakref.WeakKeyDictionary()
 
 
 def _add(session: Session, row: object) -> None:
@@ -71,8 +73,9 @@ def _add(session: Session, row: object) -> None:
 
 def objects(w: World) -> Objects:
     """The world's access objects, made once per world."""
-    if id(w.session) in _made and _made[id(w.session)].zone.tenant_id == w.tenant.id:
-        return _made[id(w.session)]
+    made = _made.get(w.session)
+    if made is not None and made.zone.tenant_id == w.tenant.id:
+        return made
     s, t, unit, site = w.session, w.tenant.id, w.child.id, w.site.id
     n = next(_n)
 
@@ -142,7 +145,7 @@ def objects(w: World) -> Objects:
         level(f"ML{n}"),
         level(f"MLS{n}"),
     )
-    _made[id(w.session)] = made
+    _made[w.session] = made
     return made
 
 
