@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,20 +18,47 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.api.deps import Services
-from stadsvakt.app import create_app
+from stadsvakt.app import bind_services, create_app
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import create_db_engine
 from stadsvakt.migrate import upgrade
 from stadsvakt.settings import SecuritySettings, Settings
 
+pytest_plugins = ["tests.browser"]
+
 POSTGRES_ENV = "STADSVAKT_TEST_POSTGRES_URL"
+
+# pytest-xdist hands its workers the controller's terminal width as COLUMNS, and Rich
+# fixes a console's width from COLUMNS when the console is made (the CLI makes its
+# consoles at import). Without it, the width is read on each print, so a test's
+# CliRunner(env={"COLUMNS": ...}) decides how wide the CLI's tables are.
+os.environ.pop("COLUMNS", None)
 BACKENDS = ["sqlite", "postgresql"]
 
 
 def fast_security() -> SecuritySettings:
     """Cheap argon2 parameters: tests check behaviour, not hashing cost."""
     return SecuritySettings(argon2_time_cost=1, argon2_memory_kib=1024)
+
+
+def worker_name() -> str:
+    """This test process's name under pytest-xdist (``gw0``, ``gw1``...), else ``main``."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def worker_postgres_url(base: str) -> str:
+    """This worker's own PostgreSQL database beside ``base`` (created when missing), so
+    parallel workers never share one."""
+    url = make_url(base)
+    name = f"{url.database}_{worker_name()}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_postgres(url: str) -> None:
@@ -46,11 +74,58 @@ def database_url(backend: str, tmp_dir: Path) -> str:
     """A fresh, empty database URL for the backend (skips PostgreSQL when not configured)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_dir / 'test.db'}"
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
         pytest.skip(f"{POSTGRES_ENV} is not set")
+    url = worker_postgres_url(base)
     reset_postgres(url)
     return url
+
+
+@dataclass
+class Backend:
+    """One backend's migrated test database, its engine and the app the tests share."""
+
+    settings: Settings
+    engine: Engine
+    app: FastAPI
+
+
+class Backends:
+    """Each backend's database is migrated and its app built once per test process.
+
+    Pytest tears a parametrized session fixture down when the next test asks for another
+    parameter; under xdist a worker can switch backends more than once, so what is
+    expensive lives here, keyed by backend, until the session ends.
+    """
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._built: dict[str, Backend] = {}
+
+    def get(self, backend: str) -> Backend:
+        """The backend's database and app, built on first use."""
+        if backend not in self._built:
+            url = database_url(backend, self._tmp.mktemp(backend))
+            settings = Settings(database_url=url, security=fast_security(), _env_file=None)
+            engine = create_db_engine(settings)
+            upgrade(settings, engine)
+            self._built[backend] = Backend(settings, engine, create_app(settings, services=None))
+        return self._built[backend]
+
+    def close(self) -> None:
+        """Dispose of every engine."""
+        for built in self._built.values():
+            built.app.state.services.engine.dispose()
+            built.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
+    """The per-process cache of migrated databases and shared apps."""
+    cache = Backends(tmp_path_factory)
+    yield cache
+    cache.close()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -60,22 +135,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings for a database migrated to head once per backend."""
-    url = database_url(backend, tmp_path_factory.mktemp(backend))
-    settings = Settings(database_url=url, security=fast_security(), _env_file=None)
-    engine = create_db_engine(settings)
-    upgrade(settings, engine)
-    engine.dispose()
-    return settings
+def migrated_settings(backend: str, backends: Backends) -> Settings:
+    """Settings for a database migrated to head once per backend (and per worker)."""
+    return backends.get(backend).settings
 
 
 @pytest.fixture(scope="session")
-def engine(migrated_settings: Settings) -> Iterator[Engine]:
+def engine(backend: str, backends: Backends) -> Engine:
     """The engine of the migrated test database."""
-    eng = create_db_engine(migrated_settings)
-    yield eng
-    eng.dispose()
+    return backends.get(backend).engine
 
 
 @pytest.fixture
@@ -124,9 +192,13 @@ def services(
 
 
 @pytest.fixture
-def app(settings: Settings, services: Services) -> FastAPI:
-    """The application under test."""
-    return create_app(settings, services)
+def app(backend: str, backends: Backends, services: Services) -> FastAPI:
+    """The application under test: one app per backend and process, given this test's
+    services (bound to its rolled-back transaction) and a fresh decision index and event
+    writer. A test that needs other settings builds its own with ``create_app``."""
+    shared = backends.get(backend).app
+    bind_services(shared, services)
+    return shared
 
 
 @pytest.fixture

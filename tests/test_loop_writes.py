@@ -8,12 +8,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session
 
 from stadsvakt.db import create_db_engine, create_session_factory, lock_was_busy, unit_of_work
 from stadsvakt.loop_writes import INLINE_ROWS, LoopWrites
 from stadsvakt.settings import Settings
+from tests.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -60,11 +62,20 @@ def test_a_taken_sqlite_lock_moves_the_write_to_a_thread_that_waits(engine: Engi
     factory = create_session_factory(engine)
     holder = engine.connect()
     holder.execute(text("INSERT INTO notes (body) VALUES ('holder')"))  # BEGIN IMMEDIATE
+    busy_in: list[str] = []  # the threads in which the write found the lock taken
+
+    @event.listens_for(engine, "handle_error")
+    def _busy(context: ExceptionContext) -> None:
+        if context.sqlalchemy_exception is not None and lock_was_busy(context.sqlalchemy_exception):
+            busy_in.append(threading.current_thread().name)
+
+    def _a_worker_thread_waits() -> bool:
+        return any(name != threading.main_thread().name for name in busy_in)
 
     async def scenario() -> str:
         task = asyncio.create_task(LoopWrites(factory).run(_note("waiter")))
-        await asyncio.sleep(0.2)
         # The loop is free while the write waits for the lock in its thread.
+        await wait_until_async(_a_worker_thread_waits, "the write to wait in a worker thread")
         assert not task.done()
         holder.commit()
         return await task

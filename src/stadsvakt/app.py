@@ -41,6 +41,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
+def bind_services(app: FastAPI, services: Services) -> None:
+    """Give the app the services its requests use, with a fresh decision index and event
+    writer over them (everything a request reaches goes through ``app.state``)."""
+    app.state.services = services
+    access_decisions.install(app, services)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """A stadsvakt web application for the given settings."""
     app = FastAPI(
@@ -52,8 +59,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.services = services or build_services(settings)
-    access_decisions.install(app, app.state.services)
+    bind_services(app, services or build_services(settings))
     problems.install(app)
     app.include_router(health)
     app.include_router(api_router())

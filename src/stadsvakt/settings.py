@@ -78,6 +78,12 @@ class AlarmSettings(BaseModel):
     timestamp_past_s: int = Field(default=40, ge=1, le=3600)
     timestamp_future_s: int = Field(default=20, ge=1, le=3600)
     write_batch: int = Field(default=256, ge=1, le=10_000)
+    seen_flush_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often heard transmitters' last-seen times are written (seconds).",
+    )
     # SCAIP social alarms (SS 91100) over SIP.
     sip_enabled: bool = Field(
         default=True, description="Start the SCAIP (SIP) receiver with `stadsvakt serve`."

@@ -47,6 +47,11 @@ class Checkpointer:
         self._stop.set()
         self._thread.join()
 
+    @property
+    def running(self) -> bool:
+        """Whether the checkpoint thread is still going."""
+        return self._thread.is_alive()
+
     def checkpoint(self) -> tuple[int, int, int]:
         """One passive checkpoint: (busy, log frames, frames checkpointed), as SQLite says."""
         # A raw pool connection: it runs in autocommit, so no BEGIN IMMEDIATE is issued

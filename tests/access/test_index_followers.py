@@ -4,7 +4,6 @@ so a change committed by one is seen by the others within a second, without full
 from __future__ import annotations
 
 import gc
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from stadsvakt.settings import Settings
 from tests import factories as f
 from tests import factories_decisions as fd
 from tests.conftest import fast_security
+from tests.waiting import wait_until
 
 NOW = datetime(2026, 3, 11, 13, 0, tzinfo=UTC)
 
@@ -74,13 +74,12 @@ def _reason(index: AccessIndex, shared: Shared) -> Reason:
 
 def _until_reason(index: AccessIndex, shared: Shared, reason: Reason) -> float:
     """Poll as the background task does; returns the seconds until the reason shows."""
-    start = time.monotonic()
-    while time.monotonic() - start < 2.0:
+
+    def seen() -> bool:
         index.refresh(shared.b)
-        if _reason(index, shared) is reason:
-            return time.monotonic() - start
-        time.sleep(index.poll_seconds)
-    pytest.fail(f"process B never saw {reason}")
+        return _reason(index, shared) is reason
+
+    return wait_until(seen, f"process B to see {reason}", timeout=2.0, every=index.poll_seconds)
 
 
 def test_a_change_in_one_process_reaches_another_within_a_second(shared: Shared) -> None:

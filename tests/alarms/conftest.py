@@ -108,6 +108,14 @@ def receiver_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         drop()
 
 
+class Counters(Protocol):
+    """What a test reads of a receiver's counters."""
+
+    def value(self, name: str, **labels: str) -> float:
+        """The value of one series."""
+        ...
+
+
 class Served(Protocol):
     """A receiver as the test threads see it: it serves until cancelled and counts."""
 
@@ -126,7 +134,7 @@ class LoopThread(Generic[R]):
 
     def __init__(self, receiver: R) -> None:
         self.receiver = receiver
-        self.metrics = receiver.metrics
+        self.metrics: Counters = receiver.metrics
         self._loop = asyncio.new_event_loop()
         self._task: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -201,24 +209,53 @@ class RunningReceiver(LoopThread[Dc09Receiver | ScaipReceiver]):
         return socket.create_connection(self.tcp, timeout=timeout)
 
 
+#: Last-seen times are written this often in tests (1 s in production): a heartbeat's
+#: effect shows at once, and the flush itself is still exercised.
+SEEN_FLUSH_S = 0.05
+
+
 def alarm_settings(**changes: Any) -> AlarmSettings:
     """Receiver settings on ephemeral ports, with test-sized limits."""
-    values: dict[str, Any] = {"dc09_host": "127.0.0.1", "dc09_port": 0, "read_timeout_s": 5.0}
+    values: dict[str, Any] = {
+        "dc09_host": "127.0.0.1",
+        "dc09_port": 0,
+        "read_timeout_s": 5.0,
+        "seen_flush_s": SEEN_FLUSH_S,
+    }
     values.update(changes)
     return AlarmSettings(**values)
 
 
+class MetricsSince:
+    """A receiver's counters as one test sees them: counted from the test's start, so a
+    receiver shared by a module's tests still gives each test its own numbers."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._start = metrics.snapshot()
+
+    def value(self, name: str, **labels: str) -> float:
+        """How much the series grew since the test started."""
+        before = self._start.get(name, {}).get(tuple(sorted(labels.items())), 0.0)
+        return self._metrics.value(name, **labels) - before
+
+
+def start_dc09(receiver_db: ReceiverDb, **changes: Any) -> RunningReceiver:
+    """Start a DC-09 receiver over the module's database with the given settings."""
+    services = receiver_db.services
+    receiver = Dc09Receiver(
+        alarm_settings(**changes), services.session_factory, services.box, metrics=Metrics()
+    )
+    return RunningReceiver(receiver).start()
+
+
 @pytest.fixture
 def start_receiver(receiver_db: ReceiverDb) -> Iterator[Callable[..., RunningReceiver]]:
-    """Start receivers with given settings; all are stopped after the test."""
+    """Start receivers of their own with given settings; all are stopped after the test."""
     running: list[RunningReceiver] = []
 
     def start(**changes: Any) -> RunningReceiver:
-        services = receiver_db.services
-        receiver = Dc09Receiver(
-            alarm_settings(**changes), services.session_factory, services.box, metrics=Metrics()
-        )
-        running.append(RunningReceiver(receiver).start())
+        running.append(start_dc09(receiver_db, **changes))
         return running[-1]
 
     yield start
@@ -226,15 +263,30 @@ def start_receiver(receiver_db: ReceiverDb) -> Iterator[Callable[..., RunningRec
         item.stop()
 
 
+@pytest.fixture(scope="module")
+def module_rx(receiver_db: ReceiverDb) -> Iterator[RunningReceiver]:
+    """One DC-09 receiver with default test settings for the whole module."""
+    running = start_dc09(receiver_db)
+    yield running
+    running.stop()
+
+
 @pytest.fixture
-def rx(start_receiver: Callable[..., RunningReceiver]) -> RunningReceiver:
-    """A receiver with default test settings."""
-    return start_receiver()
+def rx(module_rx: RunningReceiver) -> RunningReceiver:
+    """The module's DC-09 receiver (on TCP and UDP), its counters counted from this test's
+    start. A test that needs other settings or a pristine receiver uses ``start_receiver``."""
+    module_rx.metrics = MetricsSince(module_rx.receiver.metrics)
+    return module_rx
 
 
 def sip_settings(**changes: Any) -> AlarmSettings:
     """SCAIP receiver settings on an ephemeral port, with test-sized limits."""
-    values: dict[str, Any] = {"sip_host": "127.0.0.1", "sip_port": 0, "read_timeout_s": 5.0}
+    values: dict[str, Any] = {
+        "sip_host": "127.0.0.1",
+        "sip_port": 0,
+        "read_timeout_s": 5.0,
+        "seen_flush_s": SEEN_FLUSH_S,
+    }
     values.update(changes)
     return AlarmSettings(**values)
 
@@ -267,10 +319,20 @@ def start_sip(receiver_db: ReceiverDb) -> Iterator[Callable[..., RunningReceiver
         item.stop()
 
 
+@pytest.fixture(scope="module")
+def module_sip(receiver_db: ReceiverDb) -> Iterator[RunningReceiver]:
+    """One SCAIP receiver with default test settings for the whole module."""
+    running = start_scaip(receiver_db)
+    yield running
+    running.stop()
+
+
 @pytest.fixture
-def sip(start_sip: Callable[..., RunningReceiver]) -> RunningReceiver:
-    """A SCAIP receiver with default test settings."""
-    return start_sip()
+def sip(module_sip: RunningReceiver) -> RunningReceiver:
+    """The module's SCAIP receiver (SIP over UDP and TCP), its counters counted from this
+    test's start. A test that needs other settings uses ``start_sip``."""
+    module_sip.metrics = MetricsSince(module_sip.receiver.metrics)
+    return module_sip
 
 
 def exchange(sock: socket.socket, frame: bytes) -> bytes:

@@ -17,6 +17,7 @@ from stadsvakt.alarms.protocols.dc09.header import Token, parse_timestamp
 from stadsvakt.db import utcnow
 from tests import factories_alarms as fa
 from tests.alarms.conftest import ReceiverDb, RunningReceiver, exchange, read_reply
+from tests.waiting import pace, wait_until
 
 _TOKEN = re.compile(rb'"(\*?[A-Z-]+)"(\d{4})(?:R[0-9A-F]*)?(?:L[0-9A-F]*)?#([0-9A-F]+)\[')
 
@@ -82,7 +83,7 @@ def test_a_frame_split_over_many_segments_is_reassembled(
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for start in range(0, len(frame), 5):
             sock.sendall(frame[start : start + 5])
-            time.sleep(0.005)
+            pace(0.005)
         assert token(read_reply(sock)) == "ACK"
     assert receiver_db.count(row.account) == 1
 
@@ -126,7 +127,7 @@ def test_a_trickled_frame_does_not_hold_the_connection_forever(
             except OSError:
                 closed = True
                 break
-            time.sleep(0.1)
+            pace(0.1)
             sock.settimeout(0.01)
             try:
                 if sock.recv(10) == b"":
@@ -258,8 +259,8 @@ def test_a_resent_frame_is_acked_without_a_second_alarm(
     with rx.connect() as sock:
         # A retry is built anew: new pad and possibly a new timestamp, same sequence and data.
         first = exchange(sock, fa.sia_frame(row.account, 15, "NBA04", key=key))
-        time.sleep(1.1)
-        again = exchange(sock, fa.sia_frame(row.account, 15, "NBA04", key=key))
+        later = utcnow() + timedelta(seconds=2)  # a retry's clock has moved on
+        again = exchange(sock, fa.sia_frame(row.account, 15, "NBA04", key=key, timestamp=later))
     assert token(first) == token(again) == ("*ACK" if encrypted else "ACK")
     assert receiver_db.count(row.account) == 1
     assert rx.metrics.value(DUPLICATES) == 1
@@ -310,10 +311,7 @@ def test_heartbeat_updates_last_seen_without_an_alarm(
     rx.refresh()
     with rx.connect() as sock:
         assert token(exchange(sock, fa.null_frame(row.account, 19, key=fa.KEY_128))) == "*ACK"
-    deadline = time.monotonic() + 5
-    while receiver_db.transmitter(row.id).last_seen_at is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert receiver_db.transmitter(row.id).last_seen_at is not None
+    wait_until(lambda: receiver_db.transmitter(row.id).last_seen_at is not None, "last seen")
     assert receiver_db.count(row.account) == 0
 
 
@@ -324,20 +322,21 @@ def test_a_new_transmitter_is_served_without_a_restart(
     with rx.connect() as sock:
         assert token(exchange(sock, fa.sia_frame(account, 1))) == "DUH"
         receiver_db.add(account=account)
-        deadline = time.monotonic() + 10
-        reply = b""
-        while time.monotonic() < deadline:
-            reply = exchange(sock, fa.sia_frame(account, 1))
-            if token(reply) == "ACK":
-                break
-            time.sleep(0.2)
-    assert token(reply) == "ACK"
+        # The receiver's directory picks the new transmitter up at its next poll.
+        wait_until(
+            lambda: token(exchange(sock, fa.sia_frame(account, 1))) == "ACK",
+            "the new transmitter to be served",
+            every=0.2,
+        )
 
 
-def test_rejections_are_exposed_as_metrics(receiver_db: ReceiverDb, rx: RunningReceiver) -> None:
+def test_rejections_are_exposed_as_metrics(
+    start_receiver: Callable[..., RunningReceiver],
+) -> None:
+    rx = start_receiver()  # a receiver of its own: the rendered text holds all it counted
     with rx.connect() as sock:
         exchange(sock, b'\n0000000F"XYZ"0001#123[]\r')
-    text = rx.metrics.render()
+    text = rx.receiver.metrics.render()
     assert "# TYPE stadsvakt_dc09_rejected_total counter" in text
     assert re.search(
         r'stadsvakt_dc09_rejected_total\{reason="\w+",reply="NAK",transport="tcp"\} 1', text

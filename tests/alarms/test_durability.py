@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from tests import factories as f
 from tests import factories_alarms as fa
 from tests.alarms.conftest import read_reply, throwaway_database
 from tests.conftest import POSTGRES_ENV, fast_security
+from tests.waiting import pace, wait_until
 
 SENDERS = 4
 MESSAGES_PER_SENDER = 60
@@ -77,14 +78,15 @@ class Receiver:
             self.process = subprocess.Popen(
                 [STADSVAKT, "receive", "dc09"], env=self.env, stdout=out, stderr=out
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"receiver did not start: {self.log.read_text()[-2000:]}")
+        wait_until(self._listening, "the receiver to listen", timeout=30)
+
+    def _listening(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, self.log.read_text()
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+        except OSError:
+            return False
+        return True
 
     def kill(self) -> None:
         assert self.process is not None
@@ -129,7 +131,7 @@ class Panel(threading.Thread):
                         if sock is not None:
                             sock.close()
                         sock, reply = None, b""
-                        time.sleep(0.05)
+                        pace(0.05)  # a panel's pause before it dials again
                     if b'ACK"' in reply:
                         self.acked.append(number)
                         break
@@ -138,13 +140,6 @@ class Panel(threading.Thread):
         finally:
             if sock is not None:
                 sock.close()
-
-
-def _wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.mark.slow
@@ -170,9 +165,12 @@ def test_every_acked_alarm_survives_sigkill_exactly_once(durable_url: str, tmp_p
         total = SENDERS * MESSAGES_PER_SENDER
         for kill in range(1, KILLS + 1):
             target = total * kill // (KILLS + 1)
-            _wait_until(lambda: sum(len(p.acked) for p in panels) >= target)  # noqa: B023
+            wait_until(
+                lambda: sum(len(p.acked) for p in panels) >= target,  # noqa: B023
+                f"{target} acknowledged alarms",
+                timeout=60,
+            )
             receiver.kill()
-            time.sleep(0.2)
             receiver.start()
         for panel in panels:
             panel.join(timeout=120)

@@ -15,8 +15,6 @@ length and sequence, and decrypts ``*ACK``). Two things about dc09-spt 0.0.4:
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -28,6 +26,7 @@ from dc09_spt.msg import dc03_msg, dc05_msg, dc09_msg  # type: ignore[import-unt
 from stadsvakt.alarms.protocols.events import Category, Qualifier
 from tests import factories_alarms as fa
 from tests.alarms.conftest import ReceiverDb, RunningReceiver
+from tests.waiting import wait_until
 
 KEYS = {"plain": None, "aes128": fa.KEY_128, "aes256": fa.KEY_256}
 
@@ -72,13 +71,6 @@ def _path(rx: RunningReceiver, transport: str, account: str, key: bytes | None) 
     return TransPath(host, port, account, key=key, type=transport)
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
 @pytest.mark.parametrize("key_name", list(KEYS))
 def test_sia_and_contact_id_events_are_stored_and_acknowledged(
@@ -110,7 +102,7 @@ def test_its_poll_is_acknowledged_and_marks_the_transmitter_seen(
     rx.refresh()
     dialler = spt_module.dc09_spt(row.account)
     assert dialler.transfer_msg(0, "NULL", "]", _path(rx, "tcp", row.account, key)) is True
-    _wait_for(lambda: receiver_db.transmitter(row.id).last_seen_at is not None)
+    wait_until(lambda: receiver_db.transmitter(row.id).last_seen_at is not None, "last seen")
     assert receiver_db.count(row.account) == 0
 
 
@@ -125,7 +117,9 @@ def test_its_queue_and_send_thread_deliver_every_event(
     for zone in range(1, 5):
         dialler.send_msg("SIA", {"code": "BA", "zone": str(zone)})
     dialler.send_msg("CID", {"code": "401", "user": "3", "q": "3"})
-    _wait_for(lambda: dialler.notSent() == 0 and not dialler.state().get("send active"))
+    wait_until(
+        lambda: dialler.notSent() == 0 and not dialler.state().get("send active"), "the queue"
+    )
     alarms = receiver_db.alarms(row.account)
     assert sorted(a.code for a in alarms) == ["401", "BA", "BA", "BA", "BA"]
     assert {a.zone for a in alarms if a.code == "BA"} == {1, 2, 3, 4}

@@ -30,6 +30,7 @@ from stadsvakt.alarms.receivers.mqtt import MqttReceiver, client_id, items_for, 
 from stadsvakt.alarms.receivers.run import enabled_receivers
 from stadsvakt.settings import AlarmSettings, Settings
 from tests.alarms.conftest import LoopThread, ReceiverDb
+from tests.waiting import wait_until
 
 HOST, PORT = "127.0.0.1", 1883
 WAIT_S = 20.0
@@ -71,11 +72,7 @@ class RunningMqtt(LoopThread[MqttReceiver]):
 
 def until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
     """Wait (polling) until ``check()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    wait_until(check, what, timeout=timeout)
 
 
 def forget_session(identifier: str) -> None:

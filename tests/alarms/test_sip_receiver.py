@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 
 import pytest
@@ -18,6 +17,7 @@ from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.settings import AlarmSettings, Settings
 from tests.alarms.conftest import ReceiverDb, RunningReceiver
 from tests.alarms.scaip_support import add_unit, mrq_message, tcp_send, udp_send
+from tests.waiting import pace, wait_until
 
 
 def fall(cid: str, ref: str = "F0001") -> ScaipRequest:
@@ -78,7 +78,7 @@ def test_a_request_split_over_segments_is_reassembled(
     with sip.connect() as sock:
         for start in range(0, len(data), 37):
             sock.sendall(data[start : start + 37])
-            time.sleep(0.01)
+            pace(0.01)
         assert tcp_send(sock, b"").status == 200
     assert receiver_db.count(row.account) == 1
 
@@ -90,10 +90,7 @@ def test_heartbeat_updates_last_seen_and_stores_no_alarm(
     sip.refresh()
     response = udp_send(sip.udp, mrq_message(unit.heartbeat(), sip))
     assert response.status == 200 and parse_mrs(response.body).snu == 0
-    deadline = time.monotonic() + 15
-    while receiver_db.transmitter(row.id).last_seen_at is None:
-        assert time.monotonic() < deadline, "last_seen_at was never written"
-        time.sleep(0.2)
+    wait_until(lambda: receiver_db.transmitter(row.id).last_seen_at is not None, "last seen")
     assert receiver_db.count(row.account) == 0
     assert sip.metrics.value(SCAIP_MESSAGES, transport="udp", type="PI") == 1
 

@@ -9,6 +9,7 @@ from stadsvakt.alarms.metrics import Metrics
 from stadsvakt.alarms.receivers.writer import AlarmWriter
 from stadsvakt.db import utcnow
 from tests.alarms.conftest import ReceiverDb
+from tests.waiting import wait_until_async
 
 
 def test_a_backlog_of_last_seen_times_is_written_in_chunks_between_alarms(
@@ -24,12 +25,10 @@ def test_a_backlog_of_last_seen_times_is_written_in_chunks_between_alarms(
         task = asyncio.create_task(writer.run())
         for row in rows:
             writer.seen(row.id, heard)
-        deadline = asyncio.get_running_loop().time() + 10
-        while asyncio.get_running_loop().time() < deadline:
-            stored = [receiver_db.transmitter(row.id).last_seen_at for row in rows]
-            if all(moment == heard for moment in stored):
-                break
-            await asyncio.sleep(0.05)
+        await wait_until_async(
+            lambda: all(receiver_db.transmitter(r.id).last_seen_at == heard for r in rows),
+            "every last-seen time to be written",
+        )
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -47,7 +46,10 @@ def test_a_later_heartbeat_replaces_an_unwritten_one(receiver_db: ReceiverDb) ->
         writer.seen(row.id, first)
         writer.seen(row.id, second)
         task = asyncio.create_task(writer.run())
-        await asyncio.sleep(0.5)
+        await wait_until_async(
+            lambda: receiver_db.transmitter(row.id).last_seen_at is not None,
+            "the last-seen time to be written",
+        )
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 

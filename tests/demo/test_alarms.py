@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from stadsvakt.org.models import Site
 from stadsvakt.settings import Settings
 from tests.alarms.conftest import RunningReceiver, alarm_settings
 from tests.conftest import fast_security
+from tests.waiting import wait_until
 
 
 def test_every_building_has_an_intrusion_panel_on_mixed_networks(
@@ -83,10 +83,7 @@ def test_alarms_arrive_from_the_demo_panels_at_the_demo_receiver(
     try:
         with demo_traffic(settings, services, port=receiver.tcp_port, rate=20) as panels:
             assert panels is not None
-            deadline = time.monotonic() + 20
-            while panels.fleet.tally.acked < 10:
-                assert time.monotonic() < deadline, panels.fleet.tally.summary()
-                time.sleep(0.1)
+            wait_until(lambda: panels.fleet.tally.acked >= 10, "ten acknowledged alarms")
         tally = panels.fleet.tally
     finally:
         running.stop()
@@ -122,10 +119,7 @@ def test_social_alarms_arrive_from_the_demo_units_at_the_demo_sip_receiver(
         with demo_social_alarms(settings, services, port=receiver.udp_port, rate=20) as units:
             assert units is not None and len(units.accounts) == SCAIP_ALARMS
             assert "SCAIP" in units.describe()
-            deadline = time.monotonic() + 20
-            while social_alarms() < 3:
-                assert time.monotonic() < deadline, "no social alarms stored"
-                time.sleep(0.1)
+            wait_until(lambda: social_alarms() >= 3, "three stored social alarms")
     finally:
         running.stop()
     with services.session_factory() as session:

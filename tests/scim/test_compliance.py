@@ -10,15 +10,11 @@ which is what an administrator does when mapping Entra ID's department.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import ResourceType, Schema, ScimProvider
 from scim2_tester import Status, check_server
@@ -34,6 +30,7 @@ from stadsvakt.org.service import create_municipality, create_unit
 from stadsvakt.settings import Settings
 from tests.conftest import fast_security
 from tests.factories_scim import ENTERPRISE
+from tests.live import serving
 
 pytestmark = pytest.mark.slow
 
@@ -71,23 +68,10 @@ def server(fresh_database_url: str) -> Iterator[tuple[str, str, str]]:
     settings = Settings(database_url=fresh_database_url, security=fast_security(), _env_file=None)
     code, secret = _seed(settings)
     app = create_app(settings)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert uv.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}/scim/v2", code, secret
+        with serving(app) as url:
+            yield f"{url}/scim/v2", code, secret
     finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         app.state.services.engine.dispose()
 
 

@@ -6,36 +6,20 @@ Swedish to English. A missing chromium fails the test: it is part of the suite.
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from stadsvakt.app import build_services, create_app
 from stadsvakt.db import unit_of_work
 from stadsvakt.migrate import upgrade
 from stadsvakt.settings import SecuritySettings, Settings
 from tests import factories as f
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = os.environ.get("STADSVAKT_SCREENSHOTS")
+from tests.browser import shot
+from tests.live import serving
 
 
 @dataclass
@@ -47,15 +31,10 @@ class LiveServer:
     password: str
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """uvicorn in a background thread over a fresh, migrated SQLite file (plain http)."""
+    """A real server over a fresh, migrated SQLite file (plain http, so cookies are not
+    marked Secure)."""
     security = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=1024, cookie_secure=False)
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'browser.db'}", security=security, _env_file=None
@@ -68,55 +47,11 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         for _ in range(3):
             f.site(session, tenant, unit=department)
         owner = f.user(session, tenant, services.passwords)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, services),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-        lifespan="off",
-    )
-    # uvicorn installs no signal handlers off the main thread, so pytest keeps its own.
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", owner.username, owner.password)
+        with serving(create_app(settings, services)) as url:
+            yield LiveServer(url, owner.username, owner.password)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         services.engine.dispose()
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    """A Chromium page preferring Swedish; fails (never skips) without Debian's chromium."""
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        # A browser's first page renders slowly on a fresh machine (font caches are built
-        # then): that one gets a minute.
-        page.goto("data:text/html,<p>stadsvakt</p>", timeout=60_000)
-        # Generous limits: they catch a page that never comes, they time nothing.
-        context.set_default_timeout(10_000)
-        context.set_default_navigation_timeout(30_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    if SCREENSHOTS:
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -129,7 +64,7 @@ def test_log_in_list_create_a_site_and_switch_language(live_server: LiveServer, 
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Fastigheter")
     expect(page.get_by_text("3 fastigheter")).to_be_visible()
-    _shot(page, "sites")
+    shot(page, "sites")
 
     page.get_by_role("link", name="Ny fastighet").click()
     page.get_by_label("Namn", exact=True).fill("Backaskolan")
@@ -155,4 +90,4 @@ def test_log_in_list_create_a_site_and_switch_language(live_server: LiveServer, 
     expect(page.get_by_role("link", name="Overview")).to_be_visible()
     expect(page.get_by_role("columnheader", name="Address")).to_be_visible()
     expect(page.get_by_role("link", name="Backaskolan")).to_be_visible()
-    _shot(page, "sites-en")
+    shot(page, "sites-en")

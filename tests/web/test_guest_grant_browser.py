@@ -7,8 +7,6 @@ window, so the test does not wait two hours.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from stadsvakt.access.changes import Entity
@@ -28,11 +25,7 @@ from stadsvakt.migrate import upgrade
 from stadsvakt.settings import SecuritySettings, Settings
 from tests import factories as f
 from tests import factories_decisions as fd
-from tests.web import test_browser
-from tests.web.test_browser import _free_port
-
-#: The Chromium page fixture of the browser test (Debian's chromium, Swedish).
-page = test_browser.page
+from tests.live import serving
 
 GUEST_NUMBER = "G-4711"
 CARD = "04A1B2C3D4E5F6"
@@ -52,7 +45,7 @@ class GuestWorld:
 
 @pytest.fixture
 def guest_world(tmp_path: Path) -> Iterator[GuestWorld]:
-    """uvicorn in a thread over a fresh SQLite file, as in ``test_browser``."""
+    """A real server over a fresh SQLite file, as in ``test_browser``."""
     security = SecuritySettings(argon2_time_cost=1, argon2_memory_kib=1024, cookie_secure=False)
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'guest.db'}", security=security, _env_file=None
@@ -78,29 +71,10 @@ def guest_world(tmp_path: Path) -> Iterator[GuestWorld]:
         )
         device = f.token(session, tenant, "access.decide")
         world = (str(door.id), f"{profile.name} ({profile.code})")
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, services),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
     try:
-        yield GuestWorld(
-            f"http://127.0.0.1:{port}", admin.username, admin.password, device, world[0], world[1]
-        )
+        with serving(create_app(settings, services)) as url:
+            yield GuestWorld(url, admin.username, admin.password, device, world[0], world[1])
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         services.engine.dispose()
 
 

@@ -54,6 +54,11 @@ class Metrics:
         with self._lock:
             return self._values.get(name, {}).get(tuple(sorted(labels.items())), 0.0)
 
+    def snapshot(self) -> dict[str, dict[Labels, float]]:
+        """A copy of every series' current value, by metric name."""
+        with self._lock:
+            return {name: dict(series) for name, series in self._values.items()}
+
     def render(self) -> str:
         """All metrics in the Prometheus text exposition format (version 0.0.4)."""
         lines: list[str] = []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from stadsvakt.alarms.metrics import Metrics
@@ -18,14 +16,7 @@ from stadsvakt.settings import AlarmSettings
 from tests import factories_alarms as fa
 from tests.alarms.conftest import ReceiverDb, RunningReceiver, alarm_settings, exchange
 from tests.alarms.supervision.test_watcher import Clock, kinds
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Poll until ``check`` holds (the receiver's writer stores "last seen" about once a second)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.waiting import wait_until, wait_until_async
 
 
 def test_dc09_heartbeats_keep_a_transmitter_supervised_and_silence_fails_it(
@@ -47,7 +38,7 @@ def test_dc09_heartbeats_keep_a_transmitter_supervised_and_silence_fails_it(
             before = receiver_db.transmitter(row.id).last_seen_at
             with running.connect() as sock:
                 assert b'"ACK"' in exchange(sock, fa.null_frame(row.account, sequence))
-            wait_for(lambda: receiver_db.transmitter(row.id).last_seen_at != before)
+            wait_until(lambda: receiver_db.transmitter(row.id).last_seen_at != before, "last seen")
 
         heartbeat(1)
         clock.advance(14)
@@ -76,12 +67,14 @@ def test_the_serving_loop_raises_a_failure_moments_after_the_deadline(
         touch_transmitters(session, {row.id: utcnow() - timedelta(seconds=9.5)})
     job = Supervisor(AlarmSettings(supervision_grace_s=0), receiver_db.services.session_factory)
 
+    async def failed() -> bool:
+        return await asyncio.to_thread(kinds, receiver_db, row) != []
+
     async def main() -> None:
         task = asyncio.create_task(job.serve())
         try:
             await asyncio.wait_for(job.ready.wait(), 10)
-            while await asyncio.to_thread(kinds, receiver_db, row) == []:
-                await asyncio.sleep(0.05)
+            await wait_until_async(failed, "the path failure")
         finally:
             task.cancel()
 

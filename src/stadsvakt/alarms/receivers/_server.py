@@ -58,7 +58,9 @@ class AlarmReception:
         self.settings = settings
         self.metrics = metrics
         self.directory = TransmitterDirectory(factory, box)
-        self.writer = AlarmWriter(factory, metrics, batch=settings.write_batch)
+        self.writer = AlarmWriter(
+            factory, metrics, batch=settings.write_batch, seen_flush_s=settings.seen_flush_s
+        )
 
     def _start_background(self, tasks: asyncio.TaskGroup) -> None:
         """Run the writer and the directory's refresh loop in ``tasks``."""
