@@ -8,6 +8,7 @@ SQLite file, or a throwaway PostgreSQL database), and tests use fresh accounts.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 import threading
@@ -78,6 +79,7 @@ def throwaway_database(base: str) -> tuple[str, Callable[[], None]]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop() -> None:
+        gc.collect()  # report a connection left open here, not in a later test
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
