@@ -72,9 +72,27 @@ class AlarmSettings(BaseModel):
     dc09_port: int = Field(default=12300, ge=0, le=65535, description="TCP and UDP port.")
     max_frame_bytes: int = Field(default=1024, ge=64, le=4106)
     read_timeout_s: float = Field(
-        default=60.0, gt=0, le=3600, description="Idle time, and time to finish a started frame."
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Idle limit: a TCP connection that completes no frame or request for this "
+        "long is closed (noise and keep-alives do not count).",
+    )
+    frame_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="A frame or SIP request must arrive whole within this many seconds of its "
+        "first byte, and a reply must leave within it.",
     )
     max_connections: int = Field(default=2000, ge=1, le=100_000)
+    max_connections_per_address: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description="TCP connections, and UDP datagrams being handled, from one address at "
+        "once (an IPv6 /64 counts as one address); raise it for panels behind one NAT address.",
+    )
     timestamp_past_s: int = Field(default=40, ge=1, le=3600)
     timestamp_future_s: int = Field(default=20, ge=1, le=3600)
     write_batch: int = Field(default=256, ge=1, le=10_000)
