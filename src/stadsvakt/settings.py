@@ -54,6 +54,12 @@ class SecuritySettings(BaseModel):
     cookie_secure: bool = Field(
         default=True, description="Send cookies only over HTTPS (turned off by `stadsvakt demo`)."
     )
+    hsts_max_age_days: int = Field(
+        default=365,
+        ge=0,
+        le=730,
+        description="Strict-Transport-Security max-age while cookie_secure is on (0: no header).",
+    )
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
