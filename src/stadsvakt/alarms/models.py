@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -101,6 +102,25 @@ class Transmitter(IdMixin, TimestampMixin, Base):
     def scope_unit_expr(cls) -> ColumnElement[Any]:
         """A transmitter is in the scope of its site's unit."""
         return _site_unit(cls.site_id)
+
+
+class TransmitterChange(Base):
+    """The registry's change feed: every change to a transmitter appends a row in its transaction.
+
+    Receivers follow it (``seq`` after the last they read) and reload the transmitters
+    it names. A sequence, not ``updated_at``: each host stamps ``updated_at`` with its
+    own clock, and transactions commit in any order, so a change stamped below the
+    latest stamp would never be seen by a reader asking "what changed since".
+    ``transmitter_id`` has no foreign key, as a deleted transmitter is a change too.
+    """
+
+    __tablename__ = "transmitter_changes"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    transmitter_id: Mapped[uuid.UUID]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Alarm(IdMixin, Base):
