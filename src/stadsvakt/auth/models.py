@@ -6,7 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from stadsvakt.db import Base, IdMixin, TimestampMixin, utcnow
@@ -108,12 +117,23 @@ class WebSession(Base):
 
 
 class LoginAttempt(Base):
-    """A failed login, kept for throttling across every stadsvakt process."""
+    """A login attempt, kept for throttling across every stadsvakt process.
+
+    A failure (``succeeded`` false) counts towards the backoff of its account, its client
+    address and the pair; an attempt is stored as a failure before its password is
+    checked and removed when the password proves right. A success row, one per account
+    and address, marks an address the account completed a login from (a known address).
+    """
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_client_at", "client", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(80))
+    #: The client address as throttling keys it (an IPv6 address by its /64 network).
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
