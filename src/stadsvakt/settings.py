@@ -60,8 +60,58 @@ class SecuritySettings(BaseModel):
         le=730,
         description="Strict-Transport-Security max-age while cookie_secure is on (0: no header).",
     )
-    login_max_failures: int = Field(default=5, ge=1, le=100)
-    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Failed logins of one account from one address before its backoff starts.",
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a failed login counts (minutes)."
+    )
+    login_address_max_failures: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Failed logins from one address, to any accounts, before its backoff starts.",
+    )
+    login_account_max_failures: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="Failed logins of one account, from any addresses, before its backoff starts.",
+    )
+    login_backoff_max_seconds: int = Field(
+        default=900,
+        ge=1,
+        le=24 * 3600,
+        description="Longest backoff of an address, or of an account from one address.",
+    )
+    login_account_backoff_max_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="Longest backoff of an account from other addresses (short: no lock-out).",
+    )
+    login_known_address_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="An address an account logged in from this recently skips the account's "
+        "own backoff (0: no address is known).",
+    )
+    password_hash_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Passwords hashed or checked at once, in threads of lower CPU priority.",
+    )
+    password_hash_queue: int = Field(
+        default=16,
+        ge=0,
+        le=10_000,
+        description="Password checks that may wait for a hashing thread; more get 503 at once.",
+    )
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
 
@@ -153,6 +203,19 @@ class AccessSettings(BaseModel):
         ge=0,
         le=50,
         description="Under load, how long the event writer waits to commit more events at once.",
+    )
+    decision_past_hours: int = Field(
+        default=72,
+        ge=0,
+        le=30 * 24,
+        description="How far back a decision's `at` may lie: a controller replaying what it "
+        "buffered offline over a long weekend.",
+    )
+    decision_ahead_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="How far ahead of the server's clock a decision's `at` may lie (clock skew).",
     )
 
 
