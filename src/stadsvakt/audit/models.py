@@ -37,6 +37,8 @@ class AuditEntry(Base):
     after: Mapped[str | None] = mapped_column(Text, default=None)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: The HMAC key the hash was made with; NULL on rows from before keyed hashing.
+    key_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class AuditHead(Base):
@@ -47,3 +49,7 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+    #: The key of the last row, and an HMAC over (seq, hash, key_id) with it: a head
+    #: moved by hand (rows deleted at the end) lacks it.
+    key_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    mac: Mapped[str | None] = mapped_column(String(64), default=None)
