@@ -20,6 +20,10 @@ class DomainError(Exception):
         self.detail = detail
         self.extra = extra
 
+    def headers(self) -> dict[str, str]:
+        """Response headers that go with the problem (``Retry-After``, say); none by default."""
+        return {}
+
 
 class NotFound(DomainError):
     """The object does not exist, or the actor may not know it exists."""
@@ -65,8 +69,16 @@ class Forbidden(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Login throttling is in force."""
+    """Login throttling is in force: try again after ``retry_after`` seconds."""
 
     code = "too_many_attempts"
     title = "Too many attempts"
     status = 429
+
+    def __init__(self, detail: str, *, retry_after: int = 60) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """``Retry-After``: when the next attempt will be considered."""
+        return {"Retry-After": str(self.retry_after)}

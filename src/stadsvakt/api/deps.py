@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -18,7 +19,7 @@ from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.auth.service import actor_for_user
 from stadsvakt.auth.tokens import actor_for_token
 from stadsvakt.context import Actor, set_actor
-from stadsvakt.db import read_only_session
+from stadsvakt.db import read_only_session, utcnow
 from stadsvakt.errors import Forbidden, Unauthenticated
 from stadsvakt.settings import Settings
 
@@ -36,6 +37,8 @@ class Services:
     session_factory: sessionmaker[Session]
     passwords: Passwords
     box: SecretBox
+    #: The time for rules that count it (login backoff); tests pass a clock they move.
+    clock: Callable[[], datetime] = utcnow
 
 
 def get_services(request: Request) -> Services:

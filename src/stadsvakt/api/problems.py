@@ -121,7 +121,8 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(exc.status, exc.code, exc.title, exc.detail, request, **exc.extra)
+    headers = exc.headers() or None
+    return problem(exc.status, exc.code, exc.title, exc.detail, request, headers, **exc.extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
