@@ -2,12 +2,18 @@
 
 :class:`AlarmReception` holds the transmitter directory and the alarm writer every
 receiver needs and starts their background loops. :class:`SocketReceiver` adds the
-servers of the DC-09 and SCAIP receivers: TCP with at most ``max_connections``
-connections at once (counted in a gauge), UDP with a bound on datagrams in flight,
-one :class:`asyncio.TaskGroup` in :meth:`SocketReceiver.serve`, stopped by
-cancellation. A subclass brings its protocol's framing (``_serve_connection``) and
-its answer to a datagram (``_handle_datagram``); one peer's or one datagram's
-trouble is logged and never reaches the others.
+servers of the DC-09 and SCAIP receivers, one :class:`asyncio.TaskGroup` in
+:meth:`SocketReceiver.serve`, stopped by cancellation. One peer cannot hold the
+receiver (the rules are in :mod:`._limits`): TCP takes at most
+``max_connections_per_address`` connections from one address and ``max_connections``
+in all (counted in a gauge); each connection is read by one loop here that closes it
+when a frame does not arrive whole within ``frame_timeout_s`` of its first byte or
+no frame comes for ``read_timeout_s``; UDP handles at most as many datagrams from one
+address at once, and :data:`UDP_IN_FLIGHT` in all. Every refusal is counted, and
+logged once per address per minute. A subclass brings its protocol's framing and
+answers (``_stream``, a :class:`Stream`) and its answer to a datagram
+(``_handle_datagram``); one peer's or one datagram's trouble is logged and never
+reaches the others.
 """
 
 from __future__ import annotations
@@ -15,12 +21,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.alarms.lookup import TransmitterDirectory
 from stadsvakt.alarms.metrics import Metrics
+from stadsvakt.alarms.receivers._limits import (
+    AddressCounts,
+    ConnectionDeadline,
+    RefusalLog,
+    address_key,
+)
 from stadsvakt.alarms.receivers.writer import AlarmWriter
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.settings import AlarmSettings
@@ -40,6 +54,33 @@ class Rejects(Protocol):
 
 
 H = TypeVar("H", bound=Rejects)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What one read of a TCP stream gave: the replies to send, in order, and how many
+    frames (or requests) it finished, answered or not."""
+
+    replies: list[bytes]
+    finished: int
+
+
+class Stream(Protocol):
+    """One TCP connection's framing and answers, driven by :class:`SocketReceiver`."""
+
+    @property
+    def pending(self) -> bool:
+        """Whether bytes of an unfinished frame are held."""
+        ...
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream is lost (close once the replies are sent)."""
+        ...
+
+    async def receive(self, data: bytes) -> Received:
+        """Frame and answer received bytes."""
+        ...
 
 
 class AlarmReception:
@@ -76,6 +117,9 @@ class SocketReceiver(AlarmReception, ABC, Generic[H]):
     logger: ClassVar[logging.Logger]
     #: Gauge of open TCP connections.
     connections_gauge: ClassVar[str]
+    #: Counter of refusals, and the name of its label for the reply (``reply``, ``status``).
+    rejected_counter: ClassVar[str]
+    reply_label: ClassVar[str]
     #: Logged once bound; ``%(host)s``, ``%(tcp)s`` and ``%(udp)s`` are filled in.
     listening: ClassVar[str]
 
@@ -92,16 +136,18 @@ class SocketReceiver(AlarmReception, ABC, Generic[H]):
         self.ready = asyncio.Event()
         self._connections: set[asyncio.Task[Any]] = set()
         self._datagrams: set[asyncio.Task[None]] = set()
+        per_address = settings.max_connections_per_address
+        self._open = AddressCounts(per_address, settings.max_connections)
+        self._in_flight = AddressCounts(per_address, UDP_IN_FLIGHT)
+        self.refusals = RefusalLog(self.logger, self.label)
 
     @abstractmethod
     def _endpoint(self) -> tuple[str, int, bool, bool]:
         """Host, port, and whether TCP and UDP are on."""
 
     @abstractmethod
-    async def _serve_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str, address: Any
-    ) -> None:
-        """Frame and answer one TCP connection until it ends."""
+    def _stream(self, peer: str, address: Any) -> Stream:
+        """The framing and answers of a new TCP connection from ``address``."""
 
     @abstractmethod
     async def _handle_datagram(
@@ -148,6 +194,12 @@ class SocketReceiver(AlarmReception, ABC, Generic[H]):
         )
         return transport
 
+    def refuse(self, reason: str, reply: str, transport: str, key: str, detail: str) -> None:
+        """Count a refused connection or datagram; log it once per address per minute."""
+        labels = {"reason": reason, self.reply_label: reply, "transport": transport}
+        self.metrics.inc(self.rejected_counter, 1.0, **labels)
+        self.refusals.refused(key, reason, reply, transport, detail)
+
     # --- TCP -----------------------------------------------------------------------------
 
     async def _on_connection(
@@ -158,37 +210,97 @@ class SocketReceiver(AlarmReception, ABC, Generic[H]):
             raise RuntimeError("connection handler outside a task")
         address = writer.get_extra_info("peername")
         peer = peer_name(address)
+        key = address_key(address)
         self._connections.add(task)
-        self.metrics.set(self.connections_gauge, len(self._connections))
         try:
-            if len(self._connections) > self.settings.max_connections:
-                self.handler.reject(
-                    "connection_limit", "close", "tcp", peer, "too many connections"
-                )
-                return
-            await self._serve_connection(reader, writer, peer, address)
+            if self._admit(key):
+                try:
+                    await self._serve_connection(reader, writer, peer, address, key)
+                finally:
+                    self._open.release(key)
+                    self.metrics.set(self.connections_gauge, self._open.total)
         except (ConnectionError, TimeoutError) as exc:
             self.logger.debug("%s tcp %s: connection ended: %r", self.label, peer, exc)
         except Exception:  # one peer's trouble must never reach the others
             self.logger.exception("%s tcp %s: handler failed; connection closed", self.label, peer)
         finally:
             self._connections.discard(task)
-            self.metrics.set(self.connections_gauge, len(self._connections))
             writer.close()
+
+    def _admit(self, key: str) -> bool:
+        """Count a new connection from ``key`` in, or refuse it (it is closed unanswered)."""
+        over = self._open.take(key)
+        if over is None:
+            self.metrics.set(self.connections_gauge, self._open.total)
+            return True
+        if over == "address":
+            detail = (
+                f"{self._open.per_address} connections from this address are open "
+                "(alarms.max_connections_per_address: raise it for panels behind one NAT address)"
+            )
+            self.refuse("address_limit", "close", "tcp", key, detail)
+        else:
+            detail = f"{self._open.limit} connections are open (alarms.max_connections)"
+            self.refuse("connection_limit", "close", "tcp", key, detail)
+        return False
+
+    async def _serve_connection(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        peer: str,
+        address: Any,
+        key: str,
+    ) -> None:
+        """Read, frame and answer one connection until it ends, misses its deadline, or its
+        stream is lost."""
+        loop = asyncio.get_running_loop()
+        settings = self.settings
+        stream = self._stream(peer, address)
+        deadline = ConnectionDeadline(
+            loop.time(), idle_s=settings.read_timeout_s, frame_s=settings.frame_timeout_s
+        )
+        while not stream.ended:
+            try:
+                async with asyncio.timeout_at(deadline.at):
+                    data = await reader.read(READ_CHUNK)
+            except TimeoutError:
+                self.refuse(deadline.reason, "close", "tcp", key, deadline.detail)
+                return
+            if not data:
+                return
+            received = await stream.receive(data)
+            if received.replies:
+                await send_replies(writer, received.replies, settings.frame_timeout_s)
+            # After the answers: time spent storing an alarm is not the peer's to lose.
+            deadline.received(loop.time(), finished=received.finished, pending=stream.pending)
 
     # --- UDP -----------------------------------------------------------------------------
 
     def datagram(self, data: bytes, addr: Any, transport: asyncio.DatagramTransport) -> None:
-        """Handle one datagram in its own task (bounded; excess is dropped and counted)."""
-        peer = peer_name(addr)
-        if len(self._datagrams) >= UDP_IN_FLIGHT:
-            self.handler.reject("udp_overload", "drop", "udp", peer, "too many datagrams in flight")
+        """Handle one datagram in its own task (bounded per address and in all; excess is
+        dropped and counted, and the sender re-sends)."""
+        key = address_key(addr)
+        over = self._in_flight.take(key)
+        if over == "address":
+            detail = (
+                f"{self._in_flight.per_address} datagrams from this address are being handled "
+                "(alarms.max_connections_per_address)"
+            )
+            self.refuse("address_limit", "drop", "udp", key, detail)
+            return
+        if over == "total":
+            self.refuse("udp_overload", "drop", "udp", key, "too many datagrams in flight")
             return
         task = asyncio.get_running_loop().create_task(
-            self._on_datagram(data, addr, peer, transport)
+            self._on_datagram(data, addr, peer_name(addr), transport)
         )
         self._datagrams.add(task)
-        task.add_done_callback(self._datagrams.discard)
+        task.add_done_callback(partial(self._datagram_done, key))
+
+    def _datagram_done(self, key: str, task: asyncio.Task[None]) -> None:
+        self._datagrams.discard(task)
+        self._in_flight.release(key)
 
     async def _on_datagram(
         self, data: bytes, addr: Any, peer: str, transport: asyncio.DatagramTransport

@@ -2,11 +2,11 @@
 
 TCP is framed explicitly (LF … CR, :class:`FrameBuffer`): several frames in one
 segment and one frame over many segments both work; a frame longer than
-``max_frame_bytes`` is dropped and answered with NAK, as is an oversized datagram;
-a connection that sends nothing for ``read_timeout_s`` (or does not finish a started
-frame within it) is closed. Frames on one connection are answered in order; UDP
-takes one frame per datagram. The connection limit, the bound on datagrams in
-flight, ``serve()`` and shutdown are
+``max_frame_bytes`` is dropped and answered with NAK, as is an oversized datagram.
+Frames on one connection are answered in order; UDP takes one frame per datagram.
+The read loop and its deadlines (a whole frame within ``frame_timeout_s`` of its
+first byte, a frame at least every ``read_timeout_s``), the per-address and total
+limits on connections and datagrams in flight, ``serve()`` and shutdown are
 :class:`~stadsvakt.alarms.receivers._server.SocketReceiver`'s.
 """
 
@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from stadsvakt.alarms.metrics import CONNECTIONS, REGISTRY, Metrics
+from stadsvakt.alarms.metrics import CONNECTIONS, REGISTRY, REJECTED, Metrics
 from stadsvakt.alarms.protocols.dc09.framing import FrameBuffer
 from stadsvakt.alarms.protocols.dc09.message import TimestampWindow
 from stadsvakt.alarms.protocols.dc09.responses import nak
-from stadsvakt.alarms.receivers._server import READ_CHUNK, SocketReceiver, send_replies
+from stadsvakt.alarms.receivers._server import Received, SocketReceiver
 from stadsvakt.alarms.receivers.handler import Dc09Handler
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import utcnow
@@ -37,6 +37,8 @@ class Dc09Receiver(SocketReceiver[Dc09Handler]):
     label: ClassVar[str] = "dc09"
     logger: ClassVar[logging.Logger] = logging.getLogger(__name__)
     connections_gauge: ClassVar[str] = CONNECTIONS
+    rejected_counter: ClassVar[str] = REJECTED
+    reply_label: ClassVar[str] = "reply"
     listening: ClassVar[str] = "DC-09 receiver on %(host)s: TCP %(tcp)s, UDP %(udp)s"
 
     def __init__(
@@ -66,38 +68,8 @@ class Dc09Receiver(SocketReceiver[Dc09Handler]):
         s = self.settings
         return s.dc09_host, s.dc09_port, s.dc09_tcp, s.dc09_udp
 
-    async def _serve_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str, address: Any
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        timeout = self.settings.read_timeout_s
-        buffer = FrameBuffer(self.settings.max_frame_bytes)
-        frame_deadline: float | None = None  # a started frame must end by then
-        while True:
-            wait = timeout if frame_deadline is None else frame_deadline - loop.time()
-            try:
-                async with asyncio.timeout(max(wait, 0.0)):
-                    data = await reader.read(READ_CHUNK)
-            except TimeoutError:
-                reason = "idle" if frame_deadline is None else "incomplete frame"
-                self.handler.reject("read_timeout", "close", "tcp", peer, reason)
-                return
-            if not data:
-                return
-            oversized = buffer.oversized_frames
-            frames = buffer.feed(data)
-            replies: list[bytes] = []
-            for _ in range(buffer.oversized_frames - oversized):
-                self.handler.reject("frame_too_large", "NAK", "tcp", peer, "frame over the limit")
-                replies.append(nak(self.clock()))
-            for frame in frames:
-                replies.append(await self.handler.handle(frame, "tcp", peer))
-            if frames or buffer.pending == 0:
-                frame_deadline = loop.time() + timeout if buffer.pending else None
-            elif frame_deadline is None:
-                frame_deadline = loop.time() + timeout
-            if replies:
-                await send_replies(writer, replies, timeout)
+    def _stream(self, peer: str, address: Any) -> _Dc09Stream:
+        return _Dc09Stream(self, peer)
 
     # --- UDP -----------------------------------------------------------------------------
 
@@ -111,3 +83,33 @@ class Dc09Receiver(SocketReceiver[Dc09Handler]):
         frames = FrameBuffer(self.settings.max_frame_bytes).feed(data) or [data]
         for frame in frames:
             transport.sendto(await self.handler.handle(frame, "udp", peer), addr)
+
+
+class _Dc09Stream:
+    """One TCP connection's frames, answered in order (a DC-09 stream is never lost:
+    the buffer resynchronises on the next LF)."""
+
+    ended = False
+
+    def __init__(self, receiver: Dc09Receiver, peer: str) -> None:
+        self._receiver = receiver
+        self._peer = peer
+        self._buffer = FrameBuffer(receiver.settings.max_frame_bytes)
+
+    @property
+    def pending(self) -> bool:
+        """Whether bytes of an unfinished frame are held."""
+        return self._buffer.pending > 0
+
+    async def receive(self, data: bytes) -> Received:
+        """The replies to the frames ``data`` completes: NAK for each oversized one first."""
+        buffer, handler = self._buffer, self._receiver.handler
+        oversized = buffer.oversized_frames
+        frames = buffer.feed(data)
+        replies: list[bytes] = []
+        for _ in range(buffer.oversized_frames - oversized):
+            handler.reject("frame_too_large", "NAK", "tcp", self._peer, "frame over the limit")
+            replies.append(nak(self._receiver.clock()))
+        for frame in frames:
+            replies.append(await handler.handle(frame, "tcp", self._peer))
+        return Received(replies, finished=len(replies))

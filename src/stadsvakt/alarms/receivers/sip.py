@@ -2,11 +2,12 @@
 
 TCP is framed explicitly (headers up to the empty line, then Content-Length bytes,
 :class:`SipStreamBuffer`): several requests in one segment and one request over many
-segments both work; headers and body are bounded; a connection that sends nothing
-for ``read_timeout_s`` (or does not finish a started request within it) is closed.
-Requests on one connection are answered in order. UDP takes one request per datagram
-and answers to its source address (units are often behind NAT); with port 0 it takes
-the port TCP was given. The connection limit, the bound on datagrams in flight,
+segments both work; headers and body are bounded. Requests on one connection are
+answered in order. UDP takes one request per datagram and answers to its source
+address (units are often behind NAT); with port 0 it takes the port TCP was given.
+The read loop and its deadlines (a whole request within ``frame_timeout_s`` of its
+first byte, a request at least every ``read_timeout_s``: CRLF keep-alives do not
+count), the per-address and total limits on connections and datagrams in flight,
 ``serve()`` and shutdown are
 :class:`~stadsvakt.alarms.receivers._server.SocketReceiver`'s.
 """
@@ -21,10 +22,10 @@ from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from stadsvakt.alarms.metrics import REGISTRY, SIP_CONNECTIONS, Metrics
+from stadsvakt.alarms.metrics import REGISTRY, SCAIP_REJECTED, SIP_CONNECTIONS, Metrics
 from stadsvakt.alarms.protocols.sip import MAX_BODY_BYTES, MAX_HEADER_BYTES
 from stadsvakt.alarms.protocols.sip_framing import SipStreamBuffer
-from stadsvakt.alarms.receivers._server import READ_CHUNK, SocketReceiver, send_replies
+from stadsvakt.alarms.receivers._server import Received, SocketReceiver
 from stadsvakt.alarms.receivers.scaip_handler import ScaipHandler, bare_response
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import utcnow
@@ -37,6 +38,8 @@ class ScaipReceiver(SocketReceiver[ScaipHandler]):
     label: ClassVar[str] = "sip"
     logger: ClassVar[logging.Logger] = logging.getLogger(__name__)
     connections_gauge: ClassVar[str] = SIP_CONNECTIONS
+    rejected_counter: ClassVar[str] = SCAIP_REJECTED
+    reply_label: ClassVar[str] = "status"
     listening: ClassVar[str] = "SCAIP receiver on %(host)s: UDP %(udp)s, TCP %(tcp)s"
 
     def __init__(
@@ -82,47 +85,8 @@ class ScaipReceiver(SocketReceiver[ScaipHandler]):
 
     # --- TCP -----------------------------------------------------------------------------
 
-    async def _serve_connection(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        peer: str,
-        address: Any,
-    ) -> None:
-        host = _host(address)
-        loop = asyncio.get_running_loop()
-        timeout = self.settings.read_timeout_s
-        handler = self.handler
-        buffer = SipStreamBuffer(handler.max_header, handler.max_body)
-        deadline: float | None = None  # a started request must be complete by then
-        while not buffer.broken:
-            wait = timeout if deadline is None else deadline - loop.time()
-            try:
-                async with asyncio.timeout(max(wait, 0.0)):
-                    data = await reader.read(READ_CHUNK)
-            except TimeoutError:
-                reason = "idle" if deadline is None else "incomplete request"
-                handler.reject("read_timeout", "close", "tcp", peer, reason)
-                return
-            if not data:
-                return
-            replies: list[bytes] = []
-            for item in buffer.feed(data):
-                if isinstance(item, bytes):
-                    reply = await handler.handle(item, "tcp", peer, host)
-                else:
-                    reply = handler.refuse(item, "tcp", peer, host)
-                    if reply is None and buffer.broken:
-                        # Nothing to copy headers from: a bare status before closing.
-                        reply = bare_response(item.status)
-                if reply is not None:
-                    replies.append(reply)
-            if not buffer.pending:
-                deadline = None
-            elif deadline is None:
-                deadline = loop.time() + timeout
-            if replies:
-                await send_replies(writer, replies, timeout)
+    def _stream(self, peer: str, address: Any) -> _SipStream:
+        return _SipStream(self.handler, peer, _host(address))
 
     # --- UDP -----------------------------------------------------------------------------
 
@@ -134,6 +98,44 @@ class ScaipReceiver(SocketReceiver[ScaipHandler]):
         reply = await self.handler.handle(data, "udp", peer, _host(addr))
         if reply is not None and not transport.is_closing():
             transport.sendto(reply, addr)
+
+
+class _SipStream:
+    """One TCP connection's requests, answered in order; lost after a framing error that
+    leaves nothing to trust (the connection is closed once the answer is sent)."""
+
+    def __init__(self, handler: ScaipHandler, peer: str, host: str | None) -> None:
+        self._handler = handler
+        self._peer = peer
+        self._host = host
+        self._buffer = SipStreamBuffer(handler.max_header, handler.max_body)
+
+    @property
+    def pending(self) -> bool:
+        """Whether bytes of an unfinished request (or of a body being skipped) are due."""
+        return self._buffer.pending > 0
+
+    @property
+    def ended(self) -> bool:
+        """Whether framing lost the stream."""
+        return self._buffer.broken
+
+    async def receive(self, data: bytes) -> Received:
+        """The responses to the requests ``data`` completes (an ACK gets none)."""
+        handler, buffer = self._handler, self._buffer
+        items = buffer.feed(data)
+        replies: list[bytes] = []
+        for item in items:
+            if isinstance(item, bytes):
+                reply = await handler.handle(item, "tcp", self._peer, self._host)
+            else:
+                reply = handler.refuse(item, "tcp", self._peer, self._host)
+                if reply is None and buffer.broken:
+                    # Nothing to copy headers from: a bare status before closing.
+                    reply = bare_response(item.status)
+            if reply is not None:
+                replies.append(reply)
+        return Received(replies, finished=len(items))
 
 
 def _host(addr: Any) -> str | None:
