@@ -10,10 +10,12 @@ from fastapi import FastAPI
 from stadsvakt import __version__
 from stadsvakt.access import decisions as access_decisions
 from stadsvakt.access.fast_path import DecisionFastPath
+from stadsvakt.api import docs as api_docs
 from stadsvakt.api import problems
 from stadsvakt.api.deps import Services
 from stadsvakt.api.middleware import RequestIdMiddleware
 from stadsvakt.api.router import api_router, health
+from stadsvakt.api.security_headers import SecurityHeadersMiddleware, security_headers
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import create_db_engine, create_session_factory
@@ -55,7 +57,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version=__version__,
         summary="Open security platform for Swedish municipalities",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # /docs and /redoc are stadsvakt.api.docs' pages, over files served from here.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -65,7 +68,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(api_router())
     app.include_router(scim_router)
     install_web(app, settings)
+    api_docs.install(app)
     # Inside the request-id middleware (added last, so outermost): every answer is named.
     app.add_middleware(DecisionFastPath)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: every answer, a 500 written by the request-id middleware too.
+    app.add_middleware(SecurityHeadersMiddleware, headers=security_headers(settings.security))
     return app
