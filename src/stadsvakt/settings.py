@@ -207,7 +207,7 @@ class AccessSettings(BaseModel):
     decision_past_hours: int = Field(
         default=72,
         ge=0,
-        le=30 * 24,
+        le=3650 * 24,
         description="How far back a decision's `at` may lie: a controller replaying what it "
         "buffered offline over a long weekend.",
     )
