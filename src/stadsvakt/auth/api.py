@@ -6,17 +6,21 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
+from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import (
     SESSION_COOKIE,
     ActorDep,
     PagingDep,
     PendingSessionDep,
+    Services,
     ServicesDep,
     SessionDep,
 )
+from stadsvakt.api.problems import problem_responses
 from stadsvakt.auth import login, service, tokens
 from stadsvakt.auth.models import User
+from stadsvakt.auth.passwords import HashingBusy
 from stadsvakt.auth.schemas import (
     LoginIn,
     LoginOut,
@@ -33,7 +37,8 @@ from stadsvakt.auth.schemas import (
     UserOut,
     UserUpdate,
 )
-from stadsvakt.errors import InvalidInput, Unauthenticated
+from stadsvakt.auth.throttle import Throttle
+from stadsvakt.errors import InvalidInput
 from stadsvakt.schemas import NO_NUL
 from stadsvakt.settings import Settings
 
@@ -55,22 +60,55 @@ def set_session_cookie(response: Response, value: str, settings: Settings) -> No
 
 
 def client_of(request: Request) -> str:
-    """The client address, for throttling records."""
+    """The client address, for throttling (the connection's; uvicorn puts a trusted
+    proxy's ``X-Forwarded-For`` there)."""
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/auth/login", response_model=LoginOut, tags=["auth"])
+def throttle_of(services: Services) -> Throttle:
+    """The login backoff rules with the app's settings and clock."""
+    return Throttle(services.settings.security, services.clock)
+
+
+def password_login(
+    session: Session, services: Services, username: str, password: str, request: Request
+) -> User:
+    """Check a password login (API and web form): Unauthenticated, TooManyAttempts or
+    HashingBusy, or the user.
+
+    The attempt is committed before argon2 runs, so it counts at once in every process
+    and no database lock waits on the hash (on SQLite the alarm receivers need that
+    lock); a wrong password's failure is then already stored whatever the route does.
+    """
+    provider = login.LocalPasswordProvider(
+        services.passwords, services.settings.security, services.clock
+    )
+    attempt = provider.begin(session, username, client_of(request))
+    session.commit()
+    try:
+        result = provider.check(attempt, password)
+    except HashingBusy:
+        provider.withdraw(session, attempt)
+        session.commit()
+        raise
+    return provider.conclude(session, attempt, result)
+
+
+@router.post(
+    "/auth/login",
+    response_model=LoginOut,
+    tags=["auth"],
+    responses=problem_responses(401, 422, 429, 503),
+)
 def login_route(
     data: LoginIn, request: Request, response: Response, session: SessionDep, services: ServicesDep
 ) -> LoginOut:
-    """Log in with username and password; a second factor may follow."""
-    provider = login.LocalPasswordProvider(services.passwords, services.settings.security)
-    try:
-        user = provider.authenticate(session, data.username, data.password, client_of(request))
-    except Unauthenticated:
-        # The failed attempt must outlive this request's rollback, or throttling never starts.
-        session.commit()
-        raise
+    """Log in with username and password; a second factor may follow.
+
+    Failed logins slow further attempts down (429 with ``Retry-After``) per address, per
+    account and per account and address; 503 with ``Retry-After`` when every password
+    hashing thread is busy."""
+    user = password_login(session, services, data.username, data.password, request)
     started = login.start_session(session, user, services.settings.security)
     set_session_cookie(response, started.cookie, services.settings)
     return LoginOut(status=started.next_step, csrf_token=started.row.csrf_token)
@@ -86,15 +124,19 @@ def totp_enroll(
     return TotpEnrollment(secret=secret, otpauth_uri=uri)
 
 
-@router.post("/auth/totp", response_model=LoginOut, tags=["auth"])
+@router.post("/auth/totp", response_model=LoginOut, tags=["auth"], responses=problem_responses(429))
 def totp_verify(
-    data: TotpIn, pending: PendingSessionDep, session: SessionDep, services: ServicesDep
+    data: TotpIn,
+    request: Request,
+    pending: PendingSessionDep,
+    session: SessionDep,
+    services: ServicesDep,
 ) -> LoginOut:
     """Give the TOTP code that completes the login (or confirms enrolment)."""
     row, user = pending
     try:
         login.verify_totp_step(
-            session, row, user, data.code, services.box, services.settings.security
+            session, row, user, data.code, services.box, throttle_of(services), client_of(request)
         )
     except InvalidInput:
         session.commit()  # a wrong code counts towards throttling, as a wrong password does

@@ -2,20 +2,28 @@
 
 Local accounts are one :class:`IdentityProvider`; an OpenID Connect provider
 will be another, handing :func:`start_session` a user it has verified.
+
+A password login runs in three steps (:meth:`LocalPasswordProvider.begin`, ``check``
+and ``conclude``) so that the route can commit between them: the attempt counts at
+once in every process, and no database lock (SQLite's write lock above all, which the
+alarm receivers need) is held while argon2 works. Throttling is in
+:mod:`stadsvakt.auth.throttle`.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.audit.service import record
-from stadsvakt.auth.models import LoginAttempt, User, WebSession
-from stadsvakt.auth.passwords import Passwords
+from stadsvakt.auth.models import User, WebSession
+from stadsvakt.auth.passwords import HashingBusy, PasswordCheck, Passwords
 from stadsvakt.auth.secrets import (
     SecretBox,
     hash_token,
@@ -25,8 +33,9 @@ from stadsvakt.auth.secrets import (
     totp_uri,
 )
 from stadsvakt.auth.service import actor_for_user, needs_totp
+from stadsvakt.auth.throttle import Throttle, client_key
 from stadsvakt.db import utcnow
-from stadsvakt.errors import InvalidInput, TooManyAttempts, Unauthenticated
+from stadsvakt.errors import InvalidInput, Unauthenticated
 from stadsvakt.settings import SecuritySettings
 
 
@@ -38,36 +47,92 @@ class IdentityProvider(Protocol):
         ...
 
 
+def next_step(user: User) -> str:
+    """What a verified user must still do: ``ok``, ``totp_required`` or
+    ``totp_enrollment_required``."""
+    if user.totp_enabled:
+        return "totp_required"
+    if needs_totp(user):
+        return "totp_enrollment_required"
+    return "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A password login under way; it counts as a failure until its password proves right."""
+
+    username: str
+    #: The client address as throttling counts it.
+    client: str
+    #: The failure row that stands for this attempt until it concludes.
+    row_id: int
+    user_id: uuid.UUID | None
+    #: The hash to check the password against (None: no such account).
+    stored: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class LocalPasswordProvider:
-    """Username and argon2id password stored in stadsvakt, with throttling per username."""
+    """Username and argon2id password stored in stadsvakt, throttled by
+    :class:`~stadsvakt.auth.throttle.Throttle`."""
 
     passwords: Passwords
     settings: SecuritySettings
+    clock: Callable[[], datetime] = utcnow
+
+    @property
+    def throttle(self) -> Throttle:
+        """The backoff rules this provider applies."""
+        return Throttle(self.settings, self.clock)
+
+    def begin(self, session: Session, username: str, client: str) -> Attempt:
+        """Refuse while a backoff is in force; otherwise record the attempt (as a failure
+        until it concludes) and find what to check the password against. No hashing."""
+        key = client_key(client)
+        self.throttle.take_turns(session, username, key)
+        self.throttle.check(session, username, key)
+        row = self.throttle.failed(session, username, key)
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        return Attempt(
+            username=username,
+            client=key,
+            row_id=row.id,
+            user_id=user.id if user else None,
+            stored=user.password_hash if user else None,
+        )
+
+    def check(self, attempt: Attempt, password: str) -> PasswordCheck:
+        """Check the password in the hashing pool (no database work): HashingBusy when full."""
+        return self.passwords.check(attempt.stored, password)
+
+    def withdraw(self, session: Session, attempt: Attempt) -> None:
+        """The password was never checked (the pool was busy): the attempt does not count."""
+        self.throttle.forget(session, attempt.row_id)
+
+    def conclude(self, session: Session, attempt: Attempt, result: PasswordCheck) -> User:
+        """Refuse a wrong password (its failure stays counted); otherwise take the
+        attempt back and return the user, storing a stronger hash if one was made."""
+        user = session.get(User, attempt.user_id) if attempt.user_id else None
+        # A password changed while this one was being checked does not let the old one in.
+        if user is None or not result.ok or not user.active or user.password_hash != attempt.stored:
+            raise Unauthenticated("wrong username or password")
+        self.throttle.forget(session, attempt.row_id)
+        if result.new_hash:
+            user.password_hash = result.new_hash
+        if next_step(user) == "ok":
+            self.throttle.succeeded(session, attempt.username, attempt.client)
+        session.flush()
+        return user
 
     def authenticate(self, session: Session, username: str, password: str, client: str) -> User:
-        """Check the password; count failures; refuse while too many are recent."""
-        since = utcnow() - timedelta(minutes=self.settings.login_window_minutes)
-        failures = session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.username == username, LoginAttempt.at >= since)
-        )
-        if (failures or 0) >= self.settings.login_max_failures:
-            raise TooManyAttempts(
-                f"too many failed logins for this account; try again in "
-                f"{self.settings.login_window_minutes} minutes"
-            )
-        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        ok = self.passwords.verify(user.password_hash if user else None, password)
-        if user is None or not ok or not user.active:
-            session.add(LoginAttempt(username=username[:80], client=client[:64]))
-            session.flush()
-            raise Unauthenticated("wrong username or password")
-        if user.password_hash and self.passwords.needs_rehash(user.password_hash):
-            user.password_hash = self.passwords.hash(password)
-        session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
-        return user
+        """All three steps in one session (the CLI, tests); routes commit between them."""
+        attempt = self.begin(session, username, client)
+        try:
+            result = self.check(attempt, password)
+        except HashingBusy:
+            self.withdraw(session, attempt)
+            raise
+        return self.conclude(session, attempt, result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +147,7 @@ class StartedSession:
 def start_session(session: Session, user: User, settings: SecuritySettings) -> StartedSession:
     """Open a web session for a verified user; it is complete unless a second factor is due."""
     cookie = random_key()
-    if user.totp_enabled:
-        step = "totp_required"
-    elif needs_totp(user):
-        step = "totp_enrollment_required"
-    else:
-        step = "ok"
+    step = next_step(user)
     row = WebSession(
         token_hash=hash_token(cookie),
         user_id=user.id,
@@ -133,25 +193,21 @@ def verify_totp_step(
     user: User,
     code: str,
     box: SecretBox,
-    settings: SecuritySettings,
+    throttle: Throttle,
+    client: str,
 ) -> None:
-    """Complete a session with a TOTP code; failures count towards throttling."""
+    """Complete a session with a TOTP code; a wrong code is a failed login to throttling."""
     secret = _pending_or_enabled_secret(row, user, box)
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    failures = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.username == user.username, LoginAttempt.at >= since)
-    )
-    if (failures or 0) >= settings.login_max_failures:
-        raise TooManyAttempts("too many failed codes; try again later")
+    key = client_key(client)
+    throttle.take_turns(session, user.username, key)
+    throttle.check(session, user.username, key)
     step = totp_step(secret, code)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        session.add(LoginAttempt(username=user.username, client="totp"))
-        session.flush()
+        throttle.failed(session, user.username, key)
         raise InvalidInput(
             "the code is wrong, too old or already used", field="code", rule="totp_valid"
         )
+    throttle.succeeded(session, user.username, key)
     user.totp_last_step = step
     actor = actor_for_user(user)
     if not user.totp_enabled:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from stadsvakt.api.deps import SESSION_COOKIE, ServicesDep, SessionDep, check_csrf
 from stadsvakt.auth import login
-from stadsvakt.auth.api import client_of, set_session_cookie
+from stadsvakt.auth.api import client_of, password_login, set_session_cookie, throttle_of
+from stadsvakt.auth.passwords import HashingBusy
 from stadsvakt.auth.secrets import totp_uri
 from stadsvakt.auth.service import set_own_language
 from stadsvakt.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
@@ -34,6 +35,25 @@ MAX_USERNAME, MAX_PASSWORD = 80, 256
 
 def _step_url(path: str, next_path: str) -> str:
     return path if next_path == "/" else f"{path}?next={quote(next_path, safe='/')}"
+
+
+def _wait_message(page: Page, exc: TooManyAttempts) -> str:
+    """How long to wait before the next attempt, in seconds or (from two minutes) minutes."""
+    seconds = exc.retry_after
+    if seconds < 120:
+        text = page.translations.ngettext(
+            "Too many failed attempts. Wait %(num)d second and try again.",
+            "Too many failed attempts. Wait %(num)d seconds and try again.",
+            seconds,
+        )
+        return str(text) % {"num": seconds}
+    minutes = -(-seconds // 60)
+    text = page.translations.ngettext(
+        "Too many failed attempts. Wait %(num)d minute and try again.",
+        "Too many failed attempts. Wait %(num)d minutes and try again.",
+        minutes,
+    )
+    return str(text) % {"num": minutes}
 
 
 def _login_form(
@@ -85,18 +105,25 @@ def login_submit(
     if not username or not password:
         message = _("Enter your username and password.")
         return _login_form(page, target, secure, username=username, error=message, status=422)
-    provider = login.LocalPasswordProvider(services.passwords, services.settings.security)
     try:
         if len(username) > MAX_USERNAME or len(password) > MAX_PASSWORD:
             raise Unauthenticated("wrong username or password")
-        user = provider.authenticate(session, username, password, client_of(page.request))
+        user = password_login(session, services, username, password, page.request)
     except Unauthenticated:
-        # The failed attempt stays recorded (the unit of work commits) so throttling counts it.
+        # The failed attempt is already stored (password_login commits it before hashing).
         message = _("Wrong username or password.")
         return _login_form(page, target, secure, username=username, error=message, status=401)
-    except TooManyAttempts:
-        message = _("Too many failed attempts. Wait a few minutes and try again.")
-        return _login_form(page, target, secure, username=username, error=message, status=429)
+    except TooManyAttempts as exc:
+        response = _login_form(
+            page, target, secure, username=username, error=_wait_message(page, exc), status=429
+        )
+        response.headers.update(exc.headers())
+        return response
+    except HashingBusy as exc:
+        message = _("Many people are logging in right now. Try again in a moment.")
+        response = _login_form(page, target, secure, username=username, error=message, status=503)
+        response.headers.update(exc.headers())
+        return response
     started = login.start_session(session, user, services.settings.security)
     if started.next_step == "totp_enrollment_required":
         login.begin_enrollment(session, started.row, user, services.box)
@@ -168,22 +195,25 @@ def totp_submit(
             user,
             form.get("code", "").strip()[:12],
             services.box,
-            services.settings.security,
+            throttle_of(services),
+            client_of(page.request),
         )
     except (InvalidInput, TooManyAttempts) as exc:
         # The failed code stays recorded (the unit of work commits) so throttling counts it.
-        too_many = isinstance(exc, TooManyAttempts)
-        message = (
-            _("Too many failed attempts. Wait a few minutes and try again.")
-            if too_many
-            else _("The code is wrong or too old. Enter the code the app shows now.")
-        )
+        if isinstance(exc, TooManyAttempts):
+            message, status = _wait_message(page, exc), 429
+        else:
+            message = _("The code is wrong or too old. Enter the code the app shows now.")
+            status = 422
         context: dict[str, object] = {"next": target, "error": message}
+        template = "totp.html"
         if enrolling and row.data.get("pending_totp"):
             secret = services.box.open(str(row.data["pending_totp"]))
             context |= {"secret": secret, "uri": totp_uri(secret, user.username)}
-            return page.render("enrol.html", context, status=429 if too_many else 422)
-        return page.render("totp.html", context, status=429 if too_many else 422)
+            template = "enrol.html"
+        response = page.render(template, context, status=status)
+        response.headers.update(exc.headers())
+        return response
     return see_other(target)
 
 
