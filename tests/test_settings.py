@@ -104,6 +104,10 @@ def test_production_refuses_insecure_cookies(monkeypatch: pytest.MonkeyPatch) ->
 def test_production_starts_with_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STADSVAKT_MODE", "production")
     monkeypatch.setenv("STADSVAKT_SECURITY__SECRET_KEY", STRONG)
+    # The audit chain's keys are refused at their development values too (tests/audit).
+    monkeypatch.setenv("STADSVAKT_AUDIT__HMAC_KEY_ID", "k2026")
+    monkeypatch.setenv("STADSVAKT_AUDIT__HMAC_KEY", STRONG)
+    monkeypatch.setenv("STADSVAKT_AUDIT__SIGNING_KEY", "Q" * 43 + "=")
     assert Settings().mode is Mode.PRODUCTION
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from stadsvakt.audit.keys import attach_keyring
 from stadsvakt.settings import Settings
 
 NAMING = {
@@ -98,7 +99,10 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_db_engine(settings: Settings) -> Engine:
-    """Build the engine for the configured database, with SQLite tuned for safe writes."""
+    """Build the engine for the configured database, with SQLite tuned for safe writes.
+
+    Its connections carry the audit chain's keys (any session may write an audit row).
+    """
     url = settings.database.url
     if is_sqlite(url):
         path = settings.sqlite_path()
@@ -106,13 +110,15 @@ def create_db_engine(settings: Settings) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=settings.database.echo, connect_args={"timeout": 30})
         _tune_sqlite(engine)
-        return engine
-    return create_engine(
-        url,
-        echo=settings.database.echo,
-        pool_size=settings.database.pool_size,
-        pool_pre_ping=True,
-    )
+    else:
+        engine = create_engine(
+            url,
+            echo=settings.database.echo,
+            pool_size=settings.database.pool_size,
+            pool_pre_ping=True,
+        )
+    attach_keyring(engine, settings.audit)
+    return engine
 
 
 def _tune_sqlite(engine: Engine) -> None:

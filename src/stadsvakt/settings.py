@@ -6,6 +6,9 @@ injected; nothing in the package reads the environment at import time.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -219,6 +222,145 @@ class AccessSettings(BaseModel):
     )
 
 
+#: The development audit HMAC key and its id; production mode refuses both.
+DEV_AUDIT_HMAC_KEY = "dev-insecure-audit-hmac-key-change-me"
+DEV_AUDIT_KEY_ID = "dev"
+#: The development checkpoint signing key: base64 of a published Ed25519 seed, so anyone
+#: can sign with it. Production mode refuses it.
+DEV_AUDIT_SIGNING_KEY = "WGjr9tI0BhjHReyQaqeH7IFxoASmLn2WvQ/lKRDPJIk="
+#: What an audit key id may look like (it is stored in each row, 32 characters at most).
+AUDIT_KEY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+
+
+def _is_base64_of_32_bytes(value: str) -> bool:
+    """Whether ``value`` is standard base64 of exactly 32 bytes (an Ed25519 key)."""
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+class AuditSettings(BaseModel):
+    """The audit chain's HMAC keys and its signed checkpoints outside the database.
+
+    None of these keys is ever stored in the database: someone who can write the
+    database but does not hold them can neither rewrite the chain nor sign a checkpoint.
+    """
+
+    hmac_key_id: str = Field(
+        default=DEV_AUDIT_KEY_ID,
+        pattern=AUDIT_KEY_ID_PATTERN,
+        description="Name of the current HMAC key, stored in each row it makes; never reused.",
+    )
+    hmac_key: SecretStr = Field(
+        default=SecretStr(DEV_AUDIT_HMAC_KEY),
+        description="The current HMAC-SHA-256 key of the chain (at least 32 characters).",
+    )
+    retired_hmac_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Earlier HMAC keys by id (JSON object), kept to verify the rows they made.",
+    )
+    signing_key: SecretStr = Field(
+        default=SecretStr(DEV_AUDIT_SIGNING_KEY),
+        description="Ed25519 private key (base64 of 32 bytes) that signs checkpoints.",
+    )
+    checkpoint_public_keys: list[str] = Field(
+        default_factory=list,
+        description="Public keys (base64) of earlier signing keys whose checkpoints verify.",
+    )
+    checkpoint_file: Path | None = Field(
+        default=None, description="File that checkpoints are appended to (JSON lines)."
+    )
+    checkpoint_syslog: bool = Field(
+        default=False, description="Also send each checkpoint to syslog (ident stadsvakt-audit)."
+    )
+    checkpoint_interval_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How often `stadsvakt serve` writes one."
+    )
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> Self:
+        if not self.hmac_key.get_secret_value():
+            raise ValueError("audit.hmac_key: must not be empty")
+        for key_id, key in self.retired_hmac_keys.items():
+            if not re.fullmatch(AUDIT_KEY_ID_PATTERN, key_id):
+                raise ValueError(
+                    f"audit.retired_hmac_keys: key id {key_id!r} must match {AUDIT_KEY_ID_PATTERN}"
+                )
+            if key_id == self.hmac_key_id:
+                raise ValueError(
+                    f"audit.retired_hmac_keys: {key_id!r} is the current hmac_key_id;"
+                    " a retired key needs an id of its own"
+                )
+            if not key.get_secret_value():
+                raise ValueError(f"audit.retired_hmac_keys: key {key_id!r} must not be empty")
+        if not _is_base64_of_32_bytes(self.signing_key.get_secret_value()):
+            raise ValueError(
+                "audit.signing_key: must be base64 of a 32-byte Ed25519 private key"
+                " (`stadsvakt audit keygen` makes one)"
+            )
+        for public in self.checkpoint_public_keys:
+            if not _is_base64_of_32_bytes(public):
+                raise ValueError(
+                    f"audit.checkpoint_public_keys: {public!r} is not base64 of a 32-byte"
+                    " Ed25519 public key"
+                )
+        return self
+
+    def production_problem(self) -> str | None:
+        """Why these keys may not run in production mode (development keys), or None."""
+        key = self.hmac_key.get_secret_value()
+        if key == DEV_AUDIT_HMAC_KEY or len(key) < 32:
+            return (
+                "audit.hmac_key: production mode needs STADSVAKT_AUDIT__HMAC_KEY set to a random"
+                " value of at least 32 characters (`stadsvakt audit keygen` makes one)"
+            )
+        if self.hmac_key_id == DEV_AUDIT_KEY_ID:
+            return (
+                "audit.hmac_key_id: production mode needs STADSVAKT_AUDIT__HMAC_KEY_ID set to an"
+                f" id of your own, not {DEV_AUDIT_KEY_ID!r}"
+            )
+        if self.signing_key.get_secret_value() == DEV_AUDIT_SIGNING_KEY:
+            return (
+                "audit.signing_key: production mode needs STADSVAKT_AUDIT__SIGNING_KEY set to a"
+                " private key of your own (`stadsvakt audit keygen` makes one)"
+            )
+        return None
+
+
+class ScimSettings(BaseModel):
+    """Bounds on what one SCIM request may ask for (see docs/scim.md, "Limits").
+
+    The upper bounds keep every accepted filter well inside SQLite's expression depth
+    (1,000) and PostgreSQL's stack: a filter's SQL nests about one level per term.
+    """
+
+    filter_max_length: int = Field(
+        default=2000, ge=100, le=10_000, description="Characters in a filter."
+    )
+    filter_max_terms: int = Field(
+        default=50, ge=1, le=200, description="Comparisons and presence tests in a filter."
+    )
+    filter_max_depth: int = Field(
+        default=5,
+        ge=1,
+        le=10,
+        description="Nesting of a filter: parentheses, brackets, not, and/or, value paths.",
+    )
+    max_attributes: int = Field(
+        default=50, ge=1, le=500, description="Entries in attributes or excludedAttributes."
+    )
+    path_max_length: int = Field(
+        default=512, ge=100, le=2000, description="Characters in an attribute path."
+    )
+    patch_max_operations: int = Field(
+        default=200, ge=1, le=1000, description="Operations in one PATCH request."
+    )
+    patch_max_values: int = Field(
+        default=1000, ge=1, le=10_000, description="Entries in the value list of one operation."
+    )
+
+
 class Settings(BaseSettings):
     """All of stadsvakt's configuration, one nested object."""
 
@@ -236,6 +378,8 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     access: AccessSettings = AccessSettings()
     alarms: AlarmSettings = AlarmSettings()
+    scim: ScimSettings = ScimSettings()
+    audit: AuditSettings = AuditSettings()
     default_language: str = Field(default="sv", pattern="^(sv|en)$")
     #: Shortcut for ``database.url``: ``STADSVAKT_DATABASE_URL``.
     database_url: str | None = None
@@ -265,6 +409,14 @@ class Settings(BaseSettings):
                 )
             if not self.security.cookie_secure:
                 raise ValueError("security.cookie_secure: must be true in production mode")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_development_audit_keys(self) -> Self:
+        if self.mode is Mode.PRODUCTION:
+            problem = self.audit.production_problem()
+            if problem is not None:
+                raise ValueError(problem)
         return self
 
     def sqlite_path(self) -> Path | None:

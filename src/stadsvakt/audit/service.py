@@ -13,18 +13,25 @@ from sqlalchemy.orm import Session
 
 from stadsvakt.audit.chain import (
     GENESIS_HASH,
+    ROTATE_ACTION,
+    Anchor,
     ChainBreak,
+    ChainHead,
     ChainRow,
     canonical_json,
     find_break,
-    row_hash,
+    head_mac,
+    keyed_row_hash,
 )
+from stadsvakt.audit.keys import Keyring, keyring_of
 from stadsvakt.audit.models import AuditEntry, AuditHead
 from stadsvakt.context import Actor, current_actor, current_request_id
 from stadsvakt.db import utcnow
 from stadsvakt.errors import Forbidden
 
 HEAD_ID = 1
+#: The actor name of rotation rows: the installation itself changed its key.
+ROTATION_ACTOR = "stadsvakt"
 
 
 def snapshot(obj: object) -> dict[str, Any]:
@@ -68,41 +75,100 @@ def record(
     The actor comes from the context unless given (a login names the user who
     just proved who they are). The chain head is locked (``FOR UPDATE``; on
     SQLite the write transaction already serialises writers) so two writers can
-    never fork the chain.
+    never fork the chain. When the configured HMAC key is not the one the chain
+    last used, a rotation row goes first (:func:`seal`).
     """
     actor = actor or current_actor()
+    keyring = keyring_of(session)
+    head = _locked_head(session)
+    _seal(session, head, keyring)
+    entry = _append(
+        session,
+        head,
+        keyring,
+        AuditEntry(
+            at=utcnow(),
+            tenant_id=tenant_id,
+            actor_kind=actor.kind if actor else "anonymous",
+            actor_id=actor.id if actor else None,
+            actor_name=(actor.name if actor else "anonymous")[:200],
+            request_id=current_request_id(),
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id) if object_id is not None else None,
+            object_text=object_text[:300],
+            before=canonical_json(before) if before is not None else None,
+            after=canonical_json(after) if after is not None else None,
+        ),
+    )
+    session.flush()
+    return entry
+
+
+def seal(session: Session) -> AuditEntry | None:
+    """Write the rotation row now if the chain's last key is not the configured one.
+
+    Called by ``stadsvakt db upgrade`` and before each checkpoint, so a new key (or,
+    on a database from before keyed hashing, the key at all) takes over at once rather
+    than at the next change. Returns the rotation row, or None when none was needed.
+    """
+    keyring = keyring_of(session)
+    head = _locked_head(session)
+    entry = _seal(session, head, keyring)
+    session.flush()
+    return entry
+
+
+def _locked_head(session: Session) -> AuditHead:
     head = session.execute(
         select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
     ).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
         session.add(head)
-    entry = AuditEntry(
-        seq=head.seq + 1,
+    return head
+
+
+def _seal(session: Session, head: AuditHead, keyring: Keyring) -> AuditEntry | None:
+    """The rotation row from the head's key to the current one, when they differ.
+
+    An empty chain needs none: its first row names its key. On a chain of rows from
+    before keyed hashing (no key id), this row marks where keyed hashing starts and its
+    HMAC covers the last unkeyed row's hash, sealing them as they stand.
+    """
+    if head.seq == 0 or head.key_id == keyring.current_id:
+        return None
+    rotation = AuditEntry(
         at=utcnow(),
-        tenant_id=tenant_id,
-        actor_kind=actor.kind if actor else "anonymous",
-        actor_id=actor.id if actor else None,
-        actor_name=(actor.name if actor else "anonymous")[:200],
+        tenant_id=None,
+        actor_kind="system",
+        actor_id=None,
+        actor_name=ROTATION_ACTOR,
         request_id=current_request_id(),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id) if object_id is not None else None,
-        object_text=object_text[:300],
-        before=canonical_json(before) if before is not None else None,
-        after=canonical_json(after) if after is not None else None,
-        prev_hash=head.hash,
-        hash="",
+        action=ROTATE_ACTION,
+        object_type="audit_key",
+        object_id=keyring.current_id,
+        object_text=f"HMAC key {keyring.current_id}",
+        before=canonical_json({"key_id": head.key_id}),
+        after=canonical_json({"key_id": keyring.current_id}),
     )
-    entry.hash = row_hash(_chain_row(entry))
-    head.seq = entry.seq
-    head.hash = entry.hash
+    return _append(session, head, keyring, rotation)
+
+
+def _append(session: Session, head: AuditHead, keyring: Keyring, entry: AuditEntry) -> AuditEntry:
+    """Chain ``entry`` after the head with the current key and move the head to it."""
+    entry.seq = head.seq + 1
+    entry.prev_hash = head.hash
+    entry.key_id = keyring.current_id
+    entry.hash = keyed_row_hash(chain_row(entry), keyring.current)
+    head.seq, head.hash, head.key_id = entry.seq, entry.hash, entry.key_id
+    head.mac = head_mac(keyring.current, head.seq, head.hash, head.key_id)
     session.add(entry)
-    session.flush()
     return entry
 
 
-def _chain_row(entry: AuditEntry) -> ChainRow:
+def chain_row(entry: AuditEntry) -> ChainRow:
+    """The fields of a stored row that its hash covers."""
     return ChainRow(
         seq=entry.seq,
         at=entry.at,
@@ -118,23 +184,87 @@ def _chain_row(entry: AuditEntry) -> ChainRow:
         before=entry.before,
         after=entry.after,
         prev_hash=entry.prev_hash,
+        key_id=entry.key_id,
     )
 
 
-def verify(session: Session, *, batch: int = 5000) -> tuple[int, ChainBreak | None]:
-    """Walk the whole chain; return the number of rows read and the first break, if any."""
+def stored_head(session: Session) -> ChainHead:
+    """The chain head as the database holds it (an empty chain when there is none)."""
     head = session.get(AuditHead, HEAD_ID)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head is None:
+        return ChainHead(seq=0, hash=GENESIS_HASH)
+    return ChainHead(seq=head.seq, hash=head.hash, key_id=head.key_id, mac=head.mac)
+
+
+def chain_rows(session: Session, *, batch: int = 5000) -> Iterator[tuple[ChainRow, str]]:
+    """Every row in ``seq`` order with its stored hash, streamed ``batch`` rows at a time.
+
+    Plain column tuples, not ORM objects: a trail of millions of rows is read at the
+    speed of the cursor, in constant memory.
+    """
+    e = AuditEntry
+    stmt = (
+        select(
+            e.seq,
+            e.at,
+            e.tenant_id,
+            e.actor_kind,
+            e.actor_id,
+            e.actor_name,
+            e.request_id,
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.object_text,
+            e.before,
+            e.after,
+            e.prev_hash,
+            e.key_id,
+            e.hash,
+        )
+        .order_by(e.seq)
+        .execution_options(yield_per=batch)
+    )
+    for r in session.execute(stmt):
+        row = ChainRow(
+            seq=r.seq,
+            at=r.at,
+            tenant_id=str(r.tenant_id) if r.tenant_id else None,
+            actor_kind=r.actor_kind,
+            actor_id=str(r.actor_id) if r.actor_id else None,
+            actor_name=r.actor_name,
+            request_id=r.request_id,
+            action=r.action,
+            object_type=r.object_type,
+            object_id=r.object_id,
+            object_text=r.object_text,
+            before=r.before,
+            after=r.after,
+            prev_hash=r.prev_hash,
+            key_id=r.key_id,
+        )
+        yield row, r.hash
+
+
+def verify(
+    session: Session, *, anchors: Mapping[int, Anchor] | None = None, batch: int = 5000
+) -> tuple[int, ChainBreak | None]:
+    """Walk the whole chain; return the number of rows read and the first break, if any.
+
+    ``anchors`` are the rows signed checkpoints vouch for (see
+    :func:`stadsvakt.audit.checkpoints.load_anchors`): the chain must still hold each.
+    """
+    keyring = keyring_of(session)
+    head = stored_head(session)
     counted = 0
 
-    def rows() -> Iterator[tuple[ChainRow, str]]:
+    def counting() -> Iterator[tuple[ChainRow, str]]:
         nonlocal counted
-        stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
-        for entry in session.scalars(stmt):
+        for item in chain_rows(session, batch=batch):
             counted += 1
-            yield _chain_row(entry), entry.hash
+            yield item
 
-    found = find_break(rows(), head_seq, head_hash)
+    found = find_break(counting(), head, keyring, anchors)
     return counted, found
 
 
