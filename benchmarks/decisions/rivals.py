@@ -71,7 +71,7 @@ def schedule_windows(index: CompiledIndex) -> Windows:
 
 def _links(index: CompiledIndex, ts: float) -> Iterable[tuple[str, str, uuid.UUID, bool, bool]]:
     """(card, person, profile, valid, trained) for every right usable at ``ts``."""
-    for (_, identifier), cred in index.credentials.items():
+    for (_, _, identifier), cred in index.credentials.items():
         if cred.state != "active" or not cred.valid_from <= ts < cred.valid_to:
             continue
         person = index.people.get(cred.person_id)

@@ -158,7 +158,7 @@ def test_times_at_the_edge_of_the_calendar_are_refused(
     body = {**_grant(profile.id, guest.id), "valid_to": "9999-12-31T23:59:59-23:59"}
     refused = client.post(V1 + "/grants", headers=town.owner, json=body)
     assert refused.status_code == 422
-    assert refused.json()["errors"][0]["rule"] == "range"
+    assert refused.json()["errors"][0]["rule"] == "date_range"
     listed = client.get(
         V1 + "/grants", headers=town.owner, params={"valid_at": "0001-01-01T00:00:00+01:00"}
     )

@@ -119,7 +119,7 @@ def test_both_processes_agree_after_a_burst_of_changes(shared: Shared) -> None:
     second.refresh(shared.b)
     assert set(first.state.credentials) == set(second.state.credentials)
     assert len(first.state.credentials) == 7
-    assert (shared.tenant, "CAFEBABE") in first.state.credentials
+    assert (shared.tenant, "card", "CAFEBABE") in first.state.credentials
 
 
 def test_a_decision_reads_the_feed_only_after_a_change_noted_here(shared: Shared) -> None:

@@ -145,15 +145,22 @@ def test_orphan_credentials(client: TestClient, session: Session, town: Town) ->
     assert found[str(left_card.id)]["last_assignment_end"] == "2026-10-31"
     assert found[str(inactive_card.id)]["reason"] == "person_inactive"
 
-    # On the last day of the assignment the card is not an orphan yet.
+    # The end day is the first day the assignment no longer holds (as decisions count it):
+    # the evening before, the card is not an orphan yet; from midnight it is.
     body = client.get(
         f"{V1}/reports/orphan-credentials",
-        params={"at": "2026-10-31T20:00:00+00:00", "format": "csv"},
+        params={"at": "2026-10-30T22:59:59+00:00", "format": "csv"},
         headers=town.owner,
     )
     lines = body.text.strip().splitlines()
     assert lines[0].startswith("person_name,employee_number")
     assert len(lines) == 2 and inactive_card.identifier in lines[1]
+    body = client.get(
+        f"{V1}/reports/orphan-credentials",
+        params={"at": "2026-10-30T23:00:00+00:00"},
+        headers=town.owner,
+    )
+    assert {row["credential_id"] for row in body.json()["items"]} == set(found)
 
 
 def test_report_agrees_with_decide_for_random_requests(

@@ -5,18 +5,27 @@ read-only view of the index) and the time. The same function runs in the centre 
 on edge agents. The evaluation order is documented in ``docs/decisions.md``.
 
 Times inside the state are POSIX timestamps (seconds, float) so that checking a
-validity window is a comparison of two floats; "no end" is ``math.inf``.
+validity window is a comparison of two floats; "no end" is ``math.inf``. ``now`` must
+be timezone-aware: a naive one has no instant (its timestamp would depend on the
+machine's zone) and is refused.
+
+A credential is found by its kind and its identifier in normal form
+(:mod:`stadsvakt.access.identifiers`): a card reader presents card UIDs, a mobile
+reader mobile key ids, and the same text of the other kind is another credential.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from stadsvakt.access.identifiers import CARD
 from stadsvakt.access.timerules import LocalTime, WeekSchedule
+from stadsvakt.errors import InvalidInput
 
 
 class Reason(StrEnum):
@@ -68,11 +77,13 @@ MODE_LOCKDOWN = "lockdown"
 
 @dataclass(frozen=True, slots=True)
 class DecisionRequest:
-    """A credential presented at a door, on behalf of a municipality (``tenant_id``)."""
+    """A credential presented at a door, on behalf of a municipality (``tenant_id``): its
+    text as the reader sent it and its kind (``card`` or ``mobile``, by the reader)."""
 
     tenant_id: uuid.UUID
     door_id: uuid.UUID
     credential: str
+    kind: str = CARD
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +130,18 @@ class DoorEntry:
 
 
 class CredentialEntry:
-    """A card, tag or mobile key as the index holds it."""
+    """A card, tag or mobile key as the index holds it (``identifier`` in normal form)."""
 
-    __slots__ = ("id", "identifier", "person_id", "state", "tenant_id", "valid_from", "valid_to")
+    __slots__ = (
+        "id",
+        "identifier",
+        "kind",
+        "person_id",
+        "state",
+        "tenant_id",
+        "valid_from",
+        "valid_to",
+    )
 
     def __init__(
         self,
@@ -132,6 +152,7 @@ class CredentialEntry:
         state: str,
         valid_from: float,
         valid_to: float,
+        kind: str = CARD,
     ) -> None:
         self.id = id
         self.tenant_id = tenant_id
@@ -140,6 +161,7 @@ class CredentialEntry:
         self.state = state
         self.valid_from = valid_from
         self.valid_to = valid_to
+        self.kind = kind
 
 
 class Right:
@@ -199,11 +221,12 @@ class ProfileEntry:
 
 
 class ScheduleEntry:
-    """A compiled schedule with its holiday dates."""
+    """A compiled schedule with its holiday dates (any container of dates: a calendar's
+    public holidays are worked out per year when first asked, for any year)."""
 
     __slots__ = ("holidays", "id", "week")
 
-    def __init__(self, id: uuid.UUID, week: WeekSchedule, holidays: frozenset[date]) -> None:
+    def __init__(self, id: uuid.UUID, week: WeekSchedule, holidays: Container[date]) -> None:
         self.id = id
         self.week = week
         self.holidays = holidays
@@ -215,8 +238,8 @@ class DecisionState(Protocol):
     def door(self, door_id: uuid.UUID) -> DoorEntry | None:
         """The door, or None."""
 
-    def credential(self, tenant_id: uuid.UUID, presented: str) -> CredentialEntry | None:
-        """The credential a reader presented (card UID or mobile key id), or None."""
+    def credential(self, tenant_id: uuid.UUID, kind: str, presented: str) -> CredentialEntry | None:
+        """The credential of ``kind`` whose identifier is ``presented`` in normal form, or None."""
 
     def person(self, person_id: uuid.UUID) -> PersonEntry | None:
         """The person's compiled rights, or None."""
@@ -252,11 +275,15 @@ _MISS_RANK = {Reason.OUTSIDE_SCHEDULE: 1, Reason.HOLIDAY: 2, Reason.TRAINING_MIS
 
 def decide(request: DecisionRequest, state: DecisionState, now: datetime) -> Decision:
     """Whether ``request`` opens its door at ``now`` (timezone-aware), and why."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidInput(
+            "now: a decision needs a time with a time zone", field="now", rule="timezone"
+        )
     door_id = request.door_id
     door = state.door(door_id)
     if door is None or door.tenant_id != request.tenant_id:
         return _deny(Reason.UNKNOWN_DOOR, door_id)
-    credential = state.credential(request.tenant_id, request.credential)
+    credential = state.credential(request.tenant_id, request.kind, request.credential)
     person_id = credential.person_id if credential is not None else None
     if door.mode == MODE_LOCKDOWN:
         return _deny(Reason.DOOR_LOCKDOWN, door_id, person_id)

@@ -4,7 +4,8 @@ background work (following the change feed, writing events, purging old ones).
 ``POST /api/v1/access/decisions`` answers a controller: an unknown door or credential
 is a deny with its reason, never an error. Every answer is stored as an access event
 before the answer is sent (grouped with other decisions' events into one commit, see
-``access.event_writer``).
+``access.event_writer``). A decision's ``at`` must lie in a window around the server's
+clock (:class:`DecisionTime`): an event dated 2999 would outlive every purge.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.access.decide import Decision, DecisionRequest, Reason, decide
@@ -40,11 +41,13 @@ from stadsvakt.api.deps import (
 from stadsvakt.api.problems import problem_responses
 from stadsvakt.auth.scope import require
 from stadsvakt.auth.tokens import actor_for_token
+from stadsvakt.bounds import BoundedDatetime
 from stadsvakt.context import Actor, acting_as, current_request_id, system_actor
 from stadsvakt.db import read_only, read_only_session, unit_of_work, utcnow
 from stadsvakt.errors import InvalidInput, Unauthenticated
 from stadsvakt.org.schemas import Page
 from stadsvakt.schemas import NO_NUL, StrictInput
+from stadsvakt.settings import AccessSettings
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,16 @@ class DecisionIn(StrictInput):
             description="Card UID in hex or mobile key id, as the reader sent it",
         ),
     ]
-    at: AwareDatetime | None = Field(
-        default=None, description="When it was presented (default: now)"
+    kind: Literal["card", "mobile"] = Field(
+        default="card",
+        description="What the reader read: a card or tag's UID (card readers, the default) "
+        "or a mobile key id (mobile readers). A credential of the other kind with the "
+        "same text is not found.",
+    )
+    at: BoundedDatetime | None = Field(
+        default=None,
+        description="When it was presented (default: now); within "
+        "access.decision_past_hours before and access.decision_ahead_seconds after now",
     )
 
 
@@ -103,33 +114,86 @@ class Outcome:
     tenant_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionTime:
+    """When decisions happen: the clock, and how far a request's ``at`` may lie from it.
+
+    A controller that was offline replays its buffered presentations with their own
+    time, so ``at`` may lie up to ``past`` back; ahead only by clock skew. Anything else
+    is refused (``at`` / ``window``): stored, it would be an event retention never purges.
+    """
+
+    clock: Callable[[], datetime]
+    past: timedelta
+    ahead: timedelta
+
+    @classmethod
+    def of(cls, settings: AccessSettings, clock: Callable[[], datetime] = utcnow) -> DecisionTime:
+        """The window the settings give, on ``clock``."""
+        return cls(
+            clock,
+            timedelta(hours=settings.decision_past_hours),
+            timedelta(seconds=settings.decision_ahead_seconds),
+        )
+
+    def moment(self, data: DecisionIn) -> datetime:
+        """The moment to decide at: the request's ``at`` if it is in the window, else now."""
+        now = self.clock()
+        at = data.at
+        if at is None:
+            return now
+        if not now - self.past <= at <= now + self.ahead:
+            raise InvalidInput(
+                f"at: must lie at most {_span(self.past)} before and {_span(self.ahead)} after"
+                f" the server's time ({now.isoformat(timespec='seconds')})",
+                field="at",
+                rule="window",
+            )
+        return at
+
+
+def _span(span: timedelta) -> str:
+    """A window's length as people read it: whole hours, else seconds."""
+    seconds = int(span.total_seconds())
+    return f"{seconds // 3600} h" if seconds % 3600 == 0 and seconds else f"{seconds} s"
+
+
+def time_of_app(app: FastAPI) -> DecisionTime:
+    """The app's decision clock and window (made by :func:`install`)."""
+    timing: DecisionTime = app.state.access_time
+    return timing
+
+
 def index_of(request: Request) -> AccessIndex:
     """The process's decision index (made by :func:`install`)."""
     index: AccessIndex = request.app.state.access_index
     return index
 
 
-def decide_on(state: CompiledIndex, actor: Actor, data: DecisionIn, *, now: datetime) -> Outcome:
+def decide_on(
+    state: CompiledIndex, actor: Actor, data: DecisionIn, *, timing: DecisionTime
+) -> Outcome:
     """Decide for a controller on an index state: the decision, its time, the credential's
-    id and tenant (pure: no I/O)."""
+    id and tenant (no I/O)."""
     require(actor, "access.decide")
     tenant = actor.tenant_id
     if tenant is None:
         raise InvalidInput(
             "a decision needs a municipality's device token", field="token", rule="tenant"
         )
-    at = data.at or now
-    decision = decide(DecisionRequest(tenant, data.door_id, data.credential), state, at)
-    credential = state.credential(tenant, data.credential)
+    at = timing.moment(data)
+    decision = decide(DecisionRequest(tenant, data.door_id, data.credential, data.kind), state, at)
+    credential = state.credential(tenant, data.kind, data.credential)
     return Outcome(decision, at, credential.id if credential is not None else None, tenant)
 
 
 def decide_online(
-    session: Session, actor: Actor, index: AccessIndex, data: DecisionIn, *, now: datetime
+    session: Session, actor: Actor, index: AccessIndex, data: DecisionIn, *, timing: DecisionTime
 ) -> Outcome:
     """Decide for a controller, building the index or reading the change feed first if due."""
     require(actor, "access.decide")
-    return decide_on(index.ensure(session), actor, data, now=now)
+    timing.moment(data)  # a request outside the window is refused before any query
+    return decide_on(index.ensure(session), actor, data, timing=timing)
 
 
 #: How long a device token's lookup is reused: a revoked token stops working within this.
@@ -178,7 +242,7 @@ def _device_actor(request: Request, session: Session) -> Actor:
 
 
 def _read_and_decide(
-    services: Services, index: AccessIndex, request: Request, data: DecisionIn
+    services: Services, index: AccessIndex, request: Request, data: DecisionIn, timing: DecisionTime
 ) -> Outcome:
     # The slow path, in a worker thread: the device token and, when this process noted a
     # change, the change feed are read in a read-only transaction (on SQLite no write lock
@@ -188,7 +252,7 @@ def _read_and_decide(
         actor = _device_actor(request, reader)
         # Keep the request's id (the middleware set it) for anything the build logs.
         with acting_as(actor, current_request_id()):
-            return decide_online(reader, actor, index, data, now=utcnow())
+            return decide_online(reader, actor, index, data, timing=timing)
     finally:
         reader.rollback()
         reader.close()
@@ -231,15 +295,16 @@ async def post_decision(data: DecisionIn, request: Request) -> Response:
     """Whether a credential opens a door now (or at ``at``), and why (device token:
     ``access.decide``). Every answer is stored as an access event before it is sent."""
     index = index_of(request)
+    timing = time_of_app(request.app)
     actor = cached_actor(_bearer(request))
     state = index.current()
     if actor is not None and state is not None:
         # The common case needs no database read: decide here, on the event loop
         # (microseconds), rather than pay for a thread hop and a session.
-        outcome = decide_on(state, actor, data, now=utcnow())
+        outcome = decide_on(state, actor, data, timing=timing)
     else:
         services = get_services(request)
-        outcome = await run_in_threadpool(_read_and_decide, services, index, request, data)
+        outcome = await run_in_threadpool(_read_and_decide, services, index, request, data, timing)
     await events_of(request).store(outcome_event(outcome, data))
     # Built here, already valid: FastAPI would validate the model again on the way out.
     return Response(answer_json(outcome), media_type="application/json")
@@ -252,8 +317,8 @@ def get_events(
     page: PagingDep,
     door_id: uuid.UUID | None = None,
     person_id: uuid.UUID | None = None,
-    since: Annotated[AwareDatetime | None, Query(description="From this time")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Before this time")] = None,
+    since: Annotated[BoundedDatetime | None, Query(description="From this time")] = None,
+    until: Annotated[BoundedDatetime | None, Query(description="Before this time")] = None,
     granted: bool | None = None,
 ) -> Page[AccessEventOut]:
     """Stored decisions, newest first, in the caller's scope."""
@@ -280,8 +345,10 @@ def get_events(
 
 
 def install(app: FastAPI, services: Services) -> None:
-    """Give the app its decision index and its event writer (one each per process)."""
+    """Give the app its decision index, its event writer (one each per process) and its
+    decision clock (tests put their own clock in ``app.state.access_time``)."""
     app.state.access_index = AccessIndex(services.settings.access.index_poll_ms)
+    app.state.access_time = DecisionTime.of(services.settings.access)
     app.state.access_events = EventWriter(
         services.session_factory, gather_ms=services.settings.access.event_gather_ms
     )

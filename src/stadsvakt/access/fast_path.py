@@ -36,8 +36,8 @@ from stadsvakt.access.decisions import (
     events_of_app,
     index_of_app,
     outcome_event,
+    time_of_app,
 )
-from stadsvakt.db import utcnow
 from stadsvakt.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ class DecisionFastPath:
             return None
         try:
             data = DecisionIn.model_validate(json.loads(body))
-            outcome = decide_on(state, actor, data, now=utcnow())
+            # The route's own checks, the window of ``at`` included.
+            outcome = decide_on(state, actor, data, timing=time_of_app(app))
         except (ValueError, ValidationError, DomainError):
             # A bad body, or a refusal: the route renders the problem.
             return None

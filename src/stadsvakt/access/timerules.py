@@ -33,7 +33,7 @@ datetime is converted to that zone first, a naive one is taken as already local.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -208,7 +208,7 @@ class WeekSchedule:
         self.own: tuple[tuple[tuple[int, int], ...], ...] = tuple(tuple(sorted(d)) for d in own)
         self.spill: tuple[tuple[tuple[int, int], ...], ...] = tuple(tuple(sorted(d)) for d in spill)
 
-    def _kind(self, day: date, holidays: frozenset[date]) -> int | None:
+    def _kind(self, day: date, holidays: Container[date]) -> int | None:
         """Which intervals a date uses: a weekday, :data:`HOLIDAY`, or None (closed)."""
         if holidays and day in holidays:
             if self.holiday_rule is HolidayRule.CLOSED:
@@ -217,11 +217,11 @@ class WeekSchedule:
                 return HOLIDAY
         return day.weekday()
 
-    def is_open(self, holidays: frozenset[date], moment: datetime) -> bool:
+    def is_open(self, holidays: Container[date], moment: datetime) -> bool:
         """Whether the schedule is open at ``moment`` (see the module docstring for DST)."""
         return self.open_at(holidays, LocalTime.of(moment))
 
-    def open_at(self, holidays: frozenset[date], local: LocalTime) -> bool:
+    def open_at(self, holidays: Container[date], local: LocalTime) -> bool:
         """:meth:`is_open` for a moment already in local time (one decision checks several
         schedules at the same moment: the conversion is done once)."""
         kind = self._kind(local.today, holidays)
@@ -263,7 +263,7 @@ def compile_schedule(intervals: tuple[Interval, ...], holiday_mode: str) -> Week
 def is_open(
     intervals: tuple[Interval, ...],
     holiday_mode: str,
-    holidays: frozenset[date],
+    holidays: Container[date],
     local_dt: datetime,
 ) -> bool:
     """Whether a schedule is open at ``local_dt`` (aware: converted to Stockholm; naive: local)."""

@@ -8,6 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
+from stadsvakt.bounds import BoundedDate
 from stadsvakt.directory.models import PersonKind
 from stadsvakt.schemas import StrictInput
 
@@ -94,12 +95,16 @@ class Deactivation(StrictInput):
 
 
 class AssignmentIn(StrictInput):
-    """A position held in a unit from ``start`` until ``end`` (the first day it no longer holds)."""
+    """A position held in a unit from ``start`` until ``end`` (the first day it no longer
+    holds: an assignment ending today gives no rights today)."""
 
     org_unit_id: uuid.UUID
     position: Position
-    start: date
-    end: date | None = None
+    start: BoundedDate
+    end: BoundedDate | None = Field(
+        default=None,
+        description="The first day the assignment no longer holds (Stockholm); none: open-ended",
+    )
 
     @model_validator(mode="after")
     def _end_not_before_start(self) -> Self:
@@ -169,8 +174,8 @@ class TrainingCreate(StrictInput):
 
     person_id: uuid.UUID
     course: Course
-    completed_on: date
-    expires_on: date | None = None
+    completed_on: BoundedDate
+    expires_on: BoundedDate | None = None
 
     @model_validator(mode="after")
     def _expiry_after_completion(self) -> Self:

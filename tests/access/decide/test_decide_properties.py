@@ -6,7 +6,9 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +26,7 @@ from stadsvakt.access.decide import (
 )
 from stadsvakt.access.index.state import CompiledIndex
 from stadsvakt.access.timerules import compile_schedule, parse_intervals
+from stadsvakt.errors import InvalidInput
 
 TENANT = uuid.uuid4()
 ZONE, OTHER_ZONE = uuid.uuid4(), uuid.uuid4()
@@ -99,7 +102,7 @@ def _decide(world: World) -> tuple[bool, Reason]:
 @settings(max_examples=400)
 @given(worlds(mode="secure"))
 def test_a_blocked_or_out_of_window_credential_never_opens(world: World) -> None:
-    cred = world.index.credentials[(TENANT, CARD)]
+    cred = world.index.credentials[(TENANT, "card", CARD)]
     ts = world.now.timestamp()
     if cred.state != "active" or not cred.valid_from <= ts < cred.valid_to:
         assert _decide(world)[0] is False
@@ -108,7 +111,7 @@ def test_a_blocked_or_out_of_window_credential_never_opens(world: World) -> None
 @settings(max_examples=400)
 @given(worlds())
 def test_whatever_the_door_a_blocked_credential_is_never_granted_by_a_right(world: World) -> None:
-    cred = world.index.credentials[(TENANT, CARD)]
+    cred = world.index.credentials[(TENANT, "card", CARD)]
     if cred.state != "active" or world.now.timestamp() >= cred.valid_to:
         granted, reason = _decide(world)
         # Only a door standing open by its own schedule lets anyone through.
@@ -184,3 +187,76 @@ def test_training_missing_and_expired_training() -> None:
     assert decide(request, index, now).reason is Reason.TRAINING_MISSING
     person.training = {"brand": (now + timedelta(days=1)).timestamp()}
     assert decide(request, index, now).reason is Reason.GRANTED_BY_POSITION
+
+
+@settings(max_examples=200)
+@given(worlds(), st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1)))
+def test_a_naive_moment_is_refused_whatever_the_world(world: World, naive: datetime) -> None:
+    # A naive time has no instant: its timestamp would follow the machine's zone.
+    with pytest.raises(InvalidInput) as refused:
+        decide(DecisionRequest(TENANT, DOOR, CARD), world.index, naive)
+    assert refused.value.extra["errors"][0]["rule"] == "timezone"
+
+
+@settings(max_examples=300)
+@given(worlds(), st.sampled_from(["Europe/Stockholm", "America/New_York", "Asia/Tokyo"]))
+def test_the_same_instant_in_any_zone_is_the_same_decision(world: World, zone: str) -> None:
+    elsewhere = World(world.index, world.now.astimezone(ZoneInfo(zone)))
+    assert _decide(elsewhere) == _decide(world)
+
+
+#: Another person holding a mobile key whose text, read as a card, is the first person's card.
+OTHER_PERSON = uuid.uuid4()
+
+
+@settings(max_examples=300)
+@given(
+    worlds(mode="secure"),
+    st.sampled_from(["", ":", "-", " ", "."]),
+    st.booleans(),
+)
+def test_a_card_and_a_mobile_key_with_the_same_text_are_two_credentials(
+    world: World, separator: str, lower: bool
+) -> None:
+    """Whatever the rights, a card reader never finds the mobile key and a mobile reader
+    never finds the card, and each decision names only its own holder."""
+    text = separator.join(CARD[i : i + 2] for i in range(0, len(CARD), 2))
+    text = text.lower() if lower else text
+    index = world.index
+    mobile = CredentialEntry(
+        uuid.uuid4(), TENANT, text, OTHER_PERSON, "active", -math.inf, math.inf, "mobile"
+    )
+    index.set_credential(mobile.id, mobile)
+    index.people[OTHER_PERSON] = PersonEntry(OTHER_PERSON, True, False, (), {})
+    as_card = decide(DecisionRequest(TENANT, DOOR, text, "card"), index, world.now)
+    assert as_card.person_id in (PERSON, None)
+    as_mobile = decide(DecisionRequest(TENANT, DOOR, text, "mobile"), index, world.now)
+    assert as_mobile.person_id == OTHER_PERSON
+    assert as_mobile.reason is Reason.NO_RIGHT
+    # Removing the mobile key leaves the card where it was.
+    before = _decide(world)
+    index.set_credential(mobile.id, None)
+    assert _decide(world) == before
+    assert index.credentials[(TENANT, "card", CARD)].person_id == PERSON
+
+
+def test_a_card_read_with_separators_or_in_lower_case_is_the_stored_card() -> None:
+    index = CompiledIndex()
+    card = CredentialEntry(uuid.uuid4(), TENANT, CARD, PERSON, "active", -math.inf, math.inf)
+    index.set_credential(card.id, card)
+    for presented in ("04:a1:b2:c3:d4", " 04-A1-B2-C3-D4 ", "04 a1 b2 c3 d4", "04a1b2c3d4"):
+        assert index.credential(TENANT, "card", presented) is card
+        assert index.credential(TENANT, "mobile", presented) is None
+
+
+def test_mobile_keys_that_differ_only_in_case_are_two_keys() -> None:
+    index = CompiledIndex()
+    upper = CredentialEntry(uuid.uuid4(), TENANT, "KEY-AB", PERSON, "active", 0, 1, "mobile")
+    lower = CredentialEntry(uuid.uuid4(), TENANT, "key-ab", OTHER_PERSON, "active", 0, 1, "mobile")
+    index.set_credential(upper.id, upper)
+    index.set_credential(lower.id, lower)
+    assert index.credential(TENANT, "mobile", "KEY-AB") is upper
+    assert index.credential(TENANT, "mobile", " key-ab ") is lower
+    index.set_credential(upper.id, None)
+    assert index.credential(TENANT, "mobile", "key-ab") is lower
+    assert index.credential(TENANT, "mobile", "KEY-AB") is None

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response, status
-from pydantic import AwareDatetime
 
 from stadsvakt.access.api._shared import to_page
 from stadsvakt.access.models import GrantKind
 from stadsvakt.access.schemas.profiles import GrantCreate, GrantOut, GrantUpdate
 from stadsvakt.access.services import grants as service
 from stadsvakt.api.deps import ActorDep, PagingDep, SessionDep
+from stadsvakt.bounds import BoundedDatetime
 from stadsvakt.org.schemas import Page
 
 router = APIRouter(tags=["grants"])
@@ -26,7 +26,7 @@ def list_grants(
     group_id: uuid.UUID | None = None,
     profile_id: uuid.UUID | None = None,
     kind: GrantKind | None = None,
-    valid_at: AwareDatetime | None = None,
+    valid_at: BoundedDatetime | None = None,
 ) -> Page[GrantOut]:
     """Grants given by the caller's units; ``valid_at`` keeps those in force at that time."""
     rows = service.list_grants(

@@ -20,6 +20,7 @@ from stadsvakt.access.schemas.schedules import (
 )
 from stadsvakt.access.services import schedules as service
 from stadsvakt.api.deps import ActorDep, PagingDep, SessionDep
+from stadsvakt.bounds import EARLIEST, LATEST
 from stadsvakt.org.schemas import Page
 
 router = APIRouter(tags=["access model"])
@@ -93,7 +94,7 @@ def calendar_days(
     calendar_id: uuid.UUID,
     session: SessionDep,
     actor: ActorDep,
-    year: Annotated[int, Query(ge=1900, le=2200, description="Calendar year")],
+    year: Annotated[int, Query(ge=EARLIEST.year, le=LATEST.year, description="Calendar year")],
 ) -> HolidayYearOut:
     """The calendar's holidays in a year: Swedish public holidays (if included) and local days."""
     days = service.calendar_days(session, actor, calendar_id, year)

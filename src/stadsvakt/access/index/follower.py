@@ -9,12 +9,22 @@ so a process sees its own changes at once without a query before every decision.
 On PostgreSQL sequence numbers are handed out before commit, so a change with a lower
 ``seq`` may become visible after a higher one: numbers skipped over are remembered for
 :data:`GAP_SECONDS` and asked for again on each poll.
+
+**A stale index never decides.** The feed position moves only after the changes read
+have been applied: a poll whose reload fails (a dropped connection, a lock timeout)
+reads the same changes again next time, never loses one. Until a catch-up succeeds the
+index is marked *failed*, and so is an index no catch-up has finished for
+:meth:`AccessIndex.stale_after` (a poll stuck in a query): :meth:`~AccessIndex.current`
+then answers ``None``, so a decision catches up itself first (:meth:`~AccessIndex.ensure`)
+and, if that fails too, is refused with :class:`IndexUnavailable` (a 503) — a revoked
+card is never let in by a process that could not read the revocation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 import uuid
@@ -22,6 +32,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.changes import Entity, local_generation
@@ -29,6 +40,7 @@ from stadsvakt.access.index.loader import Loader
 from stadsvakt.access.index.state import CompiledIndex
 from stadsvakt.access.models import AccessChange
 from stadsvakt.directory.models import Assignment, TrainingRecord
+from stadsvakt.errors import DomainError
 from stadsvakt.runtime import settle_heap
 
 log = logging.getLogger(__name__)
@@ -48,7 +60,20 @@ _NEWER = (
     .limit(BATCH)
 )
 
+#: An index no catch-up has finished for this many poll intervals (and at least
+#: :data:`MIN_STALE_SECONDS`) is not used as it is: the decision reads the feed itself.
+STALE_POLLS = 10
+MIN_STALE_SECONDS = 2.0
+
 SessionMaker = Callable[[], AbstractContextManager[Session]]
+
+
+class IndexUnavailable(DomainError):
+    """The decision index could not read the change feed: no decision is made on it."""
+
+    code = "access_index_unavailable"
+    title = "Decision index unavailable"
+    status = 503
 
 
 def _entries(state: CompiledIndex) -> int:
@@ -65,18 +90,30 @@ def _uuid(value: str) -> uuid.UUID | None:
 class AccessIndex:
     """The compiled index of one process and its place in the change feed."""
 
-    def __init__(self, poll_ms: int = 200) -> None:
+    def __init__(self, poll_ms: int = 200, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.poll_seconds = poll_ms / 1000
+        #: How long a caught-up index may be used without another catch-up.
+        self.stale_after = max(MIN_STALE_SECONDS, STALE_POLLS * self.poll_seconds)
         self.state = CompiledIndex()
         self.built = False
         self.last_seq = 0
         self.gaps: dict[int, float] = {}
         self.applied = 0
         self.rebuilds = 0
+        #: True from a failed catch-up until one succeeds: the state may miss changes.
+        self.failed = False
+        #: Until when (``clock``) the state counts as current without another catch-up.
+        self.fresh_until = -math.inf
         #: The local change generation the request path last caught up with (-1: never).
         self.local_seen = -1
+        self._clock = clock
         self._lock = threading.RLock()
         self._loader = Loader(self.state)
+
+    def _caught_up(self) -> None:
+        """Note a successful build or catch-up: the state may be used for a while."""
+        self.failed = False
+        self.fresh_until = self._clock() + self.stale_after
 
     # -- building and catching up ----------------------------------------------------
 
@@ -93,64 +130,98 @@ class AccessIndex:
             self.gaps.clear()
             self.built = True
             self.rebuilds += 1
+            self._caught_up()
             if _entries(state) >= SETTLE_ENTRIES:
                 # A city's index is millions of long-lived objects: out of the cyclic
                 # collector's sight, or every full collection walks them all (long pauses).
                 settle_heap()
 
     def current(self) -> CompiledIndex | None:
-        """The state if a decision may use it as it is: built, and every change this process
-        noted has been read. ``None`` means :meth:`ensure` must run first (it queries)."""
-        if self.built and self.local_seen == local_generation():
+        """The state if a decision may use it as it is: built, no catch-up failed since the
+        last one that succeeded, one succeeded recently (:attr:`stale_after`), and every
+        change this process noted has been read. ``None`` means :meth:`ensure` must run
+        first (it queries)."""
+        if (
+            self.built
+            and not self.failed
+            and self.local_seen == local_generation()
+            and self._clock() < self.fresh_until
+        ):
             return self.state
         return None
 
     def ensure(self, session: Session) -> CompiledIndex:
-        """The state, built first if needed and caught up with the feed if this process
-        noted a change since the last look (others' changes come with the poll)."""
+        """The state, built first if needed and caught up with the feed if it may be behind
+        (this process noted a change, or the last catch-up failed or is long past).
+
+        Raises :class:`IndexUnavailable` when the feed cannot be read: a decision is then
+        refused rather than made on a state that may miss a revocation."""
         # Read before querying: a change noted meanwhile leaves the index behind the
         # count, so the next decision reads the feed again.
         generation = local_generation()
-        if self.built and self.local_seen == generation:
+        if self.current() is not None:
             return self.state
         with self._lock:
-            if self.built:
-                self.catch_up(session)
-            else:
-                self.build(session)
+            try:
+                if self.built:
+                    self.catch_up(session)
+                else:
+                    self.build(session)
+            except SQLAlchemyError as exc:
+                raise IndexUnavailable(
+                    "the decision index could not read the latest changes; try again"
+                ) from exc
             self.local_seen = generation
         return self.state
 
     def catch_up(self, session: Session) -> int:
-        """Apply the changes committed since the last look; returns how many were applied."""
+        """Apply the changes committed since the last look; returns how many were applied.
+
+        The feed position moves only once the changes are applied; if reading or applying
+        fails, the index is marked failed (decisions stop using it as it is) and the next
+        catch-up reads the same changes again."""
         with self._lock:
             if not self.built:
                 self.build(session)
                 return 0
-            now = time.monotonic()
-            self.gaps = {seq: until for seq, until in self.gaps.items() if until > now}
-            if self.gaps:
-                cond = or_(AccessChange.seq > self.last_seq, AccessChange.seq.in_(list(self.gaps)))
-                rows = session.execute(
-                    select(AccessChange.seq, AccessChange.entity, AccessChange.entity_id)
-                    .where(cond)
-                    .order_by(AccessChange.seq)
-                    .limit(BATCH)
-                ).all()
-            else:
-                # The common case, asked every poll: a statement built once.
-                rows = session.execute(_NEWER, {"last": self.last_seq}).all()
-            if not rows:
-                return 0
-            for seq, _, _ in rows:
-                self.gaps.pop(seq, None)
-                if seq > self.last_seq + 1:
-                    for missing in range(self.last_seq + 1, min(seq, self.last_seq + 1000)):
-                        self.gaps[missing] = now + GAP_SECONDS
-                self.last_seq = max(self.last_seq, seq)
-            self._apply(session, {(entity, entity_id) for _, entity, entity_id in rows})
-            self.applied += len(rows)
-            return len(rows)
+            try:
+                applied = self._catch_up(session)
+            except BaseException:
+                self.failed = True
+                raise
+            self._caught_up()
+            return applied
+
+    def _catch_up(self, session: Session) -> int:
+        now = time.monotonic()
+        self.gaps = {seq: until for seq, until in self.gaps.items() if until > now}
+        if self.gaps:
+            cond = or_(AccessChange.seq > self.last_seq, AccessChange.seq.in_(list(self.gaps)))
+            rows = session.execute(
+                select(AccessChange.seq, AccessChange.entity, AccessChange.entity_id)
+                .where(cond)
+                .order_by(AccessChange.seq)
+                .limit(BATCH)
+            ).all()
+        else:
+            # The common case, asked every poll: a statement built once.
+            rows = session.execute(_NEWER, {"last": self.last_seq}).all()
+        if not rows:
+            return 0
+        # Worked out aside and kept only once the changes are applied.
+        last, gaps = self.last_seq, dict(self.gaps)
+        for seq, _, _ in rows:
+            gaps.pop(seq, None)
+            if seq > last + 1:
+                for missing in range(last + 1, min(seq, last + 1000)):
+                    gaps[missing] = now + GAP_SECONDS
+            last = max(last, seq)
+        rebuilds = self.rebuilds
+        self._apply(session, {(entity, entity_id) for _, entity, entity_id in rows})
+        if self.rebuilds == rebuilds:  # a full reload in _apply set the position itself
+            self.last_seq, self.gaps = last, gaps
+        self.applied += len(rows)
+        return len(rows)
 
     def refresh(self, factory: SessionMaker) -> int:
         """Catch up using a session of its own (the background poll)."""

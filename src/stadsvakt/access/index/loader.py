@@ -8,18 +8,17 @@ those rows; a row that has gone is removed from the index.
 from __future__ import annotations
 
 import math
+import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from datetime import date
-from functools import lru_cache
 from typing import Any, cast
 
-import holidays as public_holidays
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.decide import CredentialEntry, DoorEntry, ProfileEntry
+from stadsvakt.access.holidays import calendar_days as calendar_days
 from stadsvakt.access.index.state import (
     CompiledIndex,
     GrantFacts,
@@ -28,8 +27,8 @@ from stadsvakt.access.index.state import (
     ScheduleFacts,
     day_end,
     day_start,
-    normalise_credential,
     stamp,
+    until_day,
 )
 from stadsvakt.access.models import (
     AccessProfile,
@@ -47,9 +46,6 @@ from stadsvakt.directory.models import Assignment, GroupMember, Person, Training
 from stadsvakt.org.models import OrgUnit
 
 UUID = uuid.UUID
-
-#: Years of public holidays compiled into each calendar.
-HOLIDAY_YEARS = range(2000, 2076)
 
 # Ids are interned so the many rows that refer to one door, zone or profile share one object.
 Interner = dict[UUID, UUID]
@@ -282,7 +278,7 @@ class Loader:
             ):
                 self.index.owners[assignment_id] = self._id(person_id)
                 assignments[person_id].append(
-                    (self._id(unit), position, day_start(start), day_end(end))
+                    (self._id(unit), position, day_start(start), until_day(end))
                 )
             training: dict[UUID, dict[str, float]] = defaultdict(dict)
             for record_id, person_id, course, expires in session.execute(
@@ -342,14 +338,17 @@ class Loader:
                     continue
                 found.add(cred_id)
                 cid = self._id(cred_id)
+                # As stored: every writer stores the normal form (access.identifiers), and
+                # migration 0007 brought older rows to it.
                 entry = CredentialEntry(
                     cid,
                     self._id(tenant),
-                    normalise_credential(identifier),
+                    sys.intern(identifier),
                     self._id(person),
                     str(state),
                     stamp(start, -math.inf),
                     stamp(end, math.inf),
+                    CredentialKind(kind).value,
                 )
                 self.index.set_credential(cid, entry)
             for missing in set(chunk or ()) - found:
@@ -363,23 +362,3 @@ def _intervals(raw: Any) -> tuple[Interval, ...]:
         return parse_intervals(raw or [])
     except ScheduleError:
         return ()
-
-
-@lru_cache(maxsize=1)
-def _public_days() -> frozenset[date]:
-    """Sweden's public and de facto holidays (midsommarafton, julafton…), not Sundays."""
-    found = public_holidays.country_holidays(
-        "SE", years=HOLIDAY_YEARS, categories=("public", "de_facto")
-    )
-    return frozenset(found)
-
-
-def calendar_days(include_public: bool, local_days: list[dict[str, str]] | None) -> frozenset[date]:
-    """The dates of a holiday calendar: Swedish public holidays (if included) plus local days."""
-    days: set[date] = set(_public_days()) if include_public else set()
-    for item in local_days or []:
-        try:
-            days.add(date.fromisoformat(str(item.get("date", ""))))
-        except ValueError:
-            continue
-    return frozenset(days)

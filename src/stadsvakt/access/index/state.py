@@ -9,11 +9,11 @@ a position profile…): only the people an update can affect are recompiled.
 from __future__ import annotations
 
 import math
-import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import date, datetime, time, timedelta
 
+from stadsvakt.access import identifiers
 from stadsvakt.access.decide import (
     CredentialEntry,
     DoorEntry,
@@ -23,6 +23,7 @@ from stadsvakt.access.decide import (
     Right,
     ScheduleEntry,
 )
+from stadsvakt.access.holidays import CalendarDays
 from stadsvakt.access.timerules import STOCKHOLM, Interval, compile_schedule
 
 #: The position of a position profile that matches every position in its unit.
@@ -37,18 +38,21 @@ def day_start(day: date) -> float:
 
 
 def day_end(day: date | None) -> float:
-    """The timestamp where a day given as an inclusive end stops (inf for None)."""
+    """The timestamp where a day given as an inclusive end stops (inf for None): a
+    training record's expiry day still counts."""
     return math.inf if day is None else day_start(day + timedelta(days=1))
+
+
+def until_day(day: date | None) -> float:
+    """The timestamp where a day given as an exclusive end stops (inf for None): an
+    assignment's ``end`` is the first day it no longer holds, so ``end = today`` takes
+    its right away at once (from local midnight, before the change was made)."""
+    return math.inf if day is None else day_start(day)
 
 
 def stamp(moment: datetime | None, missing: float) -> float:
     """A datetime as a timestamp, or ``missing`` for None."""
     return missing if moment is None else moment.timestamp()
-
-
-def normalise_credential(presented: str) -> str:
-    """The form identifiers are kept in: stripped, upper-case (card UIDs are hex)."""
-    return sys.intern(presented.strip().upper())
 
 
 class PersonFacts:
@@ -120,7 +124,8 @@ class CompiledIndex:
 
     def __init__(self) -> None:
         self.doors: dict[UUID, DoorEntry] = {}
-        self.credentials: dict[tuple[UUID, str], CredentialEntry] = {}
+        #: (municipality, kind, identifier in normal form) → the card or mobile key.
+        self.credentials: dict[tuple[UUID, str, str], CredentialEntry] = {}
         self.credentials_by_id: dict[UUID, CredentialEntry] = {}
         self.people: dict[UUID, PersonEntry] = {}
         self.profiles: dict[UUID, ProfileEntry] = {}
@@ -137,7 +142,7 @@ class CompiledIndex:
         self.unit_parent: dict[UUID, UUID | None] = {}
         self.people_by_unit: dict[UUID, set[UUID]] = {}
         self.schedule_facts: dict[UUID, ScheduleFacts] = {}
-        self.calendars: dict[UUID, frozenset[date]] = {}
+        self.calendars: dict[UUID, CalendarDays] = {}
         #: Assignment and training record ids → their person (to place a deleted row).
         self.owners: dict[UUID, UUID] = {}
 
@@ -147,11 +152,15 @@ class CompiledIndex:
         """The door, or None."""
         return self.doors.get(door_id)
 
-    def credential(self, tenant_id: UUID, presented: str) -> CredentialEntry | None:
-        """The credential with this identifier in the municipality, or None."""
-        entry = self.credentials.get((tenant_id, presented))
+    def credential(self, tenant_id: UUID, kind: str, presented: str) -> CredentialEntry | None:
+        """The municipality's credential of ``kind`` whose identifier is the presented text
+        in normal form (:func:`stadsvakt.access.identifiers.presented`), or None."""
+        # Readers mostly send the normal form already: one lookup, no normalising.
+        entry = self.credentials.get((tenant_id, kind, presented))
         if entry is None:
-            entry = self.credentials.get((tenant_id, presented.strip().upper()))
+            normal = identifiers.presented(kind, presented)
+            if normal is not None and normal != presented:
+                entry = self.credentials.get((tenant_id, kind, normal))
         return entry
 
     def person(self, person_id: UUID) -> PersonEntry | None:
@@ -178,11 +187,14 @@ class CompiledIndex:
     def set_credential(self, credential_id: UUID, entry: CredentialEntry | None) -> None:
         """Add, replace or (None) remove a credential."""
         old = self.credentials_by_id.pop(credential_id, None)
-        if old is not None and self.credentials.get((old.tenant_id, old.identifier)) is old:
-            del self.credentials[(old.tenant_id, old.identifier)]
+        if old is not None:
+            key = (old.tenant_id, old.kind, old.identifier)
+            # Only its own key: another credential may hold the key by now (re-issued).
+            if self.credentials.get(key) is old:
+                del self.credentials[key]
         if entry is not None:
             self.credentials_by_id[credential_id] = entry
-            self.credentials[(entry.tenant_id, entry.identifier)] = entry
+            self.credentials[(entry.tenant_id, entry.kind, entry.identifier)] = entry
 
     def set_profile(self, profile_id: UUID, entry: ProfileEntry | None) -> None:
         """Add, replace or remove a profile (people refer to it by id: nothing to recompile)."""
@@ -191,7 +203,7 @@ class CompiledIndex:
         else:
             self.profiles[profile_id] = entry
 
-    def set_calendar(self, calendar_id: UUID, days: frozenset[date] | None) -> None:
+    def set_calendar(self, calendar_id: UUID, days: CalendarDays | None) -> None:
         """Add, replace or remove a holiday calendar and recompile the schedules using it."""
         if days is None:
             self.calendars.pop(calendar_id, None)
@@ -208,9 +220,11 @@ class CompiledIndex:
             self.schedules.pop(schedule_id, None)
             return
         self.schedule_facts[schedule_id] = facts
-        holidays = self.calendars.get(facts.calendar_id, frozenset()) if facts.calendar_id else None
+        holidays = self.calendars.get(facts.calendar_id) if facts.calendar_id else None
         week = compile_schedule(facts.intervals, facts.holiday_mode)
-        self.schedules[schedule_id] = ScheduleEntry(schedule_id, week, holidays or frozenset())
+        # An empty calendar is no calendar: decide() then skips the holiday check.
+        days: Container[date] = holidays if holidays else frozenset()
+        self.schedules[schedule_id] = ScheduleEntry(schedule_id, week, days)
 
     def set_unit(self, unit_id: UUID, parent_id: UUID | None, *, exists: bool = True) -> set[UUID]:
         """Record a unit's parent; returns the people whose rights may have changed."""

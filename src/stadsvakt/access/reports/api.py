@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from stadsvakt.access.reports import orphans, rights
 from stadsvakt.access.reports.schemas import (
@@ -20,6 +19,7 @@ from stadsvakt.access.reports.schemas import (
     to_csv,
 )
 from stadsvakt.api.deps import ActorDep, SessionDep
+from stadsvakt.bounds import BoundedDatetime
 from stadsvakt.db import utcnow
 
 CSV = "text/csv"
@@ -40,7 +40,7 @@ _BOTH: dict[int | str, dict[str, Any]] = {
 }
 FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
 AtQuery = Annotated[
-    AwareDatetime | None, Query(description="The time the report is for (default: now)")
+    BoundedDatetime | None, Query(description="The time the report is for (default: now)")
 ]
 
 router = APIRouter(prefix="/reports", tags=["reports"])

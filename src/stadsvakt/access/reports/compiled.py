@@ -69,10 +69,17 @@ class Probe:
             door.extended_unlock_seconds,
         )
 
-    def credential(self, tenant_id: uuid.UUID, presented: str) -> CredentialEntry | None:
+    def credential(self, tenant_id: uuid.UUID, kind: str, presented: str) -> CredentialEntry | None:
         """A valid, active card of the probed person."""
         return CredentialEntry(
-            uuid.UUID(int=0), tenant_id, presented, self.person_id, "active", -math.inf, math.inf
+            uuid.UUID(int=0),
+            tenant_id,
+            presented,
+            self.person_id,
+            "active",
+            -math.inf,
+            math.inf,
+            kind,
         )
 
     def person(self, person_id: uuid.UUID) -> PersonEntry | None:

@@ -51,8 +51,9 @@ def _readable(session: Session, actor: Actor, people: set[uuid.UUID]) -> set[uui
 def orphan_credentials(session: Session, actor: Actor, *, at: datetime) -> list[OrphanRow]:
     """Active credentials of inactive people or of people with no assignment on ``at``'s day.
 
-    An assignment is current from its start day to its end day, both included, in
-    Stockholm time. PIN identifiers are lookup ids, never the PIN.
+    An assignment is current from its start day (included) until its end day (excluded:
+    the first day it no longer holds), in Stockholm time, as decisions count it. PIN
+    identifiers are lookup ids, never the PIN.
     """
     require(actor, "access.read")
     bounded(at, "at")
@@ -62,7 +63,7 @@ def orphan_credentials(session: Session, actor: Actor, *, at: datetime) -> list[
     current = exists().where(
         Assignment.person_id == holder.id,
         Assignment.start <= today,
-        or_(Assignment.end.is_(None), Assignment.end >= today),
+        or_(Assignment.end.is_(None), Assignment.end > today),
     )
     last_end = (
         select(func.max(Assignment.end)).where(Assignment.person_id == holder.id).scalar_subquery()

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,6 +15,7 @@ from pydantic import (
 )
 
 from stadsvakt.access.models import CredentialKind, CredentialState
+from stadsvakt.bounds import BoundedDatetime
 from stadsvakt.schemas import StrictInput
 
 Technology = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -32,16 +32,16 @@ class CredentialCreate(StrictInput):
     )
     pin: SecretStr | None = Field(default=None, description="4-8 digits; only for kind=pin")
     technology: Technology | None = None
-    valid_from: AwareDatetime | None = None
-    valid_to: AwareDatetime | None = None
+    valid_from: BoundedDatetime | None = None
+    valid_to: BoundedDatetime | None = None
 
 
 class CredentialUpdate(StrictInput):
     """Change the window, the technology, the state, or a PIN's digits."""
 
     technology: Technology | None = None
-    valid_from: AwareDatetime | None = None
-    valid_to: AwareDatetime | None = None
+    valid_from: BoundedDatetime | None = None
+    valid_to: BoundedDatetime | None = None
     state: CredentialState | None = None
     pin: SecretStr | None = None
 

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stadsvakt.access.models import GrantKind
+from stadsvakt.bounds import BoundedDatetime
 from stadsvakt.org.schemas import Code, Name
 from stadsvakt.schemas import StrictInput
 
@@ -89,15 +90,15 @@ class GrantCreate(StrictInput):
         default=None, description="The giving unit; defaults to the person's or group's unit"
     )
     kind: GrantKind = GrantKind.GUEST
-    valid_from: AwareDatetime
-    valid_to: AwareDatetime | None = None
+    valid_from: BoundedDatetime
+    valid_to: BoundedDatetime | None = None
     note: Note | None = None
 
 
 class GrantUpdate(StrictInput):
     kind: GrantKind | None = None
-    valid_from: AwareDatetime | None = None
-    valid_to: AwareDatetime | None = None
+    valid_from: BoundedDatetime | None = None
+    valid_to: BoundedDatetime | None = None
     note: Note | None = None
 
 

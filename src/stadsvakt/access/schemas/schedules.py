@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stadsvakt.access.models import HolidayMode
+from stadsvakt.bounds import BoundedDate
 from stadsvakt.org.schemas import Code, Name
 from stadsvakt.schemas import StrictInput
 
@@ -66,7 +67,7 @@ class ScheduleOut(BaseModel):
 class LocalDay(StrictInput):
     """A municipality's own holiday (e.g. a school's study day)."""
 
-    date: date
+    date: BoundedDate
     name: Name
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from stadsvakt.access.changes import note_change
 from stadsvakt.audit.service import record, snapshot
 from stadsvakt.auth.scope import require, restrict, subtree_ids
+from stadsvakt.bounds import EARLIEST, LATEST, RULE, in_range
 from stadsvakt.context import Actor
 from stadsvakt.errors import Conflict, Forbidden, InvalidInput, NotFound
 from stadsvakt.org.models import Site
@@ -134,18 +135,12 @@ def distinct(values: Iterable[object] | None, field: str) -> None:
         raise InvalidInput(f"{field}: a value is listed twice", field=field, rule="distinct")
 
 
-#: Times outside these years are refused: they mean a typo, and at the edges of the
-#: calendar converting them to UTC would overflow.
-_YEARS = (1900, 2200)
-
-
 def bounded(value: datetime | None, field: str) -> None:
-    """Refuse a time outside the years 1900–2200."""
-    if value is not None and not _YEARS[0] <= value.year <= _YEARS[1]:
+    """Refuse a time outside the dates every input is held to (``stadsvakt.bounds``): the
+    API's schemas refuse them already; this covers the web UI, the CLI and other callers."""
+    if value is not None and not in_range(value):
         raise InvalidInput(
-            f"{field}: give a time between the years {_YEARS[0]} and {_YEARS[1]}",
-            field=field,
-            rule="range",
+            f"{field}: must be between {EARLIEST} and {LATEST}", field=field, rule=RULE
         )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from stadsvakt.access import identifiers
 from stadsvakt.access.models import Credential, CredentialKind, CredentialState
 from stadsvakt.access.schemas.credentials import CredentialCreate, CredentialUpdate
 from stadsvakt.access.services._common import (
@@ -39,12 +40,7 @@ from stadsvakt.errors import Conflict, InvalidInput, NotFound
 
 READ, WRITE = "credential.read", "credential.write"
 
-#: Separators people copy from reader software (``04:A2:2B:…``); they carry no meaning.
-_UID_SEPARATORS = re.compile(r"[\s:-]")
-_UID = re.compile(r"^(?:[0-9A-F]{2}){4,10}$")
 _PIN = re.compile(r"^[0-9]{4,8}$")
-_MOBILE = re.compile(r"^[A-Za-z0-9._:-]{4,64}$")
-_PIN_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 #: The states each state may move to.
 TRANSITIONS: dict[CredentialState, frozenset[CredentialState]] = {
@@ -59,25 +55,14 @@ TRANSITIONS: dict[CredentialState, frozenset[CredentialState]] = {
 }
 
 
-def normalise_uid(raw: str) -> str:
-    """A card UID in upper-case hex without separators (8–20 hex digits, an even number)."""
-    uid = _UID_SEPARATORS.sub("", raw).upper()
-    if not _UID.match(uid):
-        raise InvalidInput(
-            "identifier: a card UID is 8 to 20 hexadecimal digits, an even number of them",
-            field="identifier",
-            rule="card_uid",
-        )
-    return uid
-
-
 def _check_pin(pin: str) -> None:
     if not _PIN.match(pin):
         raise InvalidInput("pin: a PIN is 4 to 8 digits", field="pin", rule="pin_digits")
 
 
 def _identifier(data: CredentialCreate) -> str:
-    """The stored identifier for the kind, checked and normalised."""
+    """The stored identifier for the kind, checked and in its normal form
+    (:func:`stadsvakt.access.identifiers.normalise`, the form decisions look up)."""
     raw = (data.identifier or "").strip()
     if data.kind is CredentialKind.PIN:
         if data.pin is None:
@@ -85,26 +70,12 @@ def _identifier(data: CredentialCreate) -> str:
         _check_pin(data.pin.get_secret_value())
         if not raw:
             return "PIN-" + secrets.token_hex(4).upper()
-        if not _PIN_ID.match(raw):
-            raise InvalidInput(
-                "identifier: use letters, digits, dot, dash or underscore",
-                field="identifier",
-                rule="pin_identifier",
-            )
-        return raw
+        return identifiers.normalise(data.kind, raw)
     if data.pin is not None:
         raise InvalidInput("pin: only a PIN credential has a PIN", field="pin", rule="only_for_pin")
     if not raw:
         raise InvalidInput("identifier: required", field="identifier", rule="required")
-    if data.kind is CredentialKind.CARD:
-        return normalise_uid(raw)
-    if not _MOBILE.match(raw):
-        raise InvalidInput(
-            "identifier: a mobile key id is 4 to 64 letters, digits or . _ : -",
-            field="identifier",
-            rule="mobile_key_id",
-        )
-    return raw
+    return identifiers.normalise(data.kind, raw)
 
 
 def list_credentials(
@@ -129,7 +100,7 @@ def list_credentials(
     if state is not None:
         stmt = stmt.where(Credential.state == state)
     if q:
-        compact = _UID_SEPARATORS.sub("", q)
+        compact = identifiers.UID_SEPARATORS.sub("", q)
         stmt = stmt.where(
             or_(Credential.identifier.ilike(f"%{q}%"), Credential.identifier.ilike(f"%{compact}%"))
         )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from stadsvakt.bounds import EARLIEST, LATEST, RULE, in_range
 from stadsvakt.errors import DomainError
 
 #: Largest file accepted (the API refuses bigger bodies before reading them).
@@ -156,10 +157,17 @@ def parse_date(row: Row, column: str, errors: list[RowError], *, required: bool)
     try:
         if not _DATE.match(text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors.append(RowError(row.line, column, "date", f"'{text}' is not a date (YYYY-MM-DD)"))
         return None
+    if not in_range(day):
+        # The API's rule for every date (stadsvakt.bounds): 2999 is a typo, not a plan.
+        errors.append(
+            RowError(row.line, column, RULE, f"'{text}' must be between {EARLIEST} and {LATEST}")
+        )
+        return None
+    return day
 
 
 def parse_bool(row: Row, column: str, errors: list[RowError], *, default: bool) -> bool:
