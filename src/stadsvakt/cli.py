@@ -12,7 +12,10 @@ from typing import Annotated
 import typer
 from benchmarks.decisions.cli import bench_app
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.decisions import purge_once
@@ -43,6 +46,7 @@ from stadsvakt.org.models import Municipality
 from stadsvakt.org.schemas import MunicipalityCreate
 from stadsvakt.org.service import create_municipality
 from stadsvakt.portability.commands import register as register_portability
+from stadsvakt.ports import CannotListen, check_free, serve_listeners
 from stadsvakt.server import run_single, run_workers
 from stadsvakt.settings import Settings
 
@@ -111,9 +115,14 @@ def services_for(settings: Settings) -> Services:
 
 
 def current_services(settings: Settings) -> Services:
-    """The services, or exit 1 when the database is not at the current schema."""
+    """The services, or exit 1 when the database cannot be reached or is not at the
+    current schema."""
     services = services_for(settings)
-    if not is_current(settings, services.engine):
+    try:
+        current = is_current(settings, services.engine)
+    except SQLAlchemyError as exc:
+        raise unreachable_database(settings, exc) from None
+    if not current:
         raise fail("the database is not at the current schema: run `stadsvakt db upgrade`")
     return services
 
@@ -130,6 +139,26 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error and return the exit to raise."""
     err.print(f"[red]Error:[/red] {message}")
     return typer.Exit(code)
+
+
+def unreachable_database(settings: Settings, exc: SQLAlchemyError) -> typer.Exit:
+    """Print, on one line, that the database could not be opened (its URL without the
+    password, and the driver's first line), and return the exit to raise."""
+    url = make_url(settings.database.url).render_as_string(hide_password=True)
+    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["unknown"])[0]
+    err.print(
+        f"[red]Error:[/red] cannot open the database {escape(url)}: {escape(reason)};"
+        " check STADSVAKT_DATABASE_URL (database.url)",
+        soft_wrap=True,
+    )
+    return typer.Exit(1)
+
+
+def cannot_listen(exc: CannotListen) -> typer.Exit:
+    """Print why an address cannot be listened on and return the exit to raise: one line,
+    never wrapped, so a service manager's log shows it whole."""
+    err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
+    return typer.Exit(1)
 
 
 def pick_municipality(session: Session, code: str | None) -> Municipality:
@@ -339,12 +368,19 @@ def demo(
 def run_server(settings: Settings, services: Services) -> None:
     """Run uvicorn, and the alarm receivers the settings enable, until interrupted
     (``server.workers`` processes, see ``stadsvakt.server``)."""
+    try:
+        check_free(serve_listeners(settings))
+    except CannotListen as exc:
+        raise cannot_listen(exc) from None
     console.print(f"Serving on [bold]http://{settings.server.host}:{settings.server.port}[/bold]")
     if settings.server.workers > 1:
         console.print(f"{settings.server.workers} worker processes; alarm receivers in the first")
         # The workers build their own engines; this one's pooled connection is not needed.
         services.engine.dispose()
-        code = run_workers(settings, settings.server.workers)
+        try:
+            code = run_workers(settings, settings.server.workers)
+        except CannotListen as exc:
+            raise cannot_listen(exc) from None
         if code:
             raise typer.Exit(code)
         return

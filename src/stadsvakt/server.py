@@ -28,6 +28,7 @@ from rich.console import Console
 from stadsvakt.alarms.receivers.run import Receiver, enabled_receivers, run_alongside
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services, create_app
+from stadsvakt.ports import CannotListen, web_listener
 from stadsvakt.runtime import serving
 from stadsvakt.settings import Settings
 
@@ -112,10 +113,11 @@ def _sockets(settings: Settings, count: int) -> list[socket.socket]:
             sock.bind((host, port))
             sock.set_inheritable(True)
             out.append(sock)
-    except OSError:
+    except OSError as exc:
         for sock in out:
             sock.close()
-        raise
+        # Checked free just before (stadsvakt.ports); taken since, it is said as plainly.
+        raise CannotListen(web_listener(settings.server), "TCP", exc) from exc
     return out
 
 

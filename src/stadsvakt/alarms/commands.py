@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.progress import Progress
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +31,7 @@ from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
 from stadsvakt.directory.commands import CliKit
 from stadsvakt.errors import DomainError
+from stadsvakt.ports import CannotListen, Listener, check_free, dc09_listener, sip_listener
 from stadsvakt.runtime import serving
 from stadsvakt.settings import AlarmSettings
 
@@ -148,7 +150,22 @@ def _run_one(kit: CliKit, build: BuildReceiver, **overrides: str | int | None) -
             raise kit.fail(str(exc)) from exc
     services = kit.current_services(settings)
     receiver = build(settings.alarms, services.session_factory, services.box)
+    try:
+        check_free(_listeners(receiver, settings.alarms))
+    except CannotListen as exc:
+        # One line (never wrapped): the address, what is wrong, the setting to change.
+        kit.err.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
     run_until_interrupted(kit, services.engine, [receiver])
+
+
+def _listeners(receiver: Receiver, alarms: AlarmSettings) -> list[Listener]:
+    """The addresses a receiver listens on (none for MQTT, a client, or supervision)."""
+    if isinstance(receiver, Dc09Receiver):
+        return [dc09_listener(alarms)]
+    if isinstance(receiver, ScaipReceiver):
+        return [sip_listener(alarms)]
+    return []
 
 
 def _supervisor(alarms: AlarmSettings, factory: sessionmaker[Session], box: SecretBox) -> Receiver:
