@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from stadsvakt.org.models import Municipality, OrgUnit
+from stadsvakt.settings import ScimSettings, Settings
 from tests import factories
 from tests.factories_scim import SCIM_JSON
 
@@ -26,6 +27,16 @@ class ScimWorld:
     def get(self, path: str, **params: str) -> object:
         """GET under /scim/v2 with the token."""
         return self.client.get(f"/scim/v2{path}", headers=self.headers, params=params)
+
+
+@pytest.fixture
+def settings(migrated_settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The test settings; ``parametrize("settings", [ScimSettings(…)], indirect=True)``
+    gives a test other SCIM limits (the app's services are bound per test)."""
+    limits = getattr(request, "param", None)
+    if isinstance(limits, ScimSettings):
+        return migrated_settings.model_copy(update={"scim": limits})
+    return migrated_settings
 
 
 @pytest.fixture

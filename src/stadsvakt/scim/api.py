@@ -24,7 +24,7 @@ from scim2_server.routing import Operation
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from stadsvakt.api.deps import SAFE_METHODS, SessionDep
+from stadsvakt.api.deps import SAFE_METHODS, ServicesDep, SessionDep
 from stadsvakt.auth.tokens import actor_for_token
 from stadsvakt.context import Actor, acting_as, current_request_id
 from stadsvakt.scim.models import build_provider
@@ -41,7 +41,8 @@ PROVISIONING_GRANTS = ("person.read", "person.write", "org.read")
 #: Largest request body accepted (a group with 10,000 members fits).
 MAX_BODY = 2 * 1024 * 1024
 
-_service = StadsvaktScimService(build_provider())
+#: What the service serves; built once, as it depends on no setting.
+_PROVIDER = build_provider()
 
 router = APIRouter(prefix=SCIM_PREFIX, tags=["scim"], include_in_schema=False)
 
@@ -68,22 +69,36 @@ def provisioning_actor(session: Session, request: ScimRequest) -> Actor:
     )
 
 
-def serve(session: Session, request: ScimRequest) -> ScimResponse:
+def serve(session: Session, request: ScimRequest, service: StadsvaktScimService) -> ScimResponse:
     """Serve one SCIM request; on any error the session is rolled back."""
     try:
-        if _service.match(request).operation is Operation.service_provider_config:
+        if service.match(request).operation is Operation.service_provider_config:
             # RFC 7644 §4: how to authenticate is readable without authenticating.
-            return _service.service_provider_config(request.url, request.query)
+            return service.service_provider_config(request.url, request.query)
         actor = provisioning_actor(session, request)
         with acting_as(actor, current_request_id()):
-            return ScimHandler(_service, DatabaseStorage(session, actor)).handle(request)
+            return ScimHandler(service, DatabaseStorage(session, actor)).handle(request)
     except SCIMException as exc:
         session.rollback()
-        return _service.error_response(exc)
+        return service.error_response(exc)
     except Exception as exc:
         session.rollback()
         log.exception("SCIM %s %s failed", request.method, request.path)
-        return _service.error_response(exc)
+        return service.error_response(exc)
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None once it passes ``limit`` bytes (the rest is never read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _response(response: ScimResponse) -> Response:
@@ -99,11 +114,12 @@ def _response(response: ScimResponse) -> Response:
 @router.api_route(
     "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
 )
-async def scim(path: str, request: Request, session: SessionDep) -> Response:
+async def scim(path: str, request: Request, session: SessionDep, services: ServicesDep) -> Response:
     """Every SCIM request."""
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return _response(_service.error_response(_service.payload_too_large(MAX_BODY)))
+    service = StadsvaktScimService(_PROVIDER, services.settings.scim)
+    body = await _bounded_body(request, MAX_BODY)
+    if body is None:
+        return _response(service.error_response(service.payload_too_large(MAX_BODY)))
     scim_request = ScimRequest(
         method=request.method,
         base_url=str(request.base_url).rstrip("/") + SCIM_PREFIX,
@@ -112,4 +128,4 @@ async def scim(path: str, request: Request, session: SessionDep) -> Response:
         headers=list(request.headers.items()),
         body=body,
     )
-    return _response(await run_in_threadpool(serve, session, scim_request))
+    return _response(await run_in_threadpool(serve, session, scim_request, service))

@@ -17,6 +17,7 @@ from scim2_models import (
 )
 
 from stadsvakt.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
+from stadsvakt.scim.models import ENTERPRISE_SCHEMA
 
 #: The stadsvakt field names a client knows by their SCIM attribute names.
 _ATTRIBUTES = {
@@ -38,6 +39,35 @@ def invalid_value(exc: ValidationError, *, prefix: str | None = None) -> Invalid
         field = str(error["loc"][0]) if error["loc"] else ""
         name = prefix or _ATTRIBUTES.get(field, field or "value")
         parts.append(f"{name}: {error['msg']}")
+    return InvalidValueException(detail="; ".join(parts))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+#: The SCIM attribute that holds each complex model, for errors raised inside one.
+_HOLDERS = {
+    "Name": "name.",
+    "Email": "emails.",
+    "Member": "members.",
+    "EnterpriseUser": f"{ENTERPRISE_SCHEMA}:",
+}
+
+
+def invalid_patch_value(exc: ValidationError) -> InvalidValueException:
+    """A 400 invalidValue for a value a PATCH wrote, naming the SCIM attribute and the rule.
+
+    scim2-models passes on pydantic's whole message, which names the field within the
+    model that refused it (``givenName`` for ``name.givenName``) and links to pydantic's
+    site; a client wants the attribute's path and the rule.
+    """
+    holder = _HOLDERS.get(exc.title, "")
+    parts = []
+    for error in exc.errors()[:5]:
+        location = ".".join(_camel(str(p)) for p in error["loc"] if isinstance(p, str))
+        parts.append(f"{holder}{location or 'value'}: {error['msg']}")
     return InvalidValueException(detail="; ".join(parts))
 
 

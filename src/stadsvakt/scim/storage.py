@@ -153,10 +153,13 @@ class DatabaseStorage(ScimStorage):
             )
         except (TypeError, ValueError) as exc:
             raise InvalidFilterException(detail=str(exc)) from exc
-        if count == 0:
-            return [], total or 0
+        total = total or 0
+        # Past the last row there is nothing to read, and an offset beyond a 64-bit
+        # integer (startIndex is unbounded in RFC 7644) would fail in the database.
+        if count == 0 or start >= total:
+            return [], total
         rows = self.session.scalars(stmt.offset(start).limit(count)).all()
-        return list(rows), total or 0
+        return list(rows), total
 
     # -- writes ----------------------------------------------------------
 
