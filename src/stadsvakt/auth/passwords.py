@@ -82,11 +82,20 @@ class HashPool:
             max_workers=workers, thread_name_prefix="argon2", initializer=_lower_priority
         )
         self._places = threading.BoundedSemaphore(workers + queue)
+        self._count_lock = threading.Lock()
+        self._in_use = 0
+
+    @property
+    def in_use(self) -> int:
+        """Callers inside the pool now: hashing, or waiting for a thread."""
+        return self._in_use
 
     def run(self, work: Callable[..., T], *args: str | None) -> T:
         """Run ``work(*args)`` in the pool and return its result; HashingBusy when full."""
         if not self._places.acquire(blocking=False):
             raise HashingBusy("too many passwords are being checked now; try again in a second")
+        with self._count_lock:
+            self._in_use += 1
         try:
             future = self._executor.submit(work, *args)
             try:
@@ -95,6 +104,8 @@ class HashPool:
                 future.cancel()
                 raise HashingBusy("checking the password took too long; try again") from exc
         finally:
+            with self._count_lock:
+                self._in_use -= 1
             self._places.release()
 
 
@@ -114,19 +125,19 @@ class Passwords:
         self._hasher: Hasher = hasher or PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         )
-        self._pool = HashPool(settings.password_hash_workers, settings.password_hash_queue)
+        self.pool = HashPool(settings.password_hash_workers, settings.password_hash_queue)
         # A hash to verify against when the user does not exist, so timing reveals nothing.
         # Made once at start-up, outside the pool.
         self._dummy = self._hasher.hash("stadsvakt-no-such-user")
 
     def hash(self, password: str) -> str:
         """Hash a new password (or PIN)."""
-        return self._pool.run(self._hasher.hash, password)
+        return self.pool.run(self._hasher.hash, password)
 
     def check(self, stored: str | None, password: str) -> PasswordCheck:
         """Check a password against its stored hash (a missing hash never matches, but
         costs the same time)."""
-        return self._pool.run(self._check, stored, password)
+        return self.pool.run(self._check, stored, password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         """Whether the password matches the stored hash."""
