@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import ConsoleMessage, Page, Request, expect
 from rich.console import Console
 
-from stadsvakt.api.security_headers import CONTENT_SECURITY_POLICY
+from stadsvakt.api.security_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from stadsvakt.app import create_app
 from stadsvakt.demo.run import build_demo, demo_settings
 from stadsvakt.settings import SecuritySettings, Settings
@@ -109,6 +109,13 @@ def test_an_unexpected_error_gets_a_500_problem_with_the_headers(
     assert response.status_code == 500
     assert "a bug" not in response.text
     assert_secured(response.headers)
+
+
+def test_the_headers_wrap_every_other_layer(app: FastAPI) -> None:
+    """Layers that answer by themselves (the decision fast path, the request id's 500)
+    are inside the one that adds the headers."""
+    outermost: object = app.user_middleware[0].cls
+    assert outermost is SecurityHeadersMiddleware
 
 
 def test_the_policy_allows_nothing_inline_nor_from_elsewhere() -> None:
