@@ -3,20 +3,25 @@ so a change committed by one is seen by the others within a second, without full
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import random
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.access.changes import Entity
 from stadsvakt.access.decide import DecisionRequest, Reason, decide
 from stadsvakt.access.index import follower
-from stadsvakt.access.index.follower import AccessIndex
+from stadsvakt.access.index.follower import AccessIndex, IndexUnavailable, SessionMaker
 from stadsvakt.access.models import Credential, CredentialState
 from stadsvakt.db import create_db_engine, create_session_factory, unit_of_work
 from stadsvakt.directory.models import Person
@@ -154,3 +159,96 @@ def test_only_a_large_index_is_frozen_out_of_the_collectors_walks(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def _cut_after(factory: sessionmaker[Session], statements: int) -> SessionMaker:
+    """Sessions whose connection is cut just before their ``statements``-th statement (a
+    dropped connection or a lock timeout at that point of a poll)."""
+
+    @contextmanager
+    def flaky() -> Iterator[Session]:
+        with factory() as session:
+            real = session.execute
+            done = 0
+
+            def execute(*args: Any, **kwargs: Any) -> Any:
+                nonlocal done
+                done += 1
+                if done == statements:
+                    session.connection().invalidate()
+                return real(*args, **kwargs)
+
+            session.execute = execute  # type: ignore[method-assign]
+            yield session
+
+    return flaky
+
+
+def _suspend(shared: Shared, identifier: str) -> None:
+    with unit_of_work(shared.a) as session:
+        card = session.scalars(select(Credential).where(Credential.identifier == identifier)).one()
+        card.state = CredentialState.SUSPENDED
+        fd.changed(session, card, Entity.CREDENTIAL)
+
+
+def test_a_poll_cut_between_reading_the_feed_and_reloading_loses_no_change(
+    shared: Shared,
+) -> None:
+    index = AccessIndex()
+    with shared.b() as session:
+        index.ensure(session)
+    assert _reason(index, shared) is Reason.GRANTED_BY_POSITION
+    _suspend(shared, shared.card)
+    # The first statement reads the feed; the connection goes before the card is reloaded.
+    with pytest.raises(SQLAlchemyError):
+        index.refresh(_cut_after(shared.b, 2))
+    assert index.failed and index.current() is None
+    # A decision that must catch up itself and cannot is refused, not made on the old state.
+    with pytest.raises(IndexUnavailable), _cut_after(shared.b, 1)() as session:
+        index.ensure(session)
+    # The next poll reads the same change again and applies it.
+    assert index.refresh(shared.b) == 1
+    assert _reason(index, shared) is Reason.CREDENTIAL_SUSPENDED
+    assert not index.failed
+
+
+def test_suspensions_reach_the_index_through_polls_cut_at_every_point(shared: Shared) -> None:
+    rng = random.Random(20261205)
+    with unit_of_work(shared.a) as session:
+        person = session.get_one(Person, shared.person)
+        cards = [fd.credential(session, person).identifier for _ in range(29)]
+    index = AccessIndex()
+    index.refresh(shared.b)
+    suspended: list[str] = []
+    for card in cards:
+        _suspend(shared, card)
+        suspended.append(card)
+        # Every poll in between dies at some statement: reading the feed, reloading the
+        # card, or (a catch-up of many changes) half-way through.
+        for _ in range(rng.randint(0, 3)):
+            with contextlib.suppress(SQLAlchemyError):
+                index.refresh(_cut_after(shared.b, rng.randint(1, 4)))
+        if rng.random() < 0.3:
+            with contextlib.suppress(SQLAlchemyError):
+                index.refresh(shared.b)
+    index.refresh(shared.b)
+    for card in cards:
+        request = DecisionRequest(shared.tenant, shared.door, card)
+        assert decide(request, index.state, NOW).reason is Reason.CREDENTIAL_SUSPENDED, card
+    assert _reason(index, shared) is Reason.GRANTED_BY_POSITION
+
+
+def test_an_index_no_catch_up_has_reached_for_a_while_is_not_used_as_it_is(
+    shared: Shared,
+) -> None:
+    now = [0.0]
+    index = AccessIndex(poll_ms=200, clock=lambda: now[0])
+    with shared.b() as session:
+        index.ensure(session)
+    assert index.current() is index.state
+    # A poll stuck in a query: after stale_after without a finished catch-up, a decision
+    # reads the feed itself first.
+    now[0] += index.stale_after
+    assert index.current() is None
+    index.refresh(shared.b)
+    assert index.current() is index.state
