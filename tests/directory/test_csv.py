@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stadsvakt.access.decide import DecisionRequest, Reason, decide
+from stadsvakt.access.index.follower import AccessIndex
 from stadsvakt.context import Actor, acting_as
+from stadsvakt.db import utcnow
 from stadsvakt.directory import csv_io, service
 from stadsvakt.directory.models import Assignment, Person, TrainingRecord
+from stadsvakt.directory.service import local_today
 from stadsvakt.org.models import Municipality, OrgUnit
 from tests import factories as f
+from tests import factories_decisions as dd
 from tests import factories_directory as fd
 
 HEADER = "employee_number,given_name,family_name,email,kind,active,unit_code,position,start,end\n"
@@ -235,3 +240,31 @@ def test_training_import_creates_updates_and_reports_errors(session: Session) ->
         "line 2, column employee_number: no person with employee number 'E404'",
         "line 3, column completed: '1.6.2024' is not a date (YYYY-MM-DD)",
     ]
+
+
+def test_an_end_day_in_the_file_is_the_first_day_without_rights(session: Session) -> None:
+    """The same meaning of ``end`` in the file, the directory and every decision: a row
+    ending today gives no right today; one ending tomorrow still does."""
+    tenant, school, care, actor = _setup(session)
+    zone = dd.zone(session, f.site(session, tenant, unit=school))
+    door = dd.door(session, zone)
+    dd.position_profile(
+        session, school, "*", dd.profile(session, tenant, [zone], dd.schedule(session, tenant))
+    )
+    now = utcnow()
+    today = local_today(now)
+    tomorrow = today + timedelta(days=1)
+    _import(
+        session,
+        actor,
+        HEADER
+        + f"E1,Anna,Berg,,employee,true,{school.code},lärare,2020-08-01,{today}\n"
+        + f"E2,Björn,Dahl,,employee,true,{school.code},lärare,2020-08-01,{tomorrow}\n",
+    )
+    for number, reason in (("E1", Reason.NO_RIGHT), ("E2", Reason.GRANTED_BY_POSITION)):
+        person = service.find_person_by(session, tenant.id, employee_number=number)
+        assert person is not None
+        card = dd.credential(session, person)
+        state = AccessIndex().ensure(session)
+        request = DecisionRequest(tenant.id, door.id, card.identifier)
+        assert decide(request, state, now).reason is reason, number

@@ -66,6 +66,8 @@ def test_detail_shows_assignments_and_training_and_saves_edits(
     fd.training(session, person, course="Brandskydd")
     page = browser.get(f"/people/{person.id}")
     assert "lärare" in page.text and "Brandskydd" in page.text
+    # An assignment's end is the first day it no longer holds, and the heading says so.
+    assert "Upphör från och med" in page.text
     data = {
         "given_name": "Annika",
         "family_name": person.family_name,
