@@ -524,3 +524,32 @@ def test_removing_members_by_value_uses_a_set(
     assert response.status_code == 200, response.text
     assert {m["value"] for m in response.json()["members"]} == {people[0], people[1]}
     assert applied == ["add members"]  # the removals never went through a filter
+
+
+# -- values the databases refuse ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flt", "words"),
+    [
+        ('meta.created gt "0001-01-01T00:00:00+14:00"', ["between the years 1 and 9999"]),
+        ('meta.lastModified lt "9999-12-31T23:59:59-14:00"', ["between the years 1 and 9999"]),
+        ('title eq "a\\u0000b"', ["NUL"]),
+        ('userName co "\\u0000"', ["NUL"]),
+    ],
+)
+@pytest.mark.parametrize("how", HOWS)
+def test_filter_values_no_database_takes_are_400(
+    scim: ScimWorld, how: str, flt: str, words: list[str]
+) -> None:
+    _refused(_search(scim, how, "Users", filter=flt), "invalidFilter", *words)
+
+
+def test_nul_characters_looked_up_before_validation_are_400(scim: ScimWorld) -> None:
+    url = f"/scim/v2/Users/{_user(scim)['id']}"
+    for path in ("userName", f"{ENTERPRISE}:department"):
+        operation = {"op": "replace", "path": path, "value": "a\x00b"}
+        _refused(_patch(scim, url, operation), "invalidValue", path, "NUL")
+    body = user_body("b\x00@testby.se", department=scim.school.code)
+    created = scim.client.post("/scim/v2/Users", json=body, headers=scim.headers)
+    _refused(created, "invalidValue", "userName", "NUL")

@@ -60,13 +60,17 @@ def _like_escape(value: str) -> str:
 
 
 def _parse_datetime(value: Any) -> datetime:
+    """A filter's dateTime in UTC; one outside the years 1 to 9999 in UTC is refused."""
     if not isinstance(value, str):
         raise InvalidFilterException(detail=f"{value!r} is not a dateTime")
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidFilterException(detail=f"{value!r} is not a dateTime") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        # In UTC now: "0001-01-01T00:00+14:00" is a year 0 no database takes.
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidFilterException(
+            detail=f"{value!r} is not a dateTime between the years 1 and 9999"
+        ) from None
 
 
 def _compare(column: _Column, op: CompareOperator, value: Any) -> ColumnElement[bool]:
@@ -89,6 +93,9 @@ def _compare(column: _Column, op: CompareOperator, value: Any) -> ColumnElement[
     else:
         if not isinstance(value, str):
             raise InvalidFilterException(detail=f"{value!r} is not a string")
+        if "\x00" in value:
+            # No stored text holds one, and PostgreSQL refuses it in a parameter.
+            raise InvalidFilterException(detail="a filter value cannot contain a NUL character")
         if column.kind == "string":
             expr, value = func.lower(expr), value.lower()
     clause: ColumnElement[bool] | None = None

@@ -30,7 +30,14 @@ from stadsvakt.directory.schemas import AssignmentIn, PersonCreate, PersonUpdate
 from stadsvakt.org.models import OrgUnit
 from stadsvakt.scim.errors import invalid_value
 from stadsvakt.scim.filters import SCIM_SOURCE
-from stadsvakt.scim.models import Email, EnterpriseUser, Name, User, UserResource
+from stadsvakt.scim.models import (
+    ENTERPRISE_SCHEMA,
+    Email,
+    EnterpriseUser,
+    Name,
+    User,
+    UserResource,
+)
 
 #: The position of a SCIM assignment whose user has no ``title`` (a position is required).
 NO_TITLE = "(ingen titel)"
@@ -109,6 +116,14 @@ def _enterprise(user: User) -> EnterpriseUser:
     return extension if isinstance(extension, EnterpriseUser) else EnterpriseUser()
 
 
+def _searchable(attribute: str, value: str) -> str:
+    """``value``, refused if it holds a NUL: it is looked up before the directory's own
+    validation, and PostgreSQL refuses a NUL in text (a 500 rather than a 400)."""
+    if "\x00" in value:
+        raise InvalidValueException(detail=f"{attribute}: must not contain NUL characters")
+    return value
+
+
 def find_unit(session: Session, tenant_id: uuid.UUID, department: str | None) -> OrgUnit:
     """The unit a ``department`` names: by code, else by name (case-insensitive).
 
@@ -121,6 +136,7 @@ def find_unit(session: Session, tenant_id: uuid.UUID, department: str | None) ->
             detail="urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department "
             "is required: the code or name of one of the municipality's units"
         )
+    _searchable(f"{ENTERPRISE_SCHEMA}:department", value)
     in_tenant = select(OrgUnit).where(OrgUnit.tenant_id == tenant_id)
     by_code = session.scalars(in_tenant.where(func.lower(OrgUnit.code) == value.lower())).all()
     found = (
@@ -145,6 +161,7 @@ def _user_name_free(
     name = _text(user.user_name)
     if name is None:
         return
+    _searchable("userName", name)
     stmt = select(Person.id).where(
         Person.tenant_id == tenant_id, func.lower(Person.user_name) == name.lower()
     )
