@@ -15,6 +15,7 @@ from stadsvakt.access import identifiers
 from stadsvakt.db import create_db_engine
 from stadsvakt.errors import InvalidInput
 from stadsvakt.migrate import upgrade
+from stadsvakt.portability.format import CredentialItem
 from stadsvakt.settings import Settings
 from tests.conftest import fast_security
 
@@ -189,3 +190,18 @@ def test_migration_0007_brings_stored_identifiers_to_their_normal_form(
         assert fed == {str(ids[name]) for name in ("separated", "clash", "mobile")}
     finally:
         engine.dispose()
+
+
+def test_an_imported_credential_is_stored_in_normal_form() -> None:
+    base = {
+        "id": str(uuid.uuid4()),
+        "person_id": str(uuid.uuid4()),
+        "technology": None,
+        "state": "active",
+        "valid_from": None,
+        "valid_to": None,
+    }
+    card = CredentialItem.model_validate({**base, "kind": "card", "identifier": "04:a2:2b:1c"})
+    assert card.identifier == "04A22B1C"
+    key = CredentialItem.model_validate({**base, "kind": "mobile", "identifier": " Key-Ab "})
+    assert key.identifier == "Key-Ab"

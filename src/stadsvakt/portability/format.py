@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from stadsvakt.access import identifiers
 from stadsvakt.access.models import (
     CredentialKind,
     CredentialState,
@@ -200,6 +201,15 @@ class CredentialItem(Item):
     state: CredentialState
     valid_from: AwareDatetime | None
     valid_to: AwareDatetime | None
+
+    @model_validator(mode="after")
+    def _normal_identifier(self) -> Self:
+        """A card UID or mobile key id in the one normal form decisions look it up by (an
+        older export may hold ``04:a2:…``); text that is no such identifier is kept, as
+        migration 0007 keeps it."""
+        if self.kind is not CredentialKind.PIN:
+            self.identifier = identifiers.presented(self.kind, self.identifier) or self.identifier
+        return self
 
 
 class ServiceLevelItem(Item):
