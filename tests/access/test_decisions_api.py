@@ -532,3 +532,18 @@ def test_an_index_that_cannot_catch_up_refuses_rather_than_grants(
     monkeypatch.undo()
     assert ask(client, city)["granted"] is True
     assert index.failed is False
+
+
+def test_a_decision_that_cannot_reach_the_database_is_a_503_problem(
+    client: TestClient, app: FastAPI, city: City
+) -> None:
+    # A database without tables: the token cannot be looked up, the index cannot be built.
+    broken = create_engine("sqlite://")
+    app.state.services = replace(app.state.services, session_factory=sessionmaker(bind=broken))
+    try:
+        refused = client.post(URL, json=_body(city), headers=city.device)
+    finally:
+        broken.dispose()
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("/access_index_unavailable")

@@ -23,12 +23,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.access.decide import Decision, DecisionRequest, Reason, decide
 from stadsvakt.access.event_writer import EventWriter
 from stadsvakt.access.events import event_row, list_events, purge_events
-from stadsvakt.access.index.follower import AccessIndex
+from stadsvakt.access.index.follower import AccessIndex, IndexUnavailable
 from stadsvakt.access.index.state import CompiledIndex
 from stadsvakt.api.deps import (
     ActorDep,
@@ -253,6 +254,10 @@ def _read_and_decide(
         # Keep the request's id (the middleware set it) for anything the build logs.
         with acting_as(actor, current_request_id()):
             return decide_online(reader, actor, index, data, timing=timing)
+    except SQLAlchemyError as exc:
+        # The database is out of reach (the token could not be looked up, or the index
+        # could not be built): a problem the controller can retry, not a 500.
+        raise IndexUnavailable("the decision could not read the database; try again") from exc
     finally:
         reader.rollback()
         reader.close()
