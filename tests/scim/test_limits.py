@@ -380,6 +380,8 @@ def test_the_patch_limits_are_settings(scim: ScimWorld) -> None:
         "tooMany",
         "at most 3 values",
     )
+    keys = {"title": "x", "nickName": "n", "locale": "sv", "timezone": "Europe/Stockholm"}
+    _refused(_patch(scim, url, {"op": "replace", "value": keys}), "tooMany", "at most 3 values")
 
 
 def test_too_many_values_in_one_operation_are_400_too_many(scim: ScimWorld) -> None:

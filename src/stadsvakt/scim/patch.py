@@ -199,7 +199,7 @@ class PatchChecker:
         path = operation[path_key] if path_key is not None else None
         value_key = _key(operation, "value")
         value = operation[value_key] if value_key is not None else None
-        if isinstance(value, list) and len(value) > self.limits.patch_max_values:
+        if isinstance(value, list | dict) and len(value) > self.limits.patch_max_values:
             raise TooManyException(
                 detail=f"{where}.value: at most {self.limits.patch_max_values} values in one "
                 f"operation ({len(value)} sent); send several requests"
