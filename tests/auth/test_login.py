@@ -63,8 +63,13 @@ def test_login_refused(client: TestClient, owner: f.TestUser, who: str) -> None:
 
 
 def test_deactivated_account_cannot_log_in(
-    client: TestClient, session: Session, tenant: Municipality, owner: f.TestUser
+    client: TestClient,
+    session: Session,
+    services: Services,
+    tenant: Municipality,
+    owner: f.TestUser,
 ) -> None:
+    f.user(session, tenant, services.passwords)  # another system owner, so this one may go
     admin = f.owner_bearer(session, tenant)
     response = client.patch(f"/api/v1/users/{owner.id}", headers=admin, json={"active": False})
     assert response.status_code == 200

@@ -1,15 +1,22 @@
-"""User accounts, roles and how a user becomes an :class:`Actor`. Callers commit."""
+"""User accounts, roles and how a user becomes an :class:`Actor`. Callers commit.
+
+A municipality always keeps an active system owner (tjänste-/systemägare): no change
+made here deactivates, or takes the role from, the last active user holding it
+municipality-wide, and the system owner role keeps its permissions. The CLI's
+``stadsvakt user create`` is the way back in for an operator with database access.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from stadsvakt.audit.service import record, snapshot
+from stadsvakt.auth.locks import take_turns
 from stadsvakt.auth.models import Role, RoleAssignment, User
 from stadsvakt.auth.passwords import Passwords, password_problem
 from stadsvakt.auth.permissions import BUILTIN_ROLES, PERMISSIONS
@@ -19,6 +26,20 @@ from stadsvakt.context import Actor
 from stadsvakt.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 Grants = dict[str, frozenset[uuid.UUID] | None]
+
+#: The role that may do everything in its municipality, and that one user must keep.
+SYSTEM_OWNER = "system_owner"
+
+
+class SystemOwnerConflict(Conflict):
+    """A change would leave the municipality without an active system owner."""
+
+    code = "system_owner_required"
+    title = "A system owner is required"
+
+    def __init__(self, detail: str, *, field: str, rule: str) -> None:
+        error = {"field": field, "rule": rule, "message": detail}
+        super().__init__(detail, field=field, rule=rule, errors=[error])
 
 
 def grants_for(assignments: Sequence[RoleAssignment]) -> Grants:
@@ -179,12 +200,69 @@ def create_user(
     return user
 
 
+def _holds_system_owner(user: User) -> bool:
+    """Whether the user is an active system owner of the whole municipality."""
+    return user.active and any(
+        a.role.name == SYSTEM_OWNER and a.org_unit_id is None for a in user.assignments
+    )
+
+
+def _other_system_owners(session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """Active municipality-wide system owners of the municipality besides ``user_id``."""
+    stmt = (
+        select(func.count(func.distinct(User.id)))
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(Role, Role.id == RoleAssignment.role_id)
+        .where(
+            User.tenant_id == tenant_id,
+            User.id != user_id,
+            User.active == true(),
+            Role.name == SYSTEM_OWNER,
+            RoleAssignment.org_unit_id.is_(None),
+        )
+    )
+    return session.scalar(stmt) or 0
+
+
+def keep_a_system_owner(session: Session, user: User, *, stays: bool, field: str) -> None:
+    """Refuse (409) a change that leaves ``user`` no longer an active system owner when
+    no other active system owner of the municipality remains.
+
+    Checks of one municipality take turns (PostgreSQL advisory lock; SQLite writers are
+    serialised anyway), so two owners deactivating each other at once leave one.
+    """
+    if stays or not _holds_system_owner(user):
+        return
+    take_turns(session, f"system-owners:{user.tenant_id}")
+    if _other_system_owners(session, user.tenant_id, user.id) == 0:
+        raise SystemOwnerConflict(
+            "this is the municipality's last active system owner: make another user "
+            "system owner before deactivating this one or taking the role away",
+            field=field,
+            rule="last_system_owner",
+        )
+
+
+def _stays_system_owner(user: User, data: UserUpdate) -> tuple[bool, str]:
+    """Whether the user is still an active, municipality-wide system owner after the
+    update, and the field that would end it."""
+    if data.active is False:
+        return False, "active"
+    if data.roles is not None and not any(
+        r.role == SYSTEM_OWNER and r.org_unit_id is None for r in data.roles
+    ):
+        return False, "roles"
+    return True, "roles"
+
+
 def update_user(session: Session, actor: Actor, user_id: uuid.UUID, data: UserUpdate) -> User:
-    """Change a user's details, roles or active flag."""
+    """Change a user's details, roles or active flag (never the last system owner's)."""
     user = get_user(session, actor, user_id, "user.write")
     before = _audit_user(user)
     if data.active is False and actor.id == user.id:
         raise Forbidden("you cannot deactivate your own account")
+    stays, field = _stays_system_owner(user, data)
+    keep_a_system_owner(session, user, stays=stays, field=field)
     for field in ("display_name", "language", "active"):
         value = getattr(data, field)
         if value is not None:
@@ -233,6 +311,31 @@ def list_roles(session: Session, actor: Actor) -> list[Role]:
     return list(session.scalars(stmt))
 
 
+def _check_role_permissions(actor: Actor, role: Role, wanted: set[str]) -> None:
+    """A role's new permissions must be known, held by the actor municipality-wide when
+    added, and the system owner role loses none (it is the way to administer the rest)."""
+    unknown = sorted(wanted - set(PERMISSIONS))
+    if unknown:
+        raise InvalidInput(
+            f"unknown permissions: {', '.join(unknown)}",
+            field="permissions",
+            rule="known_permission",
+        )
+    added = wanted - set(role.permissions)
+    lacking = sorted(p for p in added if actor.scope(p) is not None)
+    if lacking:
+        raise Forbidden(
+            f"you cannot give a role permissions you lack municipality-wide: {', '.join(lacking)}"
+        )
+    dropped = sorted(set(role.permissions) - wanted)
+    if role.name == SYSTEM_OWNER and dropped:
+        raise SystemOwnerConflict(
+            f"the system owner role keeps every permission it holds: {', '.join(dropped)}",
+            field="permissions",
+            rule="system_owner_keeps_permissions",
+        )
+
+
 def update_role(session: Session, actor: Actor, name: str, data: RoleUpdate) -> Role:
     """Change what a role may do, or require a second factor for it."""
     require(actor, "role.write")
@@ -246,13 +349,7 @@ def update_role(session: Session, actor: Actor, name: str, data: RoleUpdate) -> 
         raise NotFound(f"no role '{name}'")
     before = snapshot(role)
     if data.permissions is not None:
-        unknown = sorted(set(data.permissions) - set(PERMISSIONS))
-        if unknown:
-            raise InvalidInput(
-                f"unknown permissions: {', '.join(unknown)}",
-                field="permissions",
-                rule="known_permission",
-            )
+        _check_role_permissions(actor, role, set(data.permissions))
         role.permissions = sorted(set(data.permissions))
     if data.require_totp is not None:
         role.require_totp = data.require_totp
