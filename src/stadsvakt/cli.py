@@ -305,7 +305,7 @@ def access_purge() -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to listen on")] = None,
     workers: Annotated[
         int | None,
         typer.Option(
