@@ -23,7 +23,8 @@ from stadsvakt.alarms.commands import register as register_alarms
 from stadsvakt.alarms.receivers.run import enabled_receivers
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services
-from stadsvakt.audit.service import verify
+from stadsvakt.audit.commands import register as register_audit
+from stadsvakt.audit.jobs import checkpoint_timers, seal_chain
 from stadsvakt.auth.schemas import RoleAssignmentIn, UserCreate
 from stadsvakt.auth.service import create_user
 from stadsvakt.auth.tokens import create_token
@@ -183,6 +184,11 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
     services = services_for(settings)
     upgrade(settings, services.engine, revision)
     console.print(f"[green]Database at {revision}[/green] ({settings.database.url.split('@')[-1]})")
+    if is_current(settings, services.engine):
+        # Keyed hashing starts with the upgrade (and a new HMAC key at once), not later.
+        sealed = seal_chain(services.session_factory)
+        if sealed is not None:
+            console.print(f"Audit trail sealed with HMAC key {sealed.object_id} (row {sealed.seq})")
 
 
 @municipality_app.command("create")
@@ -277,22 +283,6 @@ def token_create(
     typer.echo(secret)
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain: exit 0 if intact, else exit 1 naming the first broken row."""
-    services = services_for(load_settings())
-    with services.session_factory() as session:
-        if services.engine.dialect.name == "postgresql":
-            # Head and rows from one snapshot, so writers committing meanwhile are not breaks.
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        count, found = verify(session)
-    if found is None:
-        console.print(f"[green]Audit trail intact[/green]: {count} rows verified.")
-        return
-    err.print(f"[red]Audit trail broken at row {found.seq}[/red] ({found.kind}): {found.message}")
-    raise typer.Exit(1)
-
-
 @access_app.command("purge")
 def access_purge() -> None:
     """Delete access events older than the retention period (access.event_retention_days)."""
@@ -384,7 +374,10 @@ def run_server(settings: Settings, services: Services) -> None:
         if code:
             raise typer.Exit(code)
         return
-    receivers = enabled_receivers(settings, services.session_factory, services.box)
+    receivers = [
+        *enabled_receivers(settings, services.session_factory, services.box),
+        *checkpoint_timers(settings, services.session_factory),
+    ]
     for receiver in receivers:
         console.print(receiver.describe())
     try:
@@ -408,6 +401,7 @@ directory_app, training_app = directory_commands(kit)
 app.add_typer(directory_app, name="directory")
 app.add_typer(training_app, name="training")
 register_portability(app, kit)
+register_audit(audit_app, kit)
 register_alarms(app, kit)
 
 

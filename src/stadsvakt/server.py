@@ -28,6 +28,7 @@ from rich.console import Console
 from stadsvakt.alarms.receivers.run import Receiver, enabled_receivers, run_alongside
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services, create_app
+from stadsvakt.audit.jobs import checkpoint_timers
 from stadsvakt.ports import CannotListen, web_listener
 from stadsvakt.runtime import serving
 from stadsvakt.settings import Settings
@@ -82,7 +83,12 @@ def run_single(settings: Settings, services: Services, receivers: Sequence[Recei
 def _worker(settings: Settings, sock: socket.socket, first: bool) -> None:
     """One worker process: its own services and app; the receivers only in the first."""
     services = build_services(settings)
-    receivers = enabled_receivers(settings, services.session_factory, services.box) if first else []
+    receivers: list[Receiver] = []
+    if first:
+        receivers = [
+            *enabled_receivers(settings, services.session_factory, services.box),
+            *checkpoint_timers(settings, services.session_factory),
+        ]
     console = Console()
     for receiver in receivers:
         console.print(receiver.describe())

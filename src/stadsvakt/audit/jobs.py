@@ -19,9 +19,11 @@ from stadsvakt.audit.checkpoints import (
     sinks_of,
     take_checkpoint,
 )
+from stadsvakt.audit.models import AuditEntry
+from stadsvakt.audit.service import seal
 from stadsvakt.db import unit_of_work, utcnow
 from stadsvakt.errors import DomainError
-from stadsvakt.settings import AuditSettings
+from stadsvakt.settings import AuditSettings, Mode, Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +96,23 @@ class CheckpointTimer:
         return f"Audit checkpoints every {self.interval_s / 60:g} min to {where}"
 
 
-def checkpoint_timers(
-    audit: AuditSettings, factory: sessionmaker[Session]
-) -> list[CheckpointTimer]:
-    """The checkpoint timer ``stadsvakt serve`` runs, or none when no destination is set."""
-    sinks = sinks_of(audit)
-    return [CheckpointTimer(audit, factory, sinks)] if sinks else []
+def checkpoint_timers(settings: Settings, factory: sessionmaker[Session]) -> list[CheckpointTimer]:
+    """The checkpoint timer ``stadsvakt serve`` runs, or none when no destination is set
+    (a warning in production mode: without checkpoints, truncation by someone holding
+    the HMAC key goes unseen)."""
+    sinks = sinks_of(settings.audit)
+    if not sinks:
+        if settings.mode is Mode.PRODUCTION:
+            log.warning(
+                "audit checkpoints are off: set STADSVAKT_AUDIT__CHECKPOINT_FILE"
+                " or STADSVAKT_AUDIT__CHECKPOINT_SYSLOG=true"
+            )
+        return []
+    return [CheckpointTimer(settings.audit, factory, sinks)]
+
+
+def seal_chain(factory: sessionmaker[Session]) -> AuditEntry | None:
+    """Commit the rotation row that hands the chain to the configured key, if it is due
+    (``stadsvakt db upgrade`` runs it, so keyed hashing starts with the upgrade)."""
+    with unit_of_work(factory) as session:
+        return seal(session)

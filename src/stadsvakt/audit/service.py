@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -196,7 +196,7 @@ def stored_head(session: Session) -> ChainHead:
     return ChainHead(seq=head.seq, hash=head.hash, key_id=head.key_id, mac=head.mac)
 
 
-def chain_rows(session: Session, *, batch: int = 5000) -> Iterator[tuple[ChainRow, str]]:
+def chain_rows(session: Session, *, batch: int = 5000) -> Generator[tuple[ChainRow, str]]:
     """Every row in ``seq`` order with its stored hash, streamed ``batch`` rows at a time.
 
     Plain column tuples, not ORM objects: a trail of millions of rows is read at the
@@ -225,25 +225,28 @@ def chain_rows(session: Session, *, batch: int = 5000) -> Iterator[tuple[ChainRo
         .order_by(e.seq)
         .execution_options(yield_per=batch)
     )
-    for r in session.execute(stmt):
-        row = ChainRow(
-            seq=r.seq,
-            at=r.at,
-            tenant_id=str(r.tenant_id) if r.tenant_id else None,
-            actor_kind=r.actor_kind,
-            actor_id=str(r.actor_id) if r.actor_id else None,
-            actor_name=r.actor_name,
-            request_id=r.request_id,
-            action=r.action,
-            object_type=r.object_type,
-            object_id=r.object_id,
-            object_text=r.object_text,
-            before=r.before,
-            after=r.after,
-            prev_hash=r.prev_hash,
-            key_id=r.key_id,
-        )
-        yield row, r.hash
+    # Closed with the generator: a walk that stops at a break must not leave the
+    # PostgreSQL server-side cursor of yield_per open.
+    with session.execute(stmt) as result:
+        for r in result:
+            row = ChainRow(
+                seq=r.seq,
+                at=r.at,
+                tenant_id=str(r.tenant_id) if r.tenant_id else None,
+                actor_kind=r.actor_kind,
+                actor_id=str(r.actor_id) if r.actor_id else None,
+                actor_name=r.actor_name,
+                request_id=r.request_id,
+                action=r.action,
+                object_type=r.object_type,
+                object_id=r.object_id,
+                object_text=r.object_text,
+                before=r.before,
+                after=r.after,
+                prev_hash=r.prev_hash,
+                key_id=r.key_id,
+            )
+            yield row, r.hash
 
 
 def verify(
@@ -257,14 +260,18 @@ def verify(
     keyring = keyring_of(session)
     head = stored_head(session)
     counted = 0
+    rows = chain_rows(session, batch=batch)
 
     def counting() -> Iterator[tuple[ChainRow, str]]:
         nonlocal counted
-        for item in chain_rows(session, batch=batch):
+        for item in rows:
             counted += 1
             yield item
 
-    found = find_break(counting(), head, keyring, anchors)
+    try:
+        found = find_break(counting(), head, keyring, anchors)
+    finally:
+        rows.close()
     return counted, found
 
 
