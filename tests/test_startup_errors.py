@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -163,6 +163,22 @@ def test_a_host_that_is_not_this_machine_names_the_host_setting(
     assert "STADSVAKT_ALARMS__SIP_HOST" in line
 
 
+@pytest.mark.parametrize(
+    "how",
+    [("serve", "--port", "70000"), ("serve", "--workers", "2", "--port", "70000")],
+    ids=["serve", "serve --workers 2"],
+)
+def test_a_port_out_of_range_is_refused_before_anything_starts(
+    installation: Installation, how: tuple[str, ...]
+) -> None:
+    """Not wrapped round to port 4464, nor an OverflowError from a worker's socket."""
+    done = run(installation, *how)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "Traceback" not in output
+    assert "65535" in output
+
+
 def test_an_unreachable_database_is_one_line_without_the_password(
     installation: Installation,
 ) -> None:
@@ -193,6 +209,13 @@ def test_a_taken_tcp_port_is_refused_and_a_udp_only_listener_passes() -> None:
             check_free([dc09(port)])
         assert refused.value.transport == "TCP"
         check_free([dc09(port, tcp=False)])
+
+
+def test_a_port_out_of_range_is_refused_by_the_check() -> None:
+    """Settings keep ports in range; a value set past them is still not wrapped round."""
+    for port in (-1, 70000):
+        with pytest.raises(CannotListen, match="not a port to listen on"):
+            check_free([replace(dc09(free_port()), port=port)])
 
 
 def test_a_port_shared_out_by_another_server_counts_as_taken() -> None:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from stadsvakt.settings import AlarmSettings, ServerSettings, Settings
 
+_LAST_PORT = 65535
+
 
 @dataclass(frozen=True)
 class Listener:
@@ -58,10 +60,16 @@ class CannotListen(Exception):
                 f" privileges); set another port in {where.port_setting}"
             )
         reason = self.error.strerror or str(self.error)
-        if isinstance(self.error, socket.gaierror) or code == errno.EADDRNOTAVAIL:
+        unresolved = isinstance(self.error, socket.gaierror)
+        if unresolved and code == socket.EAI_SERVICE:
             return (
-                f"{where.what}: cannot listen on {where.host} ({reason}): it is not an address"
-                f" of this machine; check {where.host_setting}"
+                f"{where.what}: {where.port} is not a port to listen on ({reason});"
+                f" set another in {where.port_setting}"
+            )
+        if unresolved or code == errno.EADDRNOTAVAIL:
+            return (
+                f"{where.what}: cannot listen on {where.host} ({reason}): it is not a name or"
+                f" an address of this machine; check {where.host_setting}"
             )
         return (
             f"{where.what}: cannot listen on {address}: {reason};"
@@ -134,6 +142,10 @@ def check_free(listeners: Iterable[Listener]) -> None:
     for listener in listeners:
         if listener.port == 0:
             continue
+        if not 0 < listener.port <= _LAST_PORT:
+            # The resolver would take 70000 for 4464 (modulo 65536) without a word.
+            out_of_range = socket.gaierror(socket.EAI_SERVICE, "not from 0 to 65535")
+            raise CannotListen(listener, "TCP" if listener.tcp else "UDP", out_of_range)
         if listener.tcp:
             _try_tcp(listener)
         if listener.udp:
