@@ -50,6 +50,16 @@ def test_wrong_password_shows_a_message(client: TestClient, owner: f.TestUser) -
     assert f'value="{owner.username}"' in response.text
 
 
+@pytest.mark.parametrize("username", ["a\x00b", "\x00", "x" * 81])
+def test_a_username_no_account_can_have_is_a_wrong_login_not_an_error(
+    client: TestClient, owner: f.TestUser, username: str
+) -> None:
+    client.headers["Accept-Language"] = "en"
+    response = log_in(client, username, owner.password)
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.text
+
+
 def test_throttling_shows_a_message_not_an_error(
     client: TestClient, owner: f.TestUser, services: Services
 ) -> None:

@@ -88,6 +88,9 @@ class LocalPasswordProvider:
     def begin(self, session: Session, username: str, client: str) -> Attempt:
         """Refuse while a backoff is in force; otherwise record the attempt (as a failure
         until it concludes) and find what to check the password against. No hashing."""
+        if "\x00" in username:
+            # No account has such a name, and PostgreSQL cannot even compare one.
+            raise Unauthenticated("wrong username or password")
         key = client_key(client)
         self.throttle.take_turns(session, username, key)
         self.throttle.check(session, username, key)
