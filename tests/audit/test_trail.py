@@ -11,17 +11,19 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import Services
+from stadsvakt.audit.chain import ROTATE_ACTION
 from stadsvakt.audit.models import AuditEntry
 from stadsvakt.audit.service import record, verify
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import create_db_engine, create_session_factory, unit_of_work
 from stadsvakt.migrate import upgrade
-from stadsvakt.settings import Settings
+from stadsvakt.settings import AuditSettings, Settings
 from tests import factories as f
 from tests.conftest import fast_security
 
@@ -235,3 +237,33 @@ def test_concurrent_writers_make_one_unbroken_chain(fresh_database_url: str) -> 
     assert found is None
     assert count == threads * each
     assert seqs == list(range(1, threads * each + 1))
+
+
+def test_concurrent_writers_after_a_key_change_write_one_rotation_row(
+    fresh_database_url: str,
+) -> None:
+    """Every writer sees the old key at the head; the head lock lets exactly one of them
+    write the rotation row, and the rest chain after it with the new key."""
+    old = Settings(database_url=fresh_database_url, security=fast_security(), _env_file=None)
+    engine = create_db_engine(old)
+    upgrade(old, engine)
+    engine.dispose()
+    _write_concurrently(old, 1, 3)
+    audit = AuditSettings(
+        hmac_key_id="k2",
+        hmac_key=SecretStr("the new key, rotated in while writers run"),
+        retired_hmac_keys={"dev": old.audit.hmac_key},
+    )
+    new = old.model_copy(update={"audit": audit})
+    threads, each = 4, 10
+    _write_concurrently(new, threads, each)
+    engine = create_db_engine(new)
+    with create_session_factory(engine)() as s:
+        count, found = verify(s)
+        rotations = s.scalars(select(AuditEntry.seq).where(AuditEntry.action == ROTATE_ACTION))
+        keys = list(s.scalars(select(AuditEntry.key_id).order_by(AuditEntry.seq)))
+        assert list(rotations) == [4]
+    engine.dispose()
+    assert found is None
+    assert count == 3 + 1 + threads * each
+    assert keys == ["dev"] * 3 + ["k2"] * (1 + threads * each)
