@@ -3,17 +3,21 @@
 :class:`AlarmReception` holds the transmitter directory and the alarm writer every
 receiver needs and starts their background loops. :class:`SocketReceiver` adds the
 servers of the DC-09 and SCAIP receivers, one :class:`asyncio.TaskGroup` in
-:meth:`SocketReceiver.serve`, stopped by cancellation. One peer cannot hold the
-receiver (the rules are in :mod:`._limits`): TCP takes at most
-``max_connections_per_address`` connections from one address and ``max_connections``
-in all (counted in a gauge); each connection is read by one loop here that closes it
-when a frame does not arrive whole within ``frame_timeout_s`` of its first byte or
-no frame comes for ``read_timeout_s``; UDP handles at most as many datagrams from one
-address at once, and :data:`UDP_IN_FLIGHT` in all. Every refusal is counted, and
-logged once per address per minute. A subclass brings its protocol's framing and
-answers (``_stream``, a :class:`Stream`) and its answer to a datagram
-(``_handle_datagram``); one peer's or one datagram's trouble is logged and never
-reaches the others.
+:meth:`SocketReceiver.serve`, stopped by cancellation.
+
+One peer cannot hold the receiver (the rules are in :mod:`._limits`). TCP takes at
+most ``max_connections_per_address`` connections from one address and
+``max_connections`` in all (counted in a gauge). One read loop here serves every
+connection and closes it when a frame does not arrive whole within
+``frame_timeout_s`` of its first byte, when no whole frame comes for
+``read_timeout_s``, or when its replies are not read within ``frame_timeout_s``.
+UDP handles at most as many datagrams from one address at once, and
+:data:`UDP_IN_FLIGHT` in all. Every refusal is counted, and logged once per address
+per minute.
+
+A subclass brings its protocol's framing and answers (``_stream``, a :class:`Stream`)
+and its answer to a datagram (``_handle_datagram``); one peer's or one datagram's
+trouble is logged and never reaches the others.
 """
 
 from __future__ import annotations
@@ -196,9 +200,10 @@ class SocketReceiver(AlarmReception, ABC, Generic[H]):
 
     def refuse(self, reason: str, reply: str, transport: str, key: str, detail: str) -> None:
         """Count a refused connection or datagram; log it once per address per minute."""
+        # Logged before counted: whoever sees the count sees the line too.
+        self.refusals.refused(key, reason, reply, transport, detail)
         labels = {"reason": reason, self.reply_label: reply, "transport": transport}
         self.metrics.inc(self.rejected_counter, 1.0, **labels)
-        self.refusals.refused(key, reason, reply, transport, detail)
 
     # --- TCP -----------------------------------------------------------------------------
 
@@ -225,7 +230,12 @@ class SocketReceiver(AlarmReception, ABC, Generic[H]):
             self.logger.exception("%s tcp %s: handler failed; connection closed", self.label, peer)
         finally:
             self._connections.discard(task)
-            writer.close()
+            if writer.transport.get_write_buffer_size():
+                # The peer is not reading: a graceful close would keep the socket and its
+                # unsent replies until it does, outside every limit.
+                writer.transport.abort()
+            else:
+                writer.close()
 
     def _admit(self, key: str) -> bool:
         """Count a new connection from ``key`` in, or refuse it (it is closed unanswered)."""
@@ -271,7 +281,12 @@ class SocketReceiver(AlarmReception, ABC, Generic[H]):
                 return
             received = await stream.receive(data)
             if received.replies:
-                await send_replies(writer, received.replies, settings.frame_timeout_s)
+                try:
+                    await send_replies(writer, received.replies, settings.frame_timeout_s)
+                except TimeoutError:
+                    detail = f"replies not read within {settings.frame_timeout_s:g} s"
+                    self.refuse("reply_timeout", "close", "tcp", key, detail)
+                    return
             # After the answers: time spent storing an alarm is not the peer's to lose.
             deadline.received(loop.time(), finished=received.finished, pending=stream.pending)
 
