@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -23,7 +23,7 @@ from stadsvakt.auth.schemas import UserUpdate
 from stadsvakt.auth.service import SystemOwnerConflict, actor_for_user, update_user
 from stadsvakt.cli import app as cli_app
 from stadsvakt.context import acting_as
-from stadsvakt.db import create_db_engine, unit_of_work
+from stadsvakt.db import unit_of_work
 from stadsvakt.migrate import upgrade
 from stadsvakt.org.models import Municipality
 from stadsvakt.settings import Settings
@@ -229,18 +229,13 @@ def test_a_role_cannot_be_given_permissions_its_editor_lacks(
     assert narrowed.status_code == 200
 
 
-def _waiting_for_a_lock(engine_url: str, backend: str) -> bool:
+def _waiting_for_a_lock(engine: Engine) -> bool:
     """Whether a PostgreSQL transaction is waiting for an advisory lock."""
-    settings = Settings(database_url=engine_url, security=fast_security(), _env_file=None)
-    engine = create_db_engine(settings)
-    try:
-        with engine.connect() as conn:
-            waiting = conn.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-            ).scalar_one()
-        return bool(waiting)
-    finally:
-        engine.dispose()
+    with engine.connect() as conn:
+        waiting: int = conn.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        ).scalar_one()
+    return waiting > 0
 
 
 def test_two_owners_deactivating_each_other_at_once_leave_one(
@@ -274,7 +269,7 @@ def test_two_owners_deactivating_each_other_at_once_leave_one(
             racer.start()
             if backend == "postgresql":
                 wait_until(
-                    lambda: _waiting_for_a_lock(fresh_database_url, backend),
+                    lambda: _waiting_for_a_lock(services.engine),
                     "the second owner's change to wait for the first's",
                 )
         racer.join()

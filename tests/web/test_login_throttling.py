@@ -52,7 +52,7 @@ def test_a_long_wait_is_given_in_minutes(
     client.headers["Accept-Language"] = "en"
     for _ in range(services.settings.security.login_max_failures):
         assert log_in(client, owner.username, WRONG).status_code == 401
-    waited = []
+    waited: list[int] = []
     while not waited or waited[-1] < 120:
         refused = log_in(client, owner.username, WRONG)
         assert refused.status_code == 429
