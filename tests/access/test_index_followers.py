@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +22,7 @@ from stadsvakt.access.changes import Entity
 from stadsvakt.access.decide import DecisionRequest, Reason, decide
 from stadsvakt.access.index import follower
 from stadsvakt.access.index.follower import AccessIndex, IndexUnavailable, SessionMaker
-from stadsvakt.access.models import Credential, CredentialState
+from stadsvakt.access.models import AccessChange, Credential, CredentialState
 from stadsvakt.db import create_db_engine, create_session_factory, unit_of_work
 from stadsvakt.directory.models import Person
 from stadsvakt.migrate import upgrade
@@ -252,3 +252,28 @@ def test_an_index_no_catch_up_has_reached_for_a_while_is_not_used_as_it_is(
     assert index.current() is None
     index.refresh(shared.b)
     assert index.current() is index.state
+
+
+def test_one_catch_up_reads_every_batch_of_the_feed(shared: Shared) -> None:
+    index = AccessIndex()
+    index.refresh(shared.b)
+    with unit_of_work(shared.a) as session:
+        person = session.get_one(Person, shared.person)
+        # A busy feed: more changes than one query reads (a bulk import, say).
+        session.execute(
+            insert(AccessChange),
+            [
+                {
+                    "tenant_id": shared.tenant,
+                    "entity": "person",
+                    "entity_id": str(person.id),
+                    "op": "upsert",
+                }
+                for _ in range(follower.BATCH)
+            ],
+        )
+    _suspend(shared, shared.card)
+    # A catch-up (a decision's, after a change noted here) must not stop after the first
+    # batch and call itself current.
+    assert index.refresh(shared.b) == follower.BATCH + 1
+    assert _reason(index, shared) is Reason.CREDENTIAL_SUSPENDED

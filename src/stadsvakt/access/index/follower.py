@@ -57,7 +57,7 @@ _NEWER = (
     select(AccessChange.seq, AccessChange.entity, AccessChange.entity_id)
     .where(AccessChange.seq > bindparam("last"))
     .order_by(AccessChange.seq)
-    .limit(BATCH)
+    .limit(bindparam("batch"))
 )
 
 #: An index no catch-up has finished for this many poll intervals (and at least
@@ -184,8 +184,12 @@ class AccessIndex:
             if not self.built:
                 self.build(session)
                 return 0
+            applied = 0
             try:
-                applied = self._catch_up(session)
+                # Batch after batch: "caught up" means nothing committed is left unread.
+                while (count := self._catch_up(session)) == BATCH:
+                    applied += count
+                applied += count
             except BaseException:
                 self.failed = True
                 raise
@@ -205,7 +209,7 @@ class AccessIndex:
             ).all()
         else:
             # The common case, asked every poll: a statement built once.
-            rows = session.execute(_NEWER, {"last": self.last_seq}).all()
+            rows = session.execute(_NEWER, {"last": self.last_seq, "batch": BATCH}).all()
         if not rows:
             return 0
         # Worked out aside and kept only once the changes are applied.
