@@ -101,6 +101,8 @@ def test_guest_grant_form(
     }
     refused = browser.post("/access/grants", data=data)
     assert refused.status_code == 422 and "Slutet måste komma efter starten." in refused.text
+    far = browser.post("/access/grants", data={**data, "valid_to": "2999-11-23T12:00"})
+    assert far.status_code == 422 and "Ange ett datum mellan år 1900 och 2100." in far.text
     done = browser.post(
         "/access/grants", data={**data, "valid_to": "2026-11-23T12:00"}, follow_redirects=False
     )

@@ -94,6 +94,8 @@ def _message(name: str, kind: str, ctx: Mapping[str, Any], text: str, _: Transla
         return _("Enter a number of at most %(limit)s.") % {"limit": ctx.get("le")}
     if kind in {"enum", "uuid_parsing", "uuid_type", "literal_error"}:
         return _("Choose one of the options.")
+    if kind == "date_range":  # stadsvakt.bounds
+        return _("Give a date between 1900 and 2100.")
     if name == "owner_email":
         return _("Enter a valid e-mail address.")
     if name == "owner_name" and "external" in text:

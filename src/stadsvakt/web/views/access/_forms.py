@@ -23,6 +23,7 @@ RULES = {
     "pin_digits": N_("A PIN is 4 to 8 digits."),
     "state_transition": N_("The credential cannot change to that state."),
     "distinct": N_("A value is listed twice."),
+    "date_range": N_("Give a date between 1900 and 2100."),
 }
 
 
