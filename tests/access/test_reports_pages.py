@@ -71,4 +71,6 @@ def test_report_pages_in_english_and_a_bad_time(
     assert page.status_code == 200
     assert "Orphan credentials" in page.text and "Not a date and time." in page.text
     assert 'aria-invalid="true"' in page.text
+    far = browser.get("/reports", params={"at": "2150-01-01T09:00"})
+    assert far.status_code == 200 and "Not a date and time." in far.text
     assert "Who can open a door" in page.text and "What a person can open" in page.text

@@ -13,6 +13,7 @@ from stadsvakt.access.reports import orphans, rights
 from stadsvakt.access.services import grants, places
 from stadsvakt.access.timerules import STOCKHOLM
 from stadsvakt.api.deps import SessionDep
+from stadsvakt.bounds import in_range
 from stadsvakt.db import utcnow
 from stadsvakt.web.deps import HtmlRoute, Page, PageDep
 
@@ -27,8 +28,8 @@ def _at(text: str | None) -> datetime | None:
         at = datetime.fromisoformat(text.strip()).replace(tzinfo=STOCKHOLM)
     except ValueError:
         return None
-    # The reports refuse other years (converting them could overflow): treat as invalid.
-    return at if 1900 <= at.year <= 2200 else None
+    # The reports refuse other dates (stadsvakt.bounds): treat as invalid.
+    return at if in_range(at) else None
 
 
 def _context(page: Page, at_text: str | None) -> dict[str, object]:
