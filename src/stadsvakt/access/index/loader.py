@@ -7,6 +7,7 @@ those rows; a row that has gone is removed from the index.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import uuid
@@ -17,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
+from stadsvakt.access import identifiers
 from stadsvakt.access.decide import CredentialEntry, DoorEntry, ProfileEntry
 from stadsvakt.access.holidays import calendar_days as calendar_days
 from stadsvakt.access.index.state import (
@@ -44,6 +46,8 @@ from stadsvakt.access.models import (
 from stadsvakt.access.timerules import Interval, ScheduleError, parse_intervals
 from stadsvakt.directory.models import Assignment, GroupMember, Person, TrainingRecord
 from stadsvakt.org.models import OrgUnit
+
+log = logging.getLogger(__name__)
 
 UUID = uuid.UUID
 
@@ -336,10 +340,14 @@ class Loader:
             for cred_id, tenant, identifier, person, state, start, end, kind in rows:
                 if kind == CredentialKind.PIN:
                     continue
+                # As stored: every writer stores the normal form (access.identifiers), and
+                # migration 0007 brought older rows to it. A row that is not in it (text no
+                # card UID can be, written around the API) is a key no reader presents.
+                if identifiers.presented(kind, identifier) != identifier:
+                    log.warning("credential %s: %r is no %s identifier", cred_id, identifier, kind)
+                    continue
                 found.add(cred_id)
                 cid = self._id(cred_id)
-                # As stored: every writer stores the normal form (access.identifiers), and
-                # migration 0007 brought older rows to it.
                 entry = CredentialEntry(
                     cid,
                     self._id(tenant),
