@@ -87,6 +87,7 @@ ALARMS = "stadsvakt_alarms_stored_total"
 DUPLICATES = "stadsvakt_alarms_duplicates_total"
 CONNECTIONS = "stadsvakt_dc09_connections"
 UNREADABLE = "stadsvakt_dc09_unreadable_events_total"
+STORE_REFUSED = "stadsvakt_alarms_store_refused_total"
 SUPERVISED = "stadsvakt_supervision_transmitters"
 PATH_FAILED = "stadsvakt_supervision_path_failed"
 SUPERVISION_ALARMS = "stadsvakt_supervision_alarms_total"
@@ -100,6 +101,11 @@ def describe_receiver_metrics(metrics: Metrics) -> None:
     metrics.describe(DUPLICATES, "Re-sent messages recognised and acknowledged again")
     metrics.describe(CONNECTIONS, "Open DC-09 TCP connections", "gauge")
     metrics.describe(UNREADABLE, "Event data stored as unknown because it broke its grammar")
+    metrics.describe(
+        STORE_REFUSED,
+        "Frames whose rows the database refused in a batch, by outcome (unreadable: stored"
+        " as unreadable and acknowledged; refused: not stored, the sender retries)",
+    )
 
 
 def describe_supervision_metrics(metrics: Metrics) -> None:

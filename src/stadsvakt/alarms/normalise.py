@@ -20,18 +20,25 @@ test, other    9         periodic tests, programming, logs
 
 A restore (the condition ended) is for information: priority 7 unless its
 category is already less urgent.
+
+Every record is made to fit the alarm table before it leaves here (:func:`fitted`):
+texts are cut to their columns and cleared of what a database refuses (NUL, lone
+surrogates), and a number no column holds makes the record unreadable. A record the
+database refuses all the same is stored as :func:`refused` gives it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from uuid6 import uuid7
 
-from stadsvakt.alarms.protocols.events import Category, ParsedEvent, Qualifier
+from stadsvakt.alarms.protocols.events import NUMBER_MAX, Category, ParsedEvent, Qualifier
 
 PRIORITY: dict[Category, int] = {
     Category.FIRE: 1,
@@ -50,6 +57,18 @@ PRIORITY: dict[Category, int] = {
 RESTORE_PRIORITY = 7
 #: A re-sent frame is recognised for at least this long (one to two UTC days).
 DEDUP_BUCKET_SECONDS = 86_400
+#: The widths of the alarm table's bounded text columns (a test holds them to the model).
+WIDTHS: dict[str, int] = {
+    "protocol": 20,
+    "account": 16,
+    "sequence": 8,
+    "code": 16,
+    "description": 200,
+    "text": 500,
+}
+#: The alarm table's integer columns, each bounded by ``NUMBER_MAX``.
+NUMBERS = ("zone", "user_number", "partition")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def priority(category: Category, qualifier: Qualifier) -> int:
@@ -152,7 +171,7 @@ def _record(
     partition: int | None = None,
     text: str | None = None,
 ) -> AlarmRecord:
-    return AlarmRecord(
+    record = AlarmRecord(
         # Time-ordered (UUIDv7): new alarms go to the end of the primary key's index,
         # not to a random page of it, so a commit writes fewer pages.
         id=uuid7(),
@@ -164,18 +183,19 @@ def _record(
         event_time=envelope.event_time,
         category=category,
         priority=priority(category, qualifier),
-        code=code[:16],
-        description=description[:200],
+        code=code,
+        description=description,
         qualifier=qualifier,
         zone=zone,
         user_number=user_number,
         partition=partition,
-        text=text[:500] if text else None,
+        text=text or None,
         encrypted=envelope.encrypted,
         payload=envelope.payload,
         raw=envelope.raw,
         dedup_keys=envelope.dedup_keys(index),
     )
+    return fitted(record)
 
 
 def from_event(event: ParsedEvent, envelope: Envelope, index: int) -> AlarmRecord:
@@ -191,6 +211,57 @@ def from_event(event: ParsedEvent, envelope: Envelope, index: int) -> AlarmRecor
         user_number=event.user,
         partition=event.partition,
         text=event.text,
+    )
+
+
+def storable(text: str) -> str:
+    """``text`` without what a database refuses: NUL (PostgreSQL) and lone surrogates
+    (no UTF-8 encoder takes them); each becomes U+FFFD. The raw bytes keep the original."""
+    if "\x00" not in text and (text.isascii() or _SURROGATE.search(text) is None):
+        return text
+    return _SURROGATE.sub("\ufffd", text).replace("\x00", "\ufffd")
+
+
+def fitted(record: AlarmRecord) -> AlarmRecord:
+    """``record`` as the alarm table holds it (the same record when it already fits).
+
+    Texts are made storable and cut to their columns; a number outside 0 to
+    ``NUMBER_MAX`` makes the record unreadable (its frame and payload still kept).
+    """
+    changes: dict[str, Any] = {}
+    for name, width in WIDTHS.items():
+        value = getattr(record, name)
+        if value is not None and (fixed := storable(value)[:width]) != value:
+            changes[name] = fixed
+    if (payload := storable(record.payload)) != record.payload:
+        changes["payload"] = payload
+    wide = [
+        f"{name} {value} is outside 0-{NUMBER_MAX}"
+        for name in NUMBERS
+        if (value := getattr(record, name)) is not None and not 0 <= value <= NUMBER_MAX
+    ]
+    if wide:
+        return refused(replace(record, **changes), "; ".join(wide))
+    return replace(record, **changes) if changes else record
+
+
+def refused(record: AlarmRecord, reason: str) -> AlarmRecord:
+    """The unreadable copy of a record that cannot be stored as it is.
+
+    Same id, sender, times, payload, raw frame and dedup keys (a re-send is still
+    recognised); what came from the event data is dropped, and ``reason`` says why.
+    """
+    return replace(
+        record,
+        category=Category.UNKNOWN,
+        priority=priority(Category.UNKNOWN, Qualifier.NEW),
+        code="",
+        description=storable(f"Unreadable event data: {reason}")[: WIDTHS["description"]],
+        qualifier=Qualifier.NEW,
+        zone=None,
+        user_number=None,
+        partition=None,
+        text=None,
     )
 
 

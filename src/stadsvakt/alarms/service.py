@@ -3,7 +3,9 @@
 Reads go through :func:`~stadsvakt.auth.scope.restrict`: a transmitter or alarm is
 in the scope of its site's unit. Keys are sealed with the installation's
 :class:`~stadsvakt.auth.secrets.SecretBox` before they reach the database and
-never leave the service in clear except to the receiver's key cache.
+never leave the service in clear except to the receiver's key cache. Every change to
+a transmitter also appends a row to the registry's change feed (:func:`note_change`),
+which receivers follow.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from stadsvakt.alarms.models import Alarm, Bearer, Transmitter, TransmitterProtocol
+from stadsvakt.alarms.models import (
+    Alarm,
+    Bearer,
+    Transmitter,
+    TransmitterChange,
+    TransmitterProtocol,
+)
 from stadsvakt.alarms.protocols.events import Category
 from stadsvakt.alarms.schemas import KeyFormat, TransmitterCreate, TransmitterUpdate
 from stadsvakt.audit.service import record, snapshot
@@ -201,6 +209,7 @@ def create_transmitter(
     )
     session.add(row)
     _flush(session)
+    note_change(session, row.id)
     _audit(session, "create", row, None)
     return row
 
@@ -235,6 +244,7 @@ def update_transmitter(
     _check_encryption(row.key_bits, row.encrypted_only)
     _address_free(session, row.account, row.receiver, row.line, row.id)
     _flush(session)
+    note_change(session, row.id)
     _audit(session, "update", row, before)
     return row
 
@@ -245,15 +255,14 @@ def delete_transmitter(session: Session, actor: Actor, transmitter_id: uuid.UUID
     before = {**snapshot(row), "has_key": row.key_bits is not None}
     session.delete(row)
     _flush(session)
+    note_change(session, row.id)
     _audit(session, "delete", row, before)
 
 
-def registry_version(session: Session) -> tuple[int, datetime | None]:
-    """A cheap marker that changes whenever a transmitter is added, changed or removed."""
-    count, latest = session.execute(
-        select(func.count(Transmitter.id), func.max(Transmitter.updated_at))
-    ).one()
-    return int(count), latest
+def note_change(session: Session, transmitter_id: uuid.UUID) -> None:
+    """Append a transmitter's change to the registry's change feed, which receivers
+    follow (see :mod:`stadsvakt.alarms.lookup`); in the change's own transaction."""
+    session.add(TransmitterChange(transmitter_id=transmitter_id))
 
 
 # --- alarms -------------------------------------------------------------------------------

@@ -1,8 +1,13 @@
-"""The alarm store: the one place any input (DC-09, later SCAIP and JSON) writes alarms.
+"""The alarm store: the one place any input (DC-09, SCAIP, JSON) writes alarms.
 
 :func:`receive_alarms` stores a batch of :class:`~stadsvakt.alarms.normalise.AlarmRecord`
 in the caller's transaction and says, per record, whether it was new or a re-send
 already stored. The caller commits, and only then acknowledges the sender.
+
+Every record is held to the table first (:func:`~stadsvakt.alarms.normalise.fitted`).
+Should the database refuse a batch all the same, :func:`unavailable` tells a database
+that is away (every row would fail: refuse the batch) from a row it refuses (store the
+others without it), and :func:`describe` gives the error as one short log line.
 """
 
 from __future__ import annotations
@@ -13,10 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from stadsvakt.alarms.models import Alarm, Transmitter
-from stadsvakt.alarms.normalise import AlarmRecord
+from stadsvakt.alarms.normalise import AlarmRecord, fitted
 
 # Keep IN lists well below driver parameter limits.
 _CHUNK = 500
@@ -78,6 +90,7 @@ def receive_alarms(
     ``touch=False`` leaves the transmitters' "last seen" alone, for alarms the
     centre raises itself about a transmitter (supervision), which are no sign of life.
     """
+    records = [fitted(record) for record in records]
     keys = sorted({key for record in records for key in record.dedup_keys})
     known = _existing(session, keys)
     results: list[Stored] = []
@@ -101,6 +114,22 @@ def receive_alarms(
             seen[transmitter] = max(record.received_at, seen.get(transmitter, record.received_at))
     touch_transmitters(session, seen)
     return results
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or used now (any row would
+    fail), rather than that it refused a row (the others would go in without it)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout)
+
+
+def describe(exc: BaseException) -> str:
+    """An error as one short line: the driver's kind and first line, never the statement
+    and its parameters (a batch's would be megabytes of log)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = next(iter(str(cause).splitlines()), "")
+    return f"{type(cause).__name__}: {first[:200]}"
 
 
 def receive_alarm(session: Session, record: AlarmRecord) -> Stored:

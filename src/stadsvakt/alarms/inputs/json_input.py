@@ -29,7 +29,7 @@ from stadsvakt.alarms.inputs.schema import (
     InputResult,
     InvalidMessage,
 )
-from stadsvakt.alarms.normalise import AlarmRecord, Source, dedup_keys, priority
+from stadsvakt.alarms.normalise import AlarmRecord, Source, dedup_keys, fitted, priority
 from stadsvakt.alarms.protocols.events import Category, Qualifier
 from stadsvakt.alarms.store import Stored
 
@@ -136,7 +136,7 @@ def to_record(
     qualifier = _QUALIFIERS[message.qualifier]
     content = canonical(message)
     identity = str(source.transmitter_id or f"{source.tenant_id}:{message.account.upper()}")
-    return AlarmRecord(
+    record = AlarmRecord(
         id=uuid.uuid4(),
         source=source,
         protocol=PROTOCOL,
@@ -160,6 +160,8 @@ def to_record(
         raw=raw,
         dedup_keys=dedup_keys(identity, message.message_id, content, 0, received_at),
     )
+    # The schema already bounds every field; this holds the record to the table anyway.
+    return fitted(record)
 
 
 def results(

@@ -227,6 +227,23 @@ class InvalidMessage(MessageRejected):
         return cls(detail, reason=reason, errors=errors)
 
 
+class StorageUnavailable(MessageRejected):
+    """The database cannot take the alarms now; nothing of the body is stored, send again."""
+
+    code = "storage_unavailable"
+    title = "Alarms not stored"
+    status = 503
+    #: Seconds a sender is asked to wait before it sends again.
+    retry_after = 5
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, reason="storage", errors=[])
+
+    def headers(self) -> dict[str, str]:
+        """``Retry-After``: when to send the body again."""
+        return {"Retry-After": str(self.retry_after)}
+
+
 class AccountNotRegistered(MessageRejected):
     """No transmitter with this account and protocol ``json`` that the sender may use."""
 

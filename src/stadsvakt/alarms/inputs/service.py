@@ -5,10 +5,17 @@ with ``alarm.input``): a token of one municipality never finds another's transmi
 and both an unregistered account and someone else's get the same refusal. A body is
 stored whole or not at all. Alarm reception is not written to the audit trail (as
 with DC-09): the alarms are their own record, kept with the bytes as received.
+
+Should the database refuse a row of a body (the schema and
+:func:`~stadsvakt.alarms.normalise.fitted` leave it nothing to refuse, but a database
+may differ), each alarm is stored on its own and the refused one as unreadable, its
+bytes kept; a database that is away gives :class:`StorageUnavailable` (503), never a
+500.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,12 +30,21 @@ from stadsvakt.alarms.inputs.schema import (
     AccountNotRegistered,
     AlarmMessage,
     InputResult,
+    StorageUnavailable,
 )
 from stadsvakt.alarms.models import Transmitter, TransmitterProtocol
-from stadsvakt.alarms.normalise import AlarmRecord, Source
-from stadsvakt.alarms.store import Stored, receive_alarms, touch_transmitters
+from stadsvakt.alarms.normalise import AlarmRecord, Source, refused
+from stadsvakt.alarms.store import (
+    Stored,
+    describe,
+    receive_alarms,
+    touch_transmitters,
+    unavailable,
+)
 from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor
+
+log = logging.getLogger(__name__)
 
 
 def json_transmitters(session: Session, actor: Actor, accounts: set[str]) -> dict[str, Transmitter]:
@@ -77,14 +93,45 @@ def accept(
         else:
             records.append(None)
             heartbeats[row.id] = received_at
-    stored = _store(session, [record for record in records if record is not None])
+    kept, stored = _store(session, [record for record in records if record is not None])
+    as_stored = {record.id: record for record in kept}
+    records = [None if record is None else as_stored[record.id] for record in records]
     touch_transmitters(session, heartbeats)
     return results(items, records, stored)
 
 
-def _store(session: Session, records: list[AlarmRecord]) -> list[Stored]:
+def _store(session: Session, records: list[AlarmRecord]) -> tuple[list[AlarmRecord], list[Stored]]:
+    """The records as stored (a refused one as unreadable) and what became of each."""
     if not records:
-        return []
+        return [], []
+    try:
+        return records, _attempt(session, records)
+    except Exception as exc:
+        if unavailable(exc):
+            raise _unavailable(exc) from exc
+    # The database refused a row: each alarm on its own, so the others go in as sent.
+    kept: list[AlarmRecord] = []
+    stored: list[Stored] = []
+    for record in records:
+        try:
+            stored += _attempt(session, [record])
+        except Exception as exc:
+            if unavailable(exc):
+                raise _unavailable(exc) from exc
+            log.warning(
+                "JSON alarm from %s stored as unreadable: %s", record.account, describe(exc)
+            )
+            record = refused(record, f"the database refused it as sent ({describe(exc)})")
+            try:
+                stored += _attempt(session, [record])
+            except Exception as again:
+                raise _unavailable(again) from again
+        kept.append(record)
+    return kept, stored
+
+
+def _attempt(session: Session, records: list[AlarmRecord]) -> list[Stored]:
+    """Store the records in a savepoint (undone on failure, the request's work kept)."""
     try:
         with session.begin_nested():
             return receive_alarms(session, records)
@@ -93,3 +140,9 @@ def _store(session: Session, records: list[AlarmRecord]) -> list[Stored]:
         # insert; the second attempt finds it.
         with session.begin_nested():
             return receive_alarms(session, records)
+
+
+def _unavailable(exc: BaseException) -> StorageUnavailable:
+    # The driver's words go to the log, not to the sender.
+    log.warning("JSON alarms not stored, the sender is asked to retry: %s", describe(exc))
+    return StorageUnavailable("the alarms could not be stored now; send them again")

@@ -22,7 +22,8 @@ from stadsvakt.alarms.protocols.events import Category, ParsedEvent, PayloadForm
 _QUALIFIERS = {"1": Qualifier.NEW, "3": Qualifier.RESTORE, "6": Qualifier.STATUS}
 _ADM_CID = re.compile(
     r"(?:#?(?P<acct>[0-9A-Fa-f]{0,16})\|)?"
-    r"(?P<q>\d)(?P<code>\d{3}) ?(?P<group>\d{2}) ?(?P<point>\d{3})"
+    r"(?P<q>\d)(?P<code>\d{3}) ?(?P<group>\d{2}) ?(?P<point>\d{3})",
+    re.ASCII,  # \d is 0-9 only, never another script's digits
 )
 # The raw form: digits, plus B-F (values 11-15) and A as another way to write 0.
 _RAW = re.compile(r"[0-9A-Fa-f]{16}")

@@ -1,9 +1,35 @@
-"""The normalised event the payload parsers (SIA DC-03, Contact ID, SCAIP) produce."""
+"""The normalised event the payload parsers (SIA DC-03, Contact ID, SCAIP) produce.
+
+A number taken from a device (zone, user, area) is checked here, where it is parsed,
+against the columns it is stored in: :data:`NUMBER_MAX` bounds them all. A device
+that sends a larger one gets its event stored as unreadable (``MalformedContent``),
+never a database error that would refuse the frame forever.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from stadsvakt.alarms.protocols.errors import MalformedContent
+
+#: The largest zone, user or area number an alarm holds: its columns are 32-bit signed
+#: integers on PostgreSQL, and SQLite is held to the same.
+NUMBER_MAX = 2**31 - 1
+_NUMBER_DIGITS = len(str(NUMBER_MAX))
+
+
+def device_number(text: str, what: str) -> int:
+    """``text`` (ASCII digits) as a number an alarm can store; ``MalformedContent`` if not.
+
+    The length is checked before ``int()``: a frame of 4,000 digits must cost nothing.
+    """
+    if not (text.isascii() and text.isdigit()):
+        raise MalformedContent(f"{what} {text[:20]!r} is not a number")
+    digits = text.lstrip("0") or "0"
+    if len(digits) > _NUMBER_DIGITS or int(digits) > NUMBER_MAX:
+        raise MalformedContent(f"{what} {text[:20]} is larger than {NUMBER_MAX}")
+    return int(digits)
 
 
 class Category(StrEnum):
@@ -67,6 +93,13 @@ class ParsedEvent:
     text: str | None = None
     event_time: str | None = None
     raw: str = ""
+
+    def __post_init__(self) -> None:
+        # Every parser builds its events here, so a number no column holds is caught
+        # even where a parser forgot to check it.
+        for what, number in (("zone", self.zone), ("user", self.user), ("area", self.partition)):
+            if number is not None and not 0 <= number <= NUMBER_MAX:
+                raise MalformedContent(f"{what} {number} is outside 0-{NUMBER_MAX}")
 
     @property
     def known(self) -> bool:

@@ -276,11 +276,19 @@ def event(request: ScaipRequest) -> ParsedEvent:
         description=found.description,
         category=found.category,
         qualifier=qualifier,
-        zone=int(device_id) if device_id.isdigit() and len(device_id) <= 8 else None,
+        zone=_zone(device_id),
         account=request.cid,
         text=_text(request),
         raw=request.ref,
     )
+
+
+def _zone(device_id: str) -> int | None:
+    """The device id as a zone number, when it is one (0-9 only: ``"²"`` is a digit to
+    :meth:`str.isdigit` but no number to ``int``) that a zone column holds."""
+    if device_id.isascii() and device_id.isdigit() and len(device_id) <= 9:
+        return int(device_id)
+    return None
 
 
 def _text(request: ScaipRequest) -> str:

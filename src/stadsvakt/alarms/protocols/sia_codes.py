@@ -7,7 +7,9 @@ time, ``id`` user, ``ri`` area/partition, ``pi`` …) followed by a two-letter c
 and an address number, optionally ``^text^``; an item of bare digits repeats the
 previous code for another address. ``|A…`` segments carry free text.
 
-Unknown codes are never an error: they become events of category ``unknown``.
+Unknown codes are never an error: they become events of category ``unknown``. A
+number no alarm column holds (``Nid99999999999999999999``) is: the block is then
+stored as unreadable, with the frame kept.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from stadsvakt.alarms.protocols.events import (
     ParsedEvent,
     PayloadFormat,
     Qualifier,
+    device_number,
 )
 from stadsvakt.alarms.protocols.sia_code_table import AREA_CODES, SIA_CODES, USER_CODES
 
+# re.ASCII: \d is 0-9 only, never another script's digits.
 _ACCOUNT = re.compile(r"#?([0-9A-Fa-f]{0,16})\|")
-_MODIFIER = re.compile(r"([a-z]{2})(\d\d:\d\d(?::\d\d)?|[0-9-]*)")
-_CODE = re.compile(r"([A-Z]{2})(\d{0,8})")
-_DIGITS = re.compile(r"\d{1,8}")
+_MODIFIER = re.compile(r"([a-z]{2})(\d\d:\d\d(?::\d\d)?|[0-9-]*)", re.ASCII)
+_CODE = re.compile(r"([A-Z]{2})(\d{0,8})", re.ASCII)
+_DIGITS = re.compile(r"\d{1,8}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ class _State:
     def emit(self, code: str, address: str) -> None:
         """Add an event for ``code`` with ``address`` read as zone, user or area."""
         info = lookup(code)
-        number = int(address) if address else None
+        number = device_number(address, f"{code} address") if address else None
         zone, user, partition = number, self.user, self.partition
         if code in USER_CODES:
             zone, user = None, number if number is not None else self.user
@@ -88,8 +92,10 @@ class _State:
         """Apply a modifier; unknown modifiers are kept out of the event, not rejected."""
         if name == "ti":
             self.time = value or None
-        elif name in ("id", "ri") and value.isdigit():
-            setattr(self, "user" if name == "id" else "partition", int(value))
+        elif name == "id" and value.isdigit():
+            self.user = device_number(value, "user (id)")
+        elif name == "ri" and value.isdigit():
+            self.partition = device_number(value, "area (ri)")
 
 
 def parse_sia_data(data: str) -> SiaBlock:

@@ -6,6 +6,13 @@ receiver's time for a damaged frame, a timestamp outside the window, or when the
 database cannot take the alarm (the panel will try again); ``DUH`` for an
 unsupported token or an account the registry does not know. Every refusal is
 counted by reason and logged.
+
+An intact frame whose event data cannot be read (against its grammar, a number no
+column holds, or a parser's own failure) is stored as unreadable and ACKed: refused,
+the panel would send it again forever. Before a frame is refused for what the
+registry says (unknown account, wrong key, "encrypted only"), the registry is read
+once more (:meth:`~stadsvakt.alarms.lookup.TransmitterDirectory.recheck`), so a
+panel registered or re-keyed a moment ago is served on its first frame.
 """
 
 from __future__ import annotations
@@ -21,17 +28,21 @@ from stadsvakt.alarms.protocols.dc09.header import Token
 from stadsvakt.alarms.protocols.dc09.message import Dc09Message, TimestampWindow
 from stadsvakt.alarms.protocols.dc09.responses import ack, nak, reply_to_error
 from stadsvakt.alarms.protocols.errors import (
+    DecryptionFailed,
     EncryptionRequired,
     MalformedContent,
     ProtocolError,
     UnknownAccount,
 )
 from stadsvakt.alarms.receivers.writer import AlarmWriter
+from stadsvakt.alarms.store import describe
 from stadsvakt.db import utcnow
 
 log = logging.getLogger(__name__)
 
 _PROTOCOLS = {Token.SIA_DCS: "dc09-sia", Token.ADM_CID: "dc09-cid", Token.NULL: "dc09-null"}
+#: Refusals that follow from the registry, which may have changed since it was read.
+_REGISTRY_REFUSALS = (UnknownAccount, DecryptionFailed, EncryptionRequired)
 
 
 class Dc09Handler:
@@ -68,16 +79,12 @@ class Dc09Handler:
         """The reply to one frame; returns only after any alarm in it is committed."""
         now = self._clock()
         try:
-            message = Dc09Message.parse(frame, self._directory.key_for, now, window=self._window)
-            known = self._directory.find(message.account, message.receiver, message.line)
-            if known is None:
-                raise UnknownAccount(
-                    f"account {message.account} is not registered", header=message.header
-                )
-            if known.encrypted_only and not message.encrypted:
-                raise EncryptionRequired(
-                    f"account {message.account} must send encrypted frames", header=message.header
-                )
+            try:
+                message, known = self._accept(frame, now)
+            except _REGISTRY_REFUSALS:
+                # Registered, re-keyed or changed a moment ago? Read the registry again.
+                await self._directory.recheck()
+                message, known = self._accept(frame, now)
         except ProtocolError as exc:
             return self.refuse(exc, now, transport, peer)
         self._metrics.inc(FRAMES, transport=transport, token=message.token.value)
@@ -88,9 +95,23 @@ class Dc09Handler:
         try:
             await self._writer.store(self._records(message, known, now))
         except Exception as exc:  # the database is unavailable: the panel must retry
-            self.reject("storage", "NAK", transport, peer, f"alarm not stored: {exc!r}")
+            self.reject("storage", "NAK", transport, peer, f"alarm not stored: {describe(exc)}")
             return nak(now, crc_binary=message.header.crc_binary)
         return ack(message, now=now, key=key)
+
+    def _accept(self, frame: bytes, now: datetime) -> tuple[Dc09Message, KnownTransmitter]:
+        """The parsed frame and its registered transmitter; raises ``ProtocolError``."""
+        message = Dc09Message.parse(frame, self._directory.key_for, now, window=self._window)
+        known = self._directory.find(message.account, message.receiver, message.line)
+        if known is None:
+            raise UnknownAccount(
+                f"account {message.account} is not registered", header=message.header
+            )
+        if known.encrypted_only and not message.encrypted:
+            raise EncryptionRequired(
+                f"account {message.account} must send encrypted frames", header=message.header
+            )
+        return message, known
 
     def _records(
         self, message: Dc09Message, known: KnownTransmitter, now: datetime
@@ -111,6 +132,12 @@ class Dc09Handler:
         except MalformedContent as exc:
             self._metrics.inc(UNREADABLE, reason=exc.reason)
             return [unreadable(exc.detail, envelope)]
+        except Exception as exc:  # a parser's own failure: still an intact, authentic frame
+            self._metrics.inc(UNREADABLE, reason="parser")
+            log.warning(
+                "dc09 account %s: event data not parsed: %s", message.account, describe(exc)
+            )
+            return [unreadable(f"the parser failed ({type(exc).__name__})", envelope)]
         if not events:
             return [unreadable("no event in the data block", envelope)]
         return [from_event(event, envelope, index) for index, event in enumerate(events)]

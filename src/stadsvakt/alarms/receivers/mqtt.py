@@ -252,6 +252,10 @@ class MqttReceiver(AlarmReception):
             items = items_for(self.prefix, topic, payload)
             known = self.directory.find(topic.account, "0", "0")
             if known is None or known.protocol != "json":
+                # Registered a moment ago? Read the registry again before refusing.
+                await self.directory.recheck()
+                known = self.directory.find(topic.account, "0", "0")
+            if known is None or known.protocol != "json":
                 raise AccountNotRegistered(
                     f"account: no transmitter with account {topic.account} and protocol json",
                     reason="unknown_account",

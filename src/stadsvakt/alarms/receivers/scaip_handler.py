@@ -14,8 +14,13 @@ note the transmitter's last-seen time. Refusals, each counted in
 * a body that is not well-formed XML, or declares a DTD or entities: 400;
 * a well-formed ``<mrq>`` breaking SCAIP: 200 with ``<snu>`` 7 (mandatory tag
   missing) or 3 (wrong data content), as SCAIP reports content errors;
-* a ``<cid>`` not registered as a ``scaip`` transmitter: 403;
+* a ``<cid>`` not registered as a ``scaip`` transmitter (the registry read once more
+  first, so a unit registered a moment ago is served): 403;
 * the database unavailable: 503 with Retry-After, so the unit sends again.
+
+An ``<mrq>`` the receiver cannot turn into an alarm as it is (a value no column holds,
+a code table's own failure) is stored as unreadable, with the message kept, and
+answered 200 OK: refused, the unit would send it again forever.
 """
 
 from __future__ import annotations
@@ -28,9 +33,14 @@ from datetime import datetime
 from stadsvakt.alarms.lookup import KnownTransmitter, TransmitterDirectory
 from stadsvakt.alarms.metrics import SCAIP_MESSAGES, SCAIP_REJECTED, Metrics
 from stadsvakt.alarms.models import TransmitterProtocol
-from stadsvakt.alarms.normalise import AlarmRecord, Envelope, Source, from_event
+from stadsvakt.alarms.normalise import AlarmRecord, Envelope, Source, from_event, unreadable
 from stadsvakt.alarms.protocols import scaip_codes
-from stadsvakt.alarms.protocols.errors import ScaipContentError, ScaipError, SipError
+from stadsvakt.alarms.protocols.errors import (
+    MalformedContent,
+    ScaipContentError,
+    ScaipError,
+    SipError,
+)
 from stadsvakt.alarms.protocols.scaip import (
     CONTENT_TYPE,
     ScaipRequest,
@@ -47,6 +57,7 @@ from stadsvakt.alarms.protocols.sip import (
     parse_request,
 )
 from stadsvakt.alarms.receivers.writer import AlarmWriter
+from stadsvakt.alarms.store import describe
 from stadsvakt.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -147,6 +158,10 @@ class ScaipHandler:
             return self._respond(request, 400, exc.reason, transport, peer, host, exc.detail)
         known = self._directory.find(mrq.cid, "0", "0")
         if known is None or known.protocol != TransmitterProtocol.SCAIP.value:
+            # Registered a moment ago? Read the registry again before refusing.
+            await self._directory.recheck()
+            known = self._directory.find(mrq.cid, "0", "0")
+        if known is None or known.protocol != TransmitterProtocol.SCAIP.value:
             detail = f"cid {mrq.cid} is not a registered SCAIP transmitter"
             return self._respond(request, 403, "unknown_device", transport, peer, host, detail)
         self._metrics.inc(SCAIP_MESSAGES, transport=transport, type=mrq.message_type.value)
@@ -156,7 +171,7 @@ class ScaipHandler:
         try:
             await self._writer.store([self._record(request, mrq, known, data, now)])
         except Exception as exc:  # the database is unavailable: the unit must send again
-            detail = f"alarm not stored: {exc!r}"
+            detail = f"alarm not stored: {describe(exc)}"
             extra = (("Retry-After", str(RETRY_AFTER_S)),)
             return self._respond(request, 503, "storage", transport, peer, host, detail, extra)
         return self._reply(request, 200, host, build_mrs(mrq.ref, 0))
@@ -181,7 +196,13 @@ class ScaipHandler:
             payload=request.body.decode("utf-8", "replace"),
             raw=data,
         )
-        return from_event(scaip_codes.event(mrq), envelope, 0)
+        try:
+            return from_event(scaip_codes.event(mrq), envelope, 0)
+        except MalformedContent as exc:
+            return unreadable(exc.detail, envelope)
+        except Exception as exc:  # a code table's own failure: the message is still kept
+            log.warning("scaip cid %s: message not mapped: %s", mrq.cid, describe(exc))
+            return unreadable(f"the parser failed ({type(exc).__name__})", envelope)
 
     def _respond(
         self,

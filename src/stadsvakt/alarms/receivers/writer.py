@@ -9,6 +9,15 @@ committed, only note the time in memory; about once a second the writer stores t
 latest "last seen" per transmitter (one UPDATE per transmitter per second, not one per
 alarm batch). It stores them in small chunks between alarm batches, so an alarm waits
 behind at most one chunk, never behind the "last seen" of every transmitter at once.
+
+One frame's trouble never fails the others. Records are held to the table before they
+are written (:func:`~stadsvakt.alarms.normalise.fitted`); should the database refuse a
+batch all the same, and not because it is away, the batch is split in halves and each
+half written on its own, down to the one frame whose row it refuses. That frame's
+alarms are stored as unreadable (the raw frame kept, so an operator sees it) and its
+sender gets its ACK; only if even that fails is it refused (NAK, 503), alone. Each such
+frame logs one line (no traceback: a frame re-sent every 20 ms would fill the disk).
+When the database is away, the whole batch is refused at once, as every row would fail.
 """
 
 from __future__ import annotations
@@ -23,9 +32,15 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from stadsvakt.alarms.metrics import ALARMS, DUPLICATES, Metrics
-from stadsvakt.alarms.normalise import AlarmRecord
-from stadsvakt.alarms.store import Stored, receive_alarms, touch_transmitters
+from stadsvakt.alarms.metrics import ALARMS, DUPLICATES, STORE_REFUSED, Metrics
+from stadsvakt.alarms.normalise import AlarmRecord, refused
+from stadsvakt.alarms.store import (
+    Stored,
+    describe,
+    receive_alarms,
+    touch_transmitters,
+    unavailable,
+)
 from stadsvakt.loop_writes import LoopWrites
 
 log = logging.getLogger(__name__)
@@ -82,7 +97,7 @@ class AlarmWriter:
                     pending = dict(self._unwritten) | self._seen
                     self._unwritten, self._seen = sorted(pending.items()), {}
                 if not self._queue.empty():
-                    await self._write(self._take(self._queue.get_nowait()))
+                    await self._write_taken(self._take(self._queue.get_nowait()))
                 elif not self._unwritten:
                     try:
                         # Not wait_for: on 3.11 it can lose a job and a cancellation together.
@@ -90,7 +105,7 @@ class AlarmWriter:
                             first = await self._queue.get()
                     except TimeoutError:
                         continue
-                    await self._write(self._take(first))
+                    await self._write_taken(self._take(first))
                 await self._write_seen_chunk()
         finally:
             while not self._queue.empty():
@@ -113,16 +128,59 @@ class AlarmWriter:
         except Exception:  # only a "last seen" time; the next heartbeat brings another
             log.exception("storing transmitters' last-seen times failed")
 
+    async def _write_taken(self, jobs: list[_Job]) -> None:
+        try:
+            await self._write(jobs)
+        except BaseException:  # cancelled while writing: the frames are not ACKed, and say so
+            for job in jobs:
+                job.done.cancel()
+            raise
+
     async def _write(self, jobs: list[_Job]) -> None:
+        """Commit the jobs' records together, or split them (see the module docstring)."""
         records = [record for job in jobs for record in job.records]
         try:
             results = await self._commit(records)
         except Exception as exc:
-            log.exception("storing %d alarm records failed; their frames get NAK", len(records))
-            for job in jobs:
-                if not job.done.done():
-                    job.done.set_exception(exc)
+            if unavailable(exc):
+                log.warning(
+                    "storing %d alarm records failed, their frames are refused: %s",
+                    len(records),
+                    describe(exc),
+                )
+                self._fail(jobs, exc)
+            elif len(jobs) > 1:
+                middle = len(jobs) // 2
+                await self._write(jobs[:middle])
+                await self._write(jobs[middle:])
+            else:
+                await self._write_refused(jobs[0], exc)
             return
+        self._done(jobs, records, results)
+
+    async def _write_refused(self, job: _Job, exc: Exception) -> None:
+        """Store the alarms of a frame whose rows the database refused as unreadable."""
+        reason = f"the database refused it as sent ({describe(exc)})"
+        records = [refused(record, reason) for record in job.records]
+        first = job.records[0] if job.records else None
+        sender = f"account {first.account} ({first.protocol})" if first else "a frame"
+        try:
+            results = await self._commit(records)
+        except Exception as again:  # its handler refuses it, and logs that
+            self._metrics.inc(STORE_REFUSED, outcome="refused")
+            self._fail([job], again)
+            return
+        self._metrics.inc(STORE_REFUSED, outcome="unreadable")
+        log.warning("alarm from %s stored as unreadable: %s", sender, describe(exc))
+        self._done([job], records, results)
+
+    @staticmethod
+    def _fail(jobs: list[_Job], exc: Exception) -> None:
+        for job in jobs:
+            if not job.done.done():
+                job.done.set_exception(exc)
+
+    def _done(self, jobs: list[_Job], records: list[AlarmRecord], results: list[Stored]) -> None:
         for record in records:
             transmitter = record.source.transmitter_id
             if transmitter is not None:

@@ -44,7 +44,7 @@ class Dc09Header:
         return f"{self.sequence}{receiver}{line}#{self.account}"
 
 
-_TIMESTAMP = re.compile(r"_(\d\d):(\d\d):(\d\d),(\d\d)-(\d\d)-(\d{4})")
+_TIMESTAMP = re.compile(r"_(\d\d):(\d\d):(\d\d),(\d\d)-(\d\d)-(\d{4})", re.ASCII)
 
 
 def format_timestamp(moment: datetime) -> str:
