@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -264,3 +265,47 @@ def test_db_upgrade_seals_a_trail_from_before_keyed_hashing(db_file: Path, run: 
     assert result.exit_code == 0, result.output
     assert "3 rows verified" in result.stdout
     assert "Rows 1..2 predate keyed hashing" in result.stdout
+
+
+def _by_hand(db_file: Path, statement: str) -> None:
+    """Edit the SQLite file as an intruder would, with the triggers dropped first."""
+    conn = sqlite3.connect(db_file)
+    try:
+        triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        for (name,) in triggers.fetchall():
+            if name.startswith("audit_log"):
+                conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        ("UPDATE audit_log SET at = 'garbage' WHERE seq = 2", "row 2 cannot be read"),
+        ("UPDATE audit_log SET tenant_id = 'zz' WHERE seq = 2", "row 2 cannot be read"),
+        ("UPDATE audit_log SET at = 17 WHERE seq = 2", "row 2 cannot be read"),
+        ("UPDATE audit_log SET hash = 42 WHERE seq = 2", "row 2 was altered"),
+        ("UPDATE audit_log SET key_id = 'x[/red]' WHERE seq = 2", "'x[/red]'"),
+        (
+            "UPDATE audit_log SET before = 7, action = 'audit.key.rotate', key_id = 'dev'"
+            " WHERE seq = 2",
+            "row 2 was altered",
+        ),
+        ("UPDATE audit_head SET seq = 'abc'", "chain head cannot be read"),
+        ("UPDATE audit_head SET mac = NULL", "rows after 3 may have been deleted"),
+    ],
+)
+def test_values_a_column_cannot_hold_are_named_never_a_traceback(
+    run: Run, engine: Engine, db_file: Path, statement: str, named: str
+) -> None:
+    committed(engine, write, 3)
+    _by_hand(db_file, statement)
+    result = run("audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert named in result.stderr
+    assert "Traceback" not in result.output
+    refused = run("audit", "checkpoint")
+    assert "Traceback" not in refused.output

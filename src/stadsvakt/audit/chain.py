@@ -132,7 +132,7 @@ def head_mac(key: bytes, seq: int, hash_: str, key_id: str | None) -> str:
 def _same(a: str, b: str) -> bool:
     """Whether two digests are equal; stored values come from the database and may hold
     any text (``hmac.compare_digest`` refuses non-ASCII strings, so bytes are compared)."""
-    return hmac.compare_digest(a.encode(), b.encode())
+    return hmac.compare_digest(str(a).encode(), str(b).encode())
 
 
 def rotation_ids(row: ChainRow) -> tuple[str | None, str | None] | None:
@@ -140,7 +140,7 @@ def rotation_ids(row: ChainRow) -> tuple[str | None, str | None] | None:
     try:
         before = json.loads(row.before) if row.before else {}
         after = json.loads(row.after) if row.after else {}
-    except ValueError:
+    except (ValueError, TypeError):
         return None
     if not isinstance(before, dict) or not isinstance(after, dict):
         return None

@@ -36,6 +36,7 @@ from stadsvakt.audit.chain import (
     GENESIS_HASH,
     Anchor,
     ChainBreak,
+    ChainHead,
     canonical_json,
     head_mac,
     keyed_row_hash,
@@ -216,9 +217,21 @@ def take_checkpoint(session: Session, *, private: Ed25519PrivateKey, now: dateti
     checkpoint must never vouch for a chain someone cut back or rewrote by hand.
     """
     seal(session)
+    try:
+        head = _vouched_head(session)
+    except (ValueError, TypeError) as exc:  # values SQLite kept that are not their type
+        raise CheckpointRefused(
+            f"the chain head or its row cannot be read ({exc}):"
+            " run `stadsvakt audit verify` to see what changed"
+        ) from exc
+    return Checkpoint.sign(head.seq, head.hash, now, private)
+
+
+def _vouched_head(session: Session) -> ChainHead:
+    """The stored head, once its last row and its MAC hold (CheckpointRefused if not)."""
     head = stored_head(session)
     if head.seq == 0:
-        return Checkpoint.sign(0, GENESIS_HASH, now, private)
+        return ChainHead(0, GENESIS_HASH)
     keyring = keyring_of(session)
     last = session.scalar(select(AuditEntry).where(AuditEntry.seq == head.seq))
     key = keyring.get(head.key_id) if head.key_id else None
@@ -234,7 +247,7 @@ def take_checkpoint(session: Session, *, private: Ed25519PrivateKey, now: dateti
             f"the chain head (row {head.seq}) was set outside stadsvakt:"
             " run `stadsvakt audit verify` to see what changed"
         )
-    return Checkpoint.sign(head.seq, head.hash, now, private)
+    return head
 
 
 class CheckpointSink(Protocol):

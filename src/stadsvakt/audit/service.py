@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Generator, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Select, String, inspect, select, type_coerce
 from sqlalchemy.orm import Session
 
 from stadsvakt.audit.chain import (
@@ -193,23 +193,33 @@ def stored_head(session: Session) -> ChainHead:
     head = session.get(AuditHead, HEAD_ID)
     if head is None:
         return ChainHead(seq=0, hash=GENESIS_HASH)
-    return ChainHead(seq=head.seq, hash=head.hash, key_id=head.key_id, mac=head.mac)
+    if type(head.seq) is not int:  # SQLite keeps text written into an integer column
+        raise ValueError(f"seq {head.seq!r} is not a number")
+    return ChainHead(
+        seq=head.seq,
+        hash=str(head.hash),
+        key_id=None if head.key_id is None else str(head.key_id),
+        mac=None if head.mac is None else str(head.mac),
+    )
 
 
 def chain_rows(session: Session, *, batch: int = 5000) -> Generator[tuple[ChainRow, str]]:
     """Every row in ``seq`` order with its stored hash, streamed ``batch`` rows at a time.
 
     Plain column tuples, not ORM objects: a trail of millions of rows is read at the
-    speed of the cursor, in constant memory.
+    speed of the cursor, in constant memory. The time and the two ids are read raw and
+    converted here, row by row, so a value no column type allows (SQLite keeps whatever
+    an editor of the file wrote) is named at its row (:class:`UnreadableRow`) rather
+    than failing a whole batch.
     """
     e = AuditEntry
     stmt = (
         select(
             e.seq,
-            e.at,
-            e.tenant_id,
+            type_coerce(e.at, String),
+            type_coerce(e.tenant_id, String),
             e.actor_kind,
-            e.actor_id,
+            type_coerce(e.actor_id, String),
             e.actor_name,
             e.request_id,
             e.action,
@@ -228,25 +238,57 @@ def chain_rows(session: Session, *, batch: int = 5000) -> Generator[tuple[ChainR
     # Closed with the generator: a walk that stops at a break must not leave the
     # PostgreSQL server-side cursor of yield_per open.
     with session.execute(stmt) as result:
-        for r in result:
-            row = ChainRow(
-                seq=r.seq,
-                at=r.at,
-                tenant_id=str(r.tenant_id) if r.tenant_id else None,
-                actor_kind=r.actor_kind,
-                actor_id=str(r.actor_id) if r.actor_id else None,
-                actor_name=r.actor_name,
-                request_id=r.request_id,
-                action=r.action,
-                object_type=r.object_type,
-                object_id=r.object_id,
-                object_text=r.object_text,
-                before=r.before,
-                after=r.after,
-                prev_hash=r.prev_hash,
-                key_id=r.key_id,
-            )
-            yield row, r.hash
+        for values in result:
+            yield _read_row(tuple(values)), str(values[-1])
+
+
+class UnreadableRow(Exception):
+    """A stored value cannot be read as its column's type (a time that is no time, an id
+    that is no UUID): SQLite keeps whatever an editor of the file wrote."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"row {seq}: {reason}")
+        self.seq, self.reason = seq, reason
+
+    def as_break(self) -> ChainBreak:
+        """The break this is."""
+        return ChainBreak(
+            self.seq,
+            "altered",
+            f"row {self.seq} cannot be read ({self.reason}): it was changed outside stadsvakt",
+        )
+
+
+def _read_row(values: tuple[Any, ...]) -> ChainRow:
+    seq, at, tenant_id, actor_kind, actor_id, *rest = values
+    try:
+        return ChainRow(
+            seq, _utc(at), _uuid_text(tenant_id), actor_kind, _uuid_text(actor_id), *rest[:-1]
+        )
+    except (ValueError, TypeError) as exc:
+        raise UnreadableRow(seq, str(exc)) from exc
+
+
+def _utc(value: object) -> datetime:
+    """A stored time as the UTC column type reads it (SQLite keeps it as text)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+    else:
+        raise TypeError(f"time {value!r} is not a timestamp")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _uuid_text(value: object) -> str | None:
+    """A stored UUID as the hash covers it (SQLite keeps 32 hex digits)."""
+    if value is None:
+        return None
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"id {value!r} is not a UUID")
+    return str(uuid.UUID(value))
 
 
 def verify(
@@ -258,7 +300,12 @@ def verify(
     :func:`stadsvakt.audit.checkpoints.load_anchors`): the chain must still hold each.
     """
     keyring = keyring_of(session)
-    head = stored_head(session)
+    try:
+        head = stored_head(session)
+    except (ValueError, TypeError) as exc:
+        return 0, ChainBreak(
+            0, "head", f"the chain head cannot be read ({exc}): it was set by hand"
+        )
     counted = 0
     rows = chain_rows(session, batch=batch)
 
@@ -270,6 +317,8 @@ def verify(
 
     try:
         found = find_break(counting(), head, keyring, anchors)
+    except UnreadableRow as exc:
+        found = exc.as_break()
     finally:
         rows.close()
     return counted, found
