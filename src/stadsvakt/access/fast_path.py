@@ -4,12 +4,13 @@
 Routing through every route, solving dependencies and parsing the body the general way
 cost several times the decision itself, and controllers ask a thousand times a second.
 This middleware answers a decision when nothing but the happy path is involved: a JSON
-body that :class:`~stadsvakt.access.decisions.DecisionIn` accepts, a device token looked
-up less than a second ago that holds ``access.decide``, an index with no change of this
-process unread, and the event committed. Anything else — a token to look up, an index
-to catch up, a body to refuse, a refusal, a failed event store — goes on to the app with
-the body replayed, so the route (the one the OpenAPI document describes) answers it
-exactly as if this middleware were not there. The answer itself is the route's: the same
+body that :class:`~stadsvakt.access.decisions.DecisionIn` accepts with its ``at`` in the
+window around now, a device token looked up less than a second ago that holds
+``access.decide``, an index that is current (no change of this process unread, caught
+up recently, no failed catch-up), and the event committed. Anything else — a token to
+look up, an index to catch up, a body to refuse, a refusal, a failed event store — goes on
+to the app with the body replayed, so the route (the one the OpenAPI document describes)
+answers it exactly as if this middleware were not there. The answer itself is the route's: the same
 functions build it, the same bytes and headers go out.
 
 It sits inside the request-id middleware (which names every answer) and FastAPI's outer
