@@ -76,10 +76,11 @@ def upgrade() -> None:
         .where(_credentials.c.kind.in_(["card", "mobile"]))
         .order_by(_credentials.c.created_at, _credentials.c.id)
     ).all()
+    found = [(row[0], row[1], str(row[2]), str(row[3])) for row in rows]
     # Rows already in normal form keep their text; the others take theirs if it is free.
-    taken = {(t, k, i) for _, t, k, i in rows if _normal(k, i) == i}
+    taken = {(t, k, i) for _, t, k, i in found if _normal(k, i) == i}
     touched: list[tuple[object, object]] = []
-    for credential_id, tenant, kind, identifier in rows:
+    for credential_id, tenant, kind, identifier in found:
         normal = _normal(kind, identifier)
         if normal == identifier:
             continue
