@@ -209,6 +209,16 @@ def test_a_published_alarm_is_stored_and_answered(
     assert rx.metrics.value(ALARMS) == 1
 
 
+def test_a_sender_registered_after_the_receiver_started_is_stored_on_its_first_message(
+    start: Callable[..., RunningMqtt], receiver_db: ReceiverDb, prefix: str
+) -> None:
+    start()  # the registry is loaded before the sender exists
+    account = _json_account(receiver_db)
+    [answer] = exchange(prefix, f"{prefix}/alarms/{account}", _alarm(account))
+    assert answer["results"][0]["duplicate"] is False, answer
+    assert receiver_db.count(account) == 1
+
+
 def test_a_heartbeat_updates_last_seen_only(
     start: Callable[..., RunningMqtt], receiver_db: ReceiverDb, prefix: str
 ) -> None:

@@ -136,7 +136,7 @@ def test_any_contact_id_block_gives_records_that_fit(
 
 def test_other_scripts_digits_are_no_contact_id() -> None:
     with pytest.raises(MalformedContent):
-        parse_adm_cid("#1234|١١٣٠ ٠١ ٠١٥")  # Arabic-Indic digits are \d without re.ASCII
+        parse_adm_cid("#1234|1١٣٠ ٠١ ٠١٥")  # Arabic-Indic digits are \d without re.ASCII
 
 
 # --- SCAIP -------------------------------------------------------------------------------
