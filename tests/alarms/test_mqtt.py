@@ -23,9 +23,11 @@ from typing import Any
 import aiomqtt
 import pytest
 
+from stadsvakt.alarms.inputs import json_input
 from stadsvakt.alarms.inputs.counters import JSON_REJECTED, MQTT_CONNECTED, MQTT_CONNECTS
 from stadsvakt.alarms.metrics import ALARMS, DUPLICATES, Metrics
 from stadsvakt.alarms.models import TransmitterProtocol
+from stadsvakt.alarms.receivers import mqtt as mqtt_module
 from stadsvakt.alarms.receivers.mqtt import MqttReceiver, client_id, items_for, parse_topic
 from stadsvakt.alarms.receivers.run import enabled_receivers
 from stadsvakt.settings import AlarmSettings, Settings
@@ -307,6 +309,35 @@ def test_bad_payloads_are_counted_and_the_loop_goes_on(
     [answer] = exchange(prefix, topic, _alarm(account, "after"))
     assert answer["results"][0]["duplicate"] is False
     assert rx.running
+
+
+def test_a_payload_that_fails_unforeseen_is_acknowledged_not_redelivered_forever(
+    start: Callable[..., RunningMqtt],
+    receiver_db: ReceiverDb,
+    prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    poisoned, other = _json_account(receiver_db), _json_account(receiver_db)
+    real = json_input.to_record
+
+    def to_record(message: Any, *args: Any) -> Any:
+        if message.account.upper() == poisoned:
+            raise RuntimeError("a bug met this payload")
+        return real(message, *args)
+
+    monkeypatch.setattr(mqtt_module, "to_record", to_record)
+    rx = start()
+    publish(f"{prefix}/alarms/{poisoned}", _alarm(poisoned))
+    [answer] = exchange(prefix, f"{prefix}/alarms/{other}", _alarm(other, "after"))
+    assert answer["results"][0]["duplicate"] is False
+    until(
+        lambda: rx.metrics.value(JSON_REJECTED, reason="internal", transport="mqtt") == 1,
+        "the failure counted",
+    )
+    # Before, it was left unacknowledged: the connection dropped, and the broker sent
+    # it again on every reconnect.
+    assert rx.metrics.value(MQTT_CONNECTS, outcome="lost") == 0
+    assert receiver_db.count(other) == 1
 
 
 def test_an_absent_broker_is_retried_without_stopping(

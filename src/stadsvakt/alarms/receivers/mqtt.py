@@ -22,7 +22,11 @@ when the session resumes. Re-sends and the broker's re-deliveries are recognised
 (transmitter, ``message_id``, content) and stored once. A lost broker is
 retried with exponential backoff; a bad payload is counted in
 ``stadsvakt_json_rejected_total{transport="mqtt"}``, logged and answered, and never
-stops the loop.
+stops the loop. A row the database refuses is stored as unreadable by the writer (its
+bytes kept), so it is acknowledged like any other. A payload whose handling fails in
+an unforeseen way is acknowledged too (``reason="internal"``, one log line): left
+unacknowledged, the broker would deliver it again and again, each time dropping the
+connection and every other device's messages in flight with it.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ from stadsvakt.alarms.inputs.schema import (
 from stadsvakt.alarms.metrics import REGISTRY, Metrics
 from stadsvakt.alarms.normalise import AlarmRecord, Source
 from stadsvakt.alarms.receivers._server import AlarmReception
+from stadsvakt.alarms.store import describe
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.db import utcnow
 from stadsvakt.settings import AlarmSettings
@@ -235,9 +240,16 @@ class MqttReceiver(AlarmReception):
         done = False
         try:
             done = await self._process(client, str(message.topic), _payload(message.payload))
-        except Exception:  # one payload's trouble must never reach the others
+        except Exception as exc:  # one payload's trouble must never reach the others
+            # Acknowledged: left unacknowledged it would drop the connection, and every
+            # device's messages in flight with it, each time the broker delivers it again.
+            done = True
             self.metrics.inc(JSON_REJECTED, reason="internal", transport="mqtt")
-            log.exception("MQTT message on %s could not be handled", message.topic)
+            log.error(
+                "MQTT message on %s could not be handled, acknowledged unstored: %s",
+                message.topic,
+                describe(exc),
+            )
         finally:
             self._slots.release()
         _acknowledge(client, message, done)

@@ -125,8 +125,8 @@ class AlarmWriter:
         del self._unwritten[: self._seen_chunk]
         try:
             await self._db.run(lambda session: touch_transmitters(session, chunk), len(chunk))
-        except Exception:  # only a "last seen" time; the next heartbeat brings another
-            log.exception("storing transmitters' last-seen times failed")
+        except Exception as exc:  # only a "last seen" time; the next heartbeat brings another
+            log.warning("storing transmitters' last-seen times failed: %s", describe(exc))
 
     async def _write_taken(self, jobs: list[_Job]) -> None:
         try:
