@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import ConsoleMessage, Page, Request, expect
 from rich.console import Console
 
-from stadsvakt.api.security_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from stadsvakt.app import create_app
+from stadsvakt.app.security_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from stadsvakt.demo.run import build_demo, demo_settings
 from stadsvakt.settings import SecuritySettings, Settings
 from tests.conftest import fast_security
@@ -103,7 +103,7 @@ def test_an_unexpected_error_gets_a_500_problem_with_the_headers(
     def broken(*args: object, **kwargs: object) -> bool:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("stadsvakt.api.router.is_current", broken)
+    monkeypatch.setattr("stadsvakt.app.routes.is_current", broken)
     client = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
     response = client.get("/readyz")
     assert response.status_code == 500

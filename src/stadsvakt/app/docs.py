@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from stadsvakt import __version__
-from stadsvakt.api.security_headers import CONTENT_SECURITY_POLICY
+from stadsvakt.app.security_headers import CONTENT_SECURITY_POLICY
 
 ASSETS_PATH = "/docs-assets"
 DOCS_PATH = "/docs"
@@ -86,7 +86,7 @@ def install(app: FastAPI) -> None:
     app.mount(
         ASSETS_PATH,
         StaticFiles(
-            directory=str(files("stadsvakt") / "api" / "docs_assets"),
+            directory=str(files("stadsvakt") / "app" / "docs_assets"),
             packages=[("fastapi_offline", "static")],
         ),
         name="docs-assets",

@@ -1,4 +1,5 @@
-"""Assembly of every feature's routes under /api/v1, plus liveness and readiness."""
+"""Assembly of every feature's routes under /api/v1, plus liveness and readiness (the
+composition root's, so no feature depends on it)."""
 
 from __future__ import annotations
 
