@@ -11,12 +11,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.changes import note_change
 from stadsvakt.audit.service import record, snapshot
 from stadsvakt.auth.scope import restrict
 from stadsvakt.context import Actor
 from stadsvakt.directory.models import Person
 from stadsvakt.errors import Conflict, InvalidInput, NotFound
+from stadsvakt.events import RecordChanged, announce
 
 #: Assignment dates are calendar days in the municipality's time zone.
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
@@ -83,10 +83,7 @@ def audit(
         before=before,
         after=after,
     )
-    note_change(
+    announce(
         session,
-        tenant_id=tenant_id,
-        entity=object_type,
-        entity_id=obj.id,
-        op="delete" if deleted else "upsert",
+        RecordChanged(tenant_id, object_type, obj.id, "delete" if deleted else "upsert"),
     )

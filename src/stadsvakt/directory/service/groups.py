@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.changes import note_change
 from stadsvakt.audit.service import snapshot
 from stadsvakt.auth.scope import check_unit_in_scope, restrict
 from stadsvakt.context import Actor
@@ -21,6 +20,7 @@ from stadsvakt.directory.models import Group, GroupMember, Person
 from stadsvakt.directory.schemas import GroupCreate, GroupUpdate
 from stadsvakt.directory.service._common import audit, flush_or_conflict, page, tenant_of
 from stadsvakt.errors import Conflict, InvalidInput, NotFound
+from stadsvakt.events import RecordChanged, announce
 
 
 def _scoped_group(session: Session, actor: Actor, group_id: uuid.UUID, permission: str) -> Group:
@@ -188,7 +188,7 @@ def _replace_members(
         extra={"members": sorted(str(p) for p in wanted)},
     )
     for person_id in sorted(added | removed):
-        note_change(session, tenant_id=group.tenant_id, entity="person", entity_id=person_id)
+        announce(session, RecordChanged(group.tenant_id, "person", person_id))
 
 
 def delete_group(session: Session, actor: Actor, group_id: uuid.UUID) -> None:

@@ -1,12 +1,14 @@
 """Deactivation and removal: a leaver loses every right at once, in one transaction.
 
 Deactivating a person sets ``active`` to false, ends every open assignment today,
-ends every direct grant of the person now, and revokes every active or suspended
-credential; each of these is audited and fed to the change feed. Group memberships
-are kept (an inactive person never gets access, and reactivation should not have
-to rebuild groups). Removing a person does the same first, then deletes the row:
-assignments, grants, credentials, training records and memberships go with it
-(their foreign keys cascade); access events keep the person's id as history.
+and announces that the person left: access control then ends every direct grant of
+the person now and revokes every active or suspended credential (see
+:mod:`stadsvakt.access.reactions`); each of these is audited and fed to the change
+feed. Group memberships are kept (an inactive person never gets access, and
+reactivation should not have to rebuild groups). Removing a person does the same
+first, then deletes the row: assignments, grants, credentials, training records and
+memberships go with it (their foreign keys cascade); access events keep the person's id
+as history.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.changes import note_change
-from stadsvakt.access.models import Credential, CredentialState, Grant
 from stadsvakt.audit.service import snapshot
 from stadsvakt.context import Actor
 from stadsvakt.db import utcnow
@@ -29,9 +29,7 @@ from stadsvakt.directory.service._common import (
     local_today,
     scoped_person,
 )
-
-#: Credential states that can still open a door (or be re-enabled) and so must be revoked.
-_LIVE_STATES = (CredentialState.ACTIVE, CredentialState.SUSPENDED)
+from stadsvakt.events import PersonLeft, PersonRemoving, announce
 
 
 def revoke_everything(session: Session, person: Person, *, reason: str, now: datetime) -> None:
@@ -61,8 +59,9 @@ def revoke_everything(session: Session, person: Person, *, reason: str, now: dat
     _end_assignments(session, person, today)
     # The loaded collection may still hold rows just removed.
     session.expire(person, ["assignments"])
-    _end_grants(session, person, now)
-    _revoke_credentials(session, person)
+    # Access control ends the person's grants and revokes their credentials (its reaction,
+    # in this transaction: see stadsvakt.events).
+    announce(session, PersonLeft(tenant, person.id, person.display_name, now))
 
 
 def _end_assignments(session: Session, person: Person, today: date) -> None:
@@ -102,49 +101,6 @@ def _end_assignments(session: Session, person: Person, today: date) -> None:
         )
 
 
-def _end_grants(session: Session, person: Person, now: datetime) -> None:
-    rows = session.scalars(
-        select(Grant).where(
-            Grant.person_id == person.id, or_(Grant.valid_to.is_(None), Grant.valid_to > now)
-        )
-    )
-    for grant in list(rows):
-        before = snapshot(grant)
-        # A grant that has not begun is closed at its own start: an empty window.
-        grant.valid_to = max(now, grant.valid_from)
-        session.flush()
-        audit(
-            session,
-            action="grant.end",
-            obj=grant,
-            object_type="grant",
-            text=f"{person.display_name}: grant ended",
-            tenant_id=person.tenant_id,
-            before=before,
-        )
-
-
-def _revoke_credentials(session: Session, person: Person) -> None:
-    rows = session.scalars(
-        select(Credential).where(
-            Credential.person_id == person.id, Credential.state.in_(_LIVE_STATES)
-        )
-    )
-    for credential in list(rows):
-        before = snapshot(credential)
-        credential.state = CredentialState.REVOKED
-        session.flush()
-        audit(
-            session,
-            action="credential.revoke",
-            obj=credential,
-            object_type="credential",
-            text=f"{person.display_name}: {credential.kind.value} revoked",
-            tenant_id=person.tenant_id,
-            before=before,
-        )
-
-
 def deactivate_person(
     session: Session, actor: Actor, person_id: uuid.UUID, *, reason: str
 ) -> Person:
@@ -163,18 +119,12 @@ def delete_person(
     """Revoke every right as :func:`deactivate_person` does, then remove the person."""
     person = scoped_person(session, actor, person_id, "person.write")
     revoke_everything(session, person, reason=reason, now=utcnow())
-    credential_ids = list(
-        session.scalars(select(Credential.id).where(Credential.person_id == person.id))
-    )
-    grant_ids = list(session.scalars(select(Grant.id).where(Grant.person_id == person.id)))
+    # Rows naming the person cascade away with it: those who keep copies forget them now.
+    announce(session, PersonRemoving(person.tenant_id, person.id))
     before = snapshot(person)
     tenant, text = person.tenant_id, person.display_name
     session.delete(person)
     flush_or_conflict(session, "person")
-    # The database cascades these rows away; the decision index must drop them too.
-    for entity, ids in (("credential", credential_ids), ("grant", grant_ids)):
-        for row_id in ids:
-            note_change(session, tenant_id=tenant, entity=entity, entity_id=row_id, op="delete")
     audit(
         session,
         action="person.delete",
