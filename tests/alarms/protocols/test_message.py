@@ -8,7 +8,7 @@ import pytest
 
 from stadsvakt.alarms.protocols.dc09 import _crypto
 from stadsvakt.alarms.protocols.dc09.builder import adm_cid_block, build_frame, sia_block
-from stadsvakt.alarms.protocols.dc09.header import Token, wrap
+from stadsvakt.alarms.protocols.dc09.header import Dc09Header, Token, wrap
 from stadsvakt.alarms.protocols.dc09.message import (
     Dc09Message,
     ExtendedData,
@@ -106,7 +106,8 @@ def test_unknown_token_asks_for_duh_and_keeps_the_header() -> None:
     with pytest.raises(UnknownToken) as caught:
         Dc09Message.parse(frame, no_keys, NOW)
     assert caught.value.reply == "DUH"
-    assert caught.value.header is not None and caught.value.header.sequence == "0003"
+    header = caught.value.header
+    assert isinstance(header, Dc09Header) and header.sequence == "0003"
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,7 @@ rejected frame without a table of its own.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Literal
-
-if TYPE_CHECKING:  # only for annotations: the header and sip modules import this one
-    from stadsvakt.alarms.protocols.dc09.header import Dc09Header
-    from stadsvakt.alarms.protocols.sip import SipRequest
+from typing import ClassVar, Literal
 
 Reply = Literal["NAK", "DUH"]
 
@@ -24,10 +20,12 @@ class ProtocolError(ValueError):
     reason: ClassVar[str] = "protocol_error"
     reply: ClassVar[Reply] = "NAK"
 
-    def __init__(self, detail: str, *, header: Dc09Header | None = None) -> None:
+    def __init__(self, detail: str, *, header: object | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
-        # The parsed header, when parsing got that far, so a DUH can echo it.
+        # The parsed header (a DC-09 ``Dc09Header``), when parsing got that far, so a DUH
+        # can echo it. Typed as ``object``: errors know no parser's types (the parsers
+        # import this module), so a reader narrows it with ``isinstance``.
         self.header = header
 
 
@@ -110,7 +108,7 @@ class TimestampOutOfWindow(ProtocolError):
         *,
         receiver_time: datetime,
         message_time: datetime,
-        header: Dc09Header | None = None,
+        header: object | None = None,
     ) -> None:
         super().__init__(detail, header=header)
         # The NAK carries the receiver's time so the panel can correct its clock.
@@ -149,10 +147,11 @@ class SipError(ProtocolError):
     reason = "sip_format"
     status: ClassVar[int] = 400
 
-    def __init__(self, detail: str, *, request: SipRequest | None = None) -> None:
+    def __init__(self, detail: str, *, request: object | None = None) -> None:
         super().__init__(detail)
-        # The request as far as it was parsed (start line and headers), so the
-        # error response can copy Via, From, To, Call-ID and CSeq.
+        # The request as far as it was parsed (a ``SipRequest``: start line and headers),
+        # so the error response can copy Via, From, To, Call-ID and CSeq; narrowed by the
+        # reader with ``isinstance``, as ``header`` above.
         self.request = request
 
 

@@ -111,7 +111,7 @@ class ScaipHandler:
 
     def refuse(self, error: SipError, transport: str, peer: str, host: str | None) -> bytes | None:
         """The response to a request SIP parsing or framing refused (``None``: no answer)."""
-        request = error.request
+        request = error.request if isinstance(error.request, SipRequest) else None
         if request is None or request.method == "ACK":
             self.reject(error.reason, "drop", transport, peer, error.detail)
             return None

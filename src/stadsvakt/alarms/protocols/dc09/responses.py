@@ -53,9 +53,10 @@ def duh(header: Dc09Header) -> bytes:
 
 def reply_to_error(error: ProtocolError, now: datetime) -> bytes:
     """The reply DC-09 gives for ``error``: DUH when it asks for one and a header is known."""
-    if error.reply == "DUH" and error.header is not None:
-        return duh(error.header)
+    header = error.header if isinstance(error.header, Dc09Header) else None
+    if error.reply == "DUH" and header is not None:
+        return duh(header)
     if isinstance(error, TimestampOutOfWindow):
         now = error.receiver_time
-    crc_binary = error.header.crc_binary if error.header is not None else False
+    crc_binary = header.crc_binary if header is not None else False
     return nak(now, crc_binary=crc_binary)
