@@ -121,6 +121,7 @@ class TransmitterDirectory:
     async def run(self, poll_s: float = 1.0) -> None:
         """Keep the directory current until cancelled: every ``poll_s``, or at once when a
         frame asks for a recheck."""
+        waiting: list[asyncio.Future[bool]] = []
         try:
             while True:
                 try:
@@ -135,7 +136,7 @@ class TransmitterDirectory:
                 waiting, self._waiting = self._waiting, []
                 changed = False
                 try:
-                    changed = await asyncio.to_thread(self.refresh)
+                    changed = await self._refresh_in_thread()
                 except Exception as exc:  # a database hiccup must not stop the receiver
                     log.warning(
                         "reading the transmitter registry failed (retrying): %s", describe(exc)
@@ -144,8 +145,18 @@ class TransmitterDirectory:
                     if not done.done():
                         done.set_result(changed)
         finally:
-            for done in self._waiting:
+            for done in (*waiting, *self._waiting):
                 done.cancel()
+
+    async def _refresh_in_thread(self) -> bool:
+        """:meth:`refresh` in a worker thread; a cancelled caller waits for it to end, so
+        no read holds a connection after the receiver has stopped."""
+        reading = asyncio.ensure_future(asyncio.to_thread(self.refresh))
+        try:
+            return await asyncio.shield(reading)
+        except asyncio.CancelledError:
+            await asyncio.wait([reading])
+            raise
 
     def refresh(self) -> bool:
         """Load everything the first time, then apply the changes in the feed since the
