@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Container
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -42,7 +43,7 @@ def _count(session: Session, model: type[object]) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def _next(day: date, closed: frozenset[date], *, sunday: bool) -> date:
+def _next(day: date, closed: Container[date], *, sunday: bool) -> date:
     """The first day after ``day`` that is a weekday (or a Sunday) and no holiday."""
     day += timedelta(days=1)
     while (day.weekday() == 6) != sunday or day.weekday() == 5 or day in closed:
