@@ -22,7 +22,7 @@ from stadsvakt.api.deps import Services
 from stadsvakt.app import bind_services, build_services, create_app
 from stadsvakt.auth.models import LoginAttempt
 from stadsvakt.auth.passwords import HashingBusy, Passwords
-from stadsvakt.auth.throttle import backoff_seconds, client_key
+from stadsvakt.auth.throttle import Throttle, backoff_seconds, client_key
 from stadsvakt.db import create_db_engine, unit_of_work, utcnow
 from stadsvakt.migrate import upgrade
 from stadsvakt.org.models import Municipality
@@ -321,5 +321,35 @@ def test_a_burst_of_guesses_counts_in_full_and_holds_no_lock_while_hashing(
                 for thread in threads:
                     thread.join()
         assert sorted(results) == [401] * allowed + [429] * (burst - allowed)  # type: ignore[type-var]
+    finally:
+        services.engine.dispose()
+
+
+def test_a_refused_attempt_waits_for_no_lock(fresh_database_url: str) -> None:
+    """Attempts in backoff are refused by reading alone: while another transaction holds
+    the write lock (SQLite) or the address's turn (PostgreSQL), they are still answered."""
+    settings = Settings(database_url=fresh_database_url, security=fast_security(), _env_file=None)
+    services = build_services(settings)
+    try:
+        upgrade(settings, services.engine)
+        with unit_of_work(services.session_factory) as session:
+            victim = f.user(session, f.municipality(session), services.passwords)
+        with TestClient(create_app(settings, services), base_url="https://testserver") as client:
+            for _ in range(settings.security.login_max_failures):
+                assert _login(client, victim.username, WRONG).status_code == 401
+            answers: list[Response] = []
+            threads: list[threading.Thread] = []
+            try:
+                with unit_of_work(services.session_factory) as holder:
+                    holder.execute(select(1))  # SQLite: the write lock, from the first statement
+                    Throttle(settings.security).take_turns(holder, victim.username, "testclient")
+                    _, threads = _in_threads(
+                        1, lambda: answers.append(_login(client, victim.username, victim.password))
+                    )
+                    wait_until(lambda: bool(answers), "the refused attempt to be answered")
+            finally:
+                for thread in threads:
+                    thread.join()
+        _retry_after(answers[0])
     finally:
         services.engine.dispose()

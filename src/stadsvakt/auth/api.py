@@ -38,6 +38,7 @@ from stadsvakt.auth.schemas import (
     UserUpdate,
 )
 from stadsvakt.auth.throttle import Throttle
+from stadsvakt.db import read_only_session
 from stadsvakt.errors import InvalidInput
 from stadsvakt.schemas import NO_NUL
 from stadsvakt.settings import Settings
@@ -76,14 +77,18 @@ def password_login(
     """Check a password login (API and web form): Unauthenticated, TooManyAttempts or
     HashingBusy, or the user.
 
-    The attempt is committed before argon2 runs, so it counts at once in every process
-    and no database lock waits on the hash (on SQLite the alarm receivers need that
-    lock); a wrong password's failure is then already stored whatever the route does.
+    An attempt that will be refused is turned away by a read-only look first. One that
+    goes on is committed before argon2 runs, so it counts at once in every process and
+    no database lock waits on the hash (on SQLite the alarm receivers need that lock);
+    a wrong password's failure is then already stored whatever the route does.
     """
     provider = login.LocalPasswordProvider(
         services.passwords, services.settings.security, services.clock
     )
-    attempt = provider.begin(session, username, client_of(request))
+    client = client_of(request)
+    with read_only_session(services.session_factory) as reading:
+        provider.screen(reading, username, client)
+    attempt = provider.begin(session, username, client)
     session.commit()
     try:
         result = provider.check(attempt, password)

@@ -85,11 +85,21 @@ class LocalPasswordProvider:
         """The backoff rules this provider applies."""
         return Throttle(self.settings, self.clock)
 
+    def screen(self, reading: Session, username: str, client: str) -> None:
+        """Turn an attempt away early, reading only: a name no account can have, a
+        backoff in force, or a full hashing pool. A flood of refused attempts then
+        takes no write lock (on SQLite the alarm receivers need it); :meth:`begin`
+        checks the backoff again under the lock before the attempt counts."""
+        if "\x00" in username:
+            # No account has such a name, and PostgreSQL cannot even compare one.
+            raise Unauthenticated("wrong username or password")
+        self.throttle.check(reading, username, client_key(client))
+        self.passwords.pool.refuse_when_full()
+
     def begin(self, session: Session, username: str, client: str) -> Attempt:
         """Refuse while a backoff is in force; otherwise record the attempt (as a failure
         until it concludes) and find what to check the password against. No hashing."""
         if "\x00" in username:
-            # No account has such a name, and PostgreSQL cannot even compare one.
             raise Unauthenticated("wrong username or password")
         key = client_key(client)
         self.throttle.take_turns(session, username, key)

@@ -63,6 +63,10 @@ class HashingBusy(DomainError):
         return {"Retry-After": "1"}
 
 
+def _busy() -> HashingBusy:
+    return HashingBusy("too many passwords are being checked now; try again in a second")
+
+
 def _lower_priority() -> None:
     """Lower the calling thread's CPU priority (a pool thread, as it starts)."""
     try:
@@ -81,7 +85,8 @@ class HashPool:
         self._executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="argon2", initializer=_lower_priority
         )
-        self._places = threading.BoundedSemaphore(workers + queue)
+        self._capacity = workers + queue
+        self._places = threading.BoundedSemaphore(self._capacity)
         self._count_lock = threading.Lock()
         self._in_use = 0
 
@@ -90,10 +95,16 @@ class HashPool:
         """Callers inside the pool now: hashing, or waiting for a thread."""
         return self._in_use
 
+    def refuse_when_full(self) -> None:
+        """Raise HashingBusy now if no place is free (a cheap early answer; :meth:`run`
+        decides for certain)."""
+        if self._in_use >= self._capacity:
+            raise _busy()
+
     def run(self, work: Callable[..., T], *args: str | None) -> T:
         """Run ``work(*args)`` in the pool and return its result; HashingBusy when full."""
         if not self._places.acquire(blocking=False):
-            raise HashingBusy("too many passwords are being checked now; try again in a second")
+            raise _busy()
         with self._count_lock:
             self._in_use += 1
         try:
