@@ -79,6 +79,7 @@ def stadsvakt_receiver(database_url: str, port: int, log: Path) -> ChildServer:
         "STADSVAKT_ALARMS__DC09_HOST": "127.0.0.1",
         "STADSVAKT_ALARMS__DC09_UDP": "false",
         "STADSVAKT_ALARMS__MAX_CONNECTIONS": "100000",
+        "STADSVAKT_ALARMS__MAX_CONNECTIONS_PER_ADDRESS": "100000",  # every panel is local
     }
     return ChildServer([STADSVAKT, "receive", "dc09"], env, port, log)
 
