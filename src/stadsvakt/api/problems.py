@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from stadsvakt.context import current_request_id
 from stadsvakt.errors import DomainError
@@ -132,8 +133,39 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "validation_failed", "Invalid input", detail, request, errors=errors)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path.
+
+    Starlette answers a 405 with the methods of the first route whose path matched, but
+    each method of a path is its own route here (GET and PATCH /sites/{id}), so the
+    Allow header has to be gathered from all of them.
+    """
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        served: set[str] | None = getattr(route, "methods", None)
+        if isinstance(route, BaseRoute) and served:
+            match, _ = route.matches({**request.scope, "method": "_"})
+            if match is not Match.NONE:
+                methods |= served
+    return ", ".join(sorted(methods))
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> bool:
+    """FastAPI's 400 for a body it could not parse (not UTF-8, nested too deep)."""
+    return exc.status_code == 400 and exc.__cause__ is not None
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if _unreadable_body(exc):
+        # The same answer as for a body that is not JSON: a documented 422 naming the
+        # body, not an undocumented 400.
+        errors = [{"field": "body", "rule": "json_invalid", "message": "body is not UTF-8 JSON"}]
+        detail = "body: body is not UTF-8 JSON (json_invalid)"
+        return problem(422, "validation_failed", "Invalid input", detail, request, errors=errors)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     titles = {
         404: "Not found",
         405: "Method not allowed",
@@ -148,7 +180,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         titles.get(exc.status_code, "HTTP error"),
         str(exc.detail),
         request,
-        headers=dict(exc.headers or {}),  # keeps Allow on a 405
+        headers=headers,
     )
 
 

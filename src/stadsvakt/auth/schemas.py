@@ -8,7 +8,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from stadsvakt.schemas import StrictInput
+from stadsvakt.auth.passwords import MIN_LENGTH
+from stadsvakt.auth.permissions import PERMISSIONS
+from stadsvakt.schemas import Omitted, StrictInput
 
 Username = Annotated[
     str,
@@ -18,9 +20,15 @@ Username = Annotated[
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# The known permissions are in the schema (enum), so an unknown one is not schema-valid.
 Permission = Annotated[
-    str, StringConstraints(min_length=3, max_length=40, pattern=r"^[a-z_]+\.[a-z_]+$")
+    str,
+    StringConstraints(min_length=3, max_length=40, pattern=r"^[a-z_]+\.[a-z_]+$"),
+    Field(json_schema_extra={"enum": sorted(PERMISSIONS)}),
 ]
+# A new password's length rule is in the schema; the service checks it (and the rest of
+# password strength), naming the rule password_strength.
+NewPassword = Annotated[Password, Field(json_schema_extra={"minLength": MIN_LENGTH})]
 
 
 class RoleAssignmentIn(StrictInput):
@@ -37,17 +45,17 @@ class UserCreate(StrictInput):
     username: Username
     display_name: Name
     email: EmailStr | None = None
-    password: Password
+    password: NewPassword
     language: Annotated[str, StringConstraints(pattern="^(sv|en)$")] | None = None
     roles: list[RoleAssignmentIn] = Field(default_factory=list, max_length=20)
 
 
 class UserUpdate(StrictInput):
-    display_name: Name | None = None
+    display_name: Name | Omitted = None
     email: EmailStr | None = None
     language: Annotated[str, StringConstraints(pattern="^(sv|en)$")] | None = None
-    active: bool | None = None
-    roles: list[RoleAssignmentIn] | None = Field(default=None, max_length=20)
+    active: bool | Omitted = None
+    roles: list[RoleAssignmentIn] | Omitted = Field(default=None, max_length=20)
 
 
 class UserOut(BaseModel):
@@ -75,8 +83,8 @@ class RoleOut(BaseModel):
 
 
 class RoleUpdate(StrictInput):
-    permissions: list[Permission] | None = Field(default=None, max_length=100)
-    require_totp: bool | None = None
+    permissions: list[Permission] | Omitted = Field(default=None, max_length=100)
+    require_totp: bool | Omitted = None
 
 
 class TokenCreate(StrictInput):

@@ -9,7 +9,7 @@ from typing import Annotated, Generic, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from stadsvakt.org.models import OwnerKind, UnitKind
-from stadsvakt.schemas import StrictInput
+from stadsvakt.schemas import Omitted, StrictInput
 
 Code = Annotated[
     str,
@@ -58,9 +58,9 @@ class OrgUnitCreate(StrictInput):
 
 
 class OrgUnitUpdate(StrictInput):
-    code: Code | None = None
-    name: Name | None = None
-    kind: UnitKind | None = None
+    code: Code | Omitted = None
+    name: Name | Omitted = None
+    kind: UnitKind | Omitted = None
     parent_id: uuid.UUID | None = None
 
 
@@ -102,21 +102,21 @@ class SiteCreate(_SiteFields):
 
 
 class SiteUpdate(StrictInput):
-    code: Code | None = None
-    name: Name | None = None
+    code: Code | Omitted = None
+    name: Name | Omitted = None
     org_unit_id: uuid.UUID | None = None
     street: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-        | None
+        | Omitted
     ) = None
-    postal_code: PostalCode | None = None
+    postal_code: PostalCode | Omitted = None
     city: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
-        | None
+        | Omitted
     ) = None
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    owner_kind: OwnerKind | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | Omitted = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | Omitted = None
+    owner_kind: OwnerKind | Omitted = None
     owner_name: Name | None = None
     owner_contact: Name | None = None
     owner_email: EmailStr | None = None

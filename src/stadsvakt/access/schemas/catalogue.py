@@ -9,13 +9,15 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stadsvakt.org.schemas import Code, Name
-from stadsvakt.schemas import StrictInput
+from stadsvakt.schemas import Omitted, StrictInput
 
 #: A component key, e.g. ``perimeter_readers`` or ``intrusion_alarm``.
 Component = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,39}$")
 ]
-Components = Annotated[list[Component], Field(max_length=50)]
+Components = Annotated[
+    list[Component], Field(max_length=50, json_schema_extra={"uniqueItems": True})
+]
 
 
 class ServiceLevelCreate(StrictInput):
@@ -26,10 +28,10 @@ class ServiceLevelCreate(StrictInput):
 
 
 class ServiceLevelUpdate(StrictInput):
-    code: Code | None = None
-    name: Name | None = None
-    rank: Annotated[int, Field(ge=1, le=100)] | None = None
-    requirements: Components | None = None
+    code: Code | Omitted = None
+    name: Name | Omitted = None
+    rank: Annotated[int, Field(ge=1, le=100)] | Omitted = None
+    requirements: Components | Omitted = None
 
 
 class ServiceLevelOut(BaseModel):

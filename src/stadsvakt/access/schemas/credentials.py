@@ -16,21 +16,33 @@ from pydantic import (
 
 from stadsvakt.access.models import CredentialKind, CredentialState
 from stadsvakt.bounds import BoundedDatetime
-from stadsvakt.schemas import StrictInput
+from stadsvakt.schemas import Omitted, StrictInput
+
+#: A PIN's digits: the rule is in the schema; the service checks it (rule pin_digits).
+Pin = Annotated[SecretStr, Field(json_schema_extra={"pattern": r"^[0-9]{4,8}$"})]
 
 Technology = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
 class CredentialCreate(StrictInput):
     """A card (identifier = UID hex), a PIN (pin; identifier = lookup id, made up when left
-    out) or a mobile key (identifier = key id). Kind-specific rules are checked by the service."""
+    out) or a mobile key (identifier = key id). Kind-specific rules are checked by the service;
+    the schema states that a PIN credential needs its pin and no other kind takes one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "pin"}}, "required": ["kind"]},
+            "then": {"required": ["pin"], "properties": {"pin": {"type": "string"}}},
+            "else": {"properties": {"pin": {"type": "null"}}},
+        }
+    )
 
     person_id: uuid.UUID
     kind: CredentialKind
     identifier: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = (
         None
     )
-    pin: SecretStr | None = Field(default=None, description="4-8 digits; only for kind=pin")
+    pin: Pin | None = Field(default=None, description="4-8 digits; only for kind=pin")
     technology: Technology | None = None
     valid_from: BoundedDatetime | None = None
     valid_to: BoundedDatetime | None = None
@@ -42,8 +54,8 @@ class CredentialUpdate(StrictInput):
     technology: Technology | None = None
     valid_from: BoundedDatetime | None = None
     valid_to: BoundedDatetime | None = None
-    state: CredentialState | None = None
-    pin: SecretStr | None = None
+    state: CredentialState | Omitted = None
+    pin: Pin | Omitted = None
 
 
 class CredentialOut(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stadsvakt.access.models import DoorMode
 from stadsvakt.org.schemas import Code, Name
-from stadsvakt.schemas import StrictInput
+from stadsvakt.schemas import Omitted, StrictInput
 
 ReaderId = Annotated[
     str,
@@ -18,7 +18,7 @@ ReaderId = Annotated[
         strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"
     ),
 ]
-ReaderIds = Annotated[list[ReaderId], Field(max_length=16)]
+ReaderIds = Annotated[list[ReaderId], Field(max_length=16, json_schema_extra={"uniqueItems": True})]
 UnlockSeconds = Annotated[int, Field(ge=1, le=300)]
 
 
@@ -29,8 +29,8 @@ class ZoneCreate(StrictInput):
 
 
 class ZoneUpdate(StrictInput):
-    code: Code | None = None
-    name: Name | None = None
+    code: Code | Omitted = None
+    name: Name | Omitted = None
 
 
 class ZoneOut(BaseModel):
@@ -56,14 +56,14 @@ class DoorCreate(StrictInput):
 
 
 class DoorUpdate(StrictInput):
-    zone_id: uuid.UUID | None = None
-    code: Code | None = None
-    name: Name | None = None
-    reader_ids: ReaderIds | None = None
-    mode: DoorMode | None = None
+    zone_id: uuid.UUID | Omitted = None
+    code: Code | Omitted = None
+    name: Name | Omitted = None
+    reader_ids: ReaderIds | Omitted = None
+    mode: DoorMode | Omitted = None
     unlock_schedule_id: uuid.UUID | None = None
-    unlock_seconds: UnlockSeconds | None = None
-    extended_unlock_seconds: UnlockSeconds | None = None
+    unlock_seconds: UnlockSeconds | Omitted = None
+    extended_unlock_seconds: UnlockSeconds | Omitted = None
 
 
 class DoorOut(BaseModel):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from stadsvakt.access.models import GrantKind
 from stadsvakt.bounds import BoundedDatetime
 from stadsvakt.org.schemas import Code, Name
-from stadsvakt.schemas import StrictInput
+from stadsvakt.schemas import Omitted, StrictInput
 
 Course = Annotated[
     str,
@@ -22,7 +22,7 @@ Course = Annotated[
 #: A position name as in assignments, or "*" for every position in the unit.
 Position = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-ZoneIds = Annotated[list[uuid.UUID], Field(max_length=500)]
+ZoneIds = Annotated[list[uuid.UUID], Field(max_length=500, json_schema_extra={"uniqueItems": True})]
 
 
 class ProfileCreate(StrictInput):
@@ -35,10 +35,10 @@ class ProfileCreate(StrictInput):
 
 
 class ProfileUpdate(StrictInput):
-    code: Code | None = None
-    name: Name | None = None
-    schedule_id: uuid.UUID | None = None
-    zone_ids: ZoneIds | None = None
+    code: Code | Omitted = None
+    name: Name | Omitted = None
+    schedule_id: uuid.UUID | Omitted = None
+    zone_ids: ZoneIds | Omitted = None
     required_course: Course | None = None
 
 
@@ -64,8 +64,8 @@ class PositionProfileCreate(StrictInput):
 
 
 class PositionProfileUpdate(StrictInput):
-    position: Position | None = None
-    include_subunits: bool | None = None
+    position: Position | Omitted = None
+    include_subunits: bool | Omitted = None
 
 
 class PositionProfileOut(BaseModel):
@@ -83,6 +83,16 @@ class PositionProfileOut(BaseModel):
 class GrantCreate(StrictInput):
     """A profile for one person or one group (exactly one of them) in a time window."""
 
+    # "Exactly one holder" in the schema itself, so a client sees the rule it is held to.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["person_id"], "properties": {"person_id": {"type": "string"}}},
+                {"required": ["group_id"], "properties": {"group_id": {"type": "string"}}},
+            ]
+        }
+    )
+
     profile_id: uuid.UUID
     person_id: uuid.UUID | None = None
     group_id: uuid.UUID | None = None
@@ -96,8 +106,8 @@ class GrantCreate(StrictInput):
 
 
 class GrantUpdate(StrictInput):
-    kind: GrantKind | None = None
-    valid_from: BoundedDatetime | None = None
+    kind: GrantKind | Omitted = None
+    valid_from: BoundedDatetime | Omitted = None
     valid_to: BoundedDatetime | None = None
     note: Note | None = None
 

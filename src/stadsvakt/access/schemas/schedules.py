@@ -16,9 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from stadsvakt.access.models import HolidayMode
 from stadsvakt.bounds import BoundedDate
 from stadsvakt.org.schemas import Code, Name
-from stadsvakt.schemas import StrictInput
+from stadsvakt.schemas import Omitted, StrictInput
 
-Time = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
+Time = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+#: An end may also be 24:00, the end of the day.
+EndTime = Annotated[str, StringConstraints(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
 
 
 class IntervalIn(StrictInput):
@@ -27,7 +29,7 @@ class IntervalIn(StrictInput):
 
     day: Annotated[int, Field(ge=0, le=6)] | Literal["holiday"]
     start: Time
-    end: Time
+    end: EndTime
 
 
 Intervals = Annotated[list[IntervalIn], Field(max_length=100)]
@@ -43,10 +45,10 @@ class ScheduleCreate(StrictInput):
 
 
 class ScheduleUpdate(StrictInput):
-    code: Code | None = None
-    name: Name | None = None
-    intervals: Intervals | None = None
-    holiday_mode: HolidayMode | None = None
+    code: Code | Omitted = None
+    name: Name | Omitted = None
+    intervals: Intervals | Omitted = None
+    holiday_mode: HolidayMode | Omitted = None
     holiday_calendar_id: uuid.UUID | None = None
 
 
@@ -82,10 +84,10 @@ class HolidayCalendarCreate(StrictInput):
 
 
 class HolidayCalendarUpdate(StrictInput):
-    code: Code | None = None
-    name: Name | None = None
-    include_public: bool | None = None
-    local_days: LocalDays | None = None
+    code: Code | Omitted = None
+    name: Name | Omitted = None
+    include_public: bool | Omitted = None
+    local_days: LocalDays | Omitted = None
 
 
 class HolidayCalendarOut(BaseModel):
