@@ -14,7 +14,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -24,6 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from stadsvakt.alarms.metrics import CONNECTIONS, REJECTED, SCAIP_REJECTED, SIP_CONNECTIONS
+from stadsvakt.alarms.normalise import AlarmRecord
 from stadsvakt.alarms.protocols.sip import SipResponse, build_request, parse_response
 from stadsvakt.alarms.receivers._limits import (
     MANY_PEERS,
@@ -32,6 +33,7 @@ from stadsvakt.alarms.receivers._limits import (
     RefusalLog,
     address_key,
 )
+from stadsvakt.alarms.store import Stored
 from stadsvakt.settings import AlarmSettings
 from tests import factories_alarms as fa
 from tests.alarms.conftest import ReceiverDb, RunningReceiver, exchange
@@ -139,10 +141,10 @@ def stalled_store(rx: RunningReceiver, monkeypatch: pytest.MonkeyPatch) -> Itera
     original = writer.store
     stall = Stall([], threading.Event())
 
-    async def held(records: list[object]) -> object:
+    async def held(records: Sequence[AlarmRecord]) -> list[Stored]:
         stall.entered.append(records)
         await asyncio.to_thread(stall.release.wait)
-        return await original(records)  # type: ignore[arg-type]
+        return await original(records)
 
     monkeypatch.setattr(writer, "store", held)
     try:
