@@ -6,9 +6,9 @@
 * Types are strict: a boolean is ``true`` or ``false`` (not ``0``, ``1`` or ``"yes"``), a
   number is a JSON number (not ``true`` or ``"5"``); pydantic's lax coercion would accept
   input the OpenAPI schema forbids.
-* A field an update may leave out but never empty is typed ``X | Omitted``: the schema
-  does not list ``null`` for it, and an explicit ``null`` is refused naming the field,
-  instead of being declared allowed and then refused (or silently ignored).
+* A field an update may leave out but never empty is declared ``X | None = omittable()``:
+  the schema does not list ``null`` for it, and an explicit ``null`` is refused naming
+  the field, instead of being declared allowed and then refused (or silently ignored).
 * Text that is trimmed and must not be empty carries a pattern needing one
   non-blank character, so ``" "`` is not schema-valid and then refused.
 """
@@ -18,8 +18,15 @@ from __future__ import annotations
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, StringConstraints, field_validator
-from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 #: A ``pattern`` for query and path strings that must not carry a NUL character.
@@ -27,8 +34,27 @@ NO_NUL = r"^[^\x00]*$"
 #: Text without NUL that keeps at least one character once trimmed of white space.
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
-#: The type of an update field that may be left out but not set to ``null``.
-Omitted = SkipJsonSchema[None]
+
+def not_null(schema: dict[str, Any]) -> None:
+    """Take ``null`` (and a ``null`` default) out of a field's JSON schema."""
+    branches = schema.get("anyOf", [])
+    kept = [b for b in branches if b != {"type": "null"}]
+    if branches and len(kept) == 1:
+        del schema["anyOf"]
+        schema.update(kept[0])
+    elif branches:
+        schema["anyOf"] = kept
+    if schema.get("default", ...) is None:
+        del schema["default"]
+
+
+def omittable(**constraints: Any) -> Any:
+    """The default of an update field that may be left out but not set to ``null``.
+
+    The field stays ``X | None`` in Python (so errors name it plainly, not a union
+    member); its schema loses ``null`` and StrictInput refuses an explicit ``null``.
+    """
+    return Field(default=None, json_schema_extra=not_null, **constraints)
 
 
 def _has_nul(value: Any) -> bool:
@@ -46,22 +72,6 @@ def _members(annotation: Any) -> list[Any]:
     if get_origin(annotation) in (Union, types.UnionType):
         return [m for arg in get_args(annotation) for m in _members(arg)]
     return [annotation]
-
-
-_SKIP: type = SkipJsonSchema  # the marker's class, for isinstance
-
-
-def _omittable(annotation: Any) -> bool:
-    """Whether the annotation admits None only as a default (``X | Omitted``)."""
-    args = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
-    plain_none = any(arg is type(None) for arg in args)
-    skipped_none = any(
-        get_origin(arg) is Annotated
-        and get_args(arg)[0] is type(None)
-        and any(isinstance(m, _SKIP) for m in get_args(arg)[1:])
-        for arg in args
-    )
-    return skipped_none and not plain_none
 
 
 def _json_type_error(annotation: Any, value: Any) -> PydanticCustomError | None:
@@ -158,7 +168,7 @@ class StrictInput(BaseModel):
         if field is None:
             return value
         if value is None:
-            if _omittable(field.annotation):
+            if field.json_schema_extra is not_null:
                 raise PydanticCustomError("not_null", "may be left out, but not null")
             return value
         error = _json_type_error(field.annotation, value)

@@ -8,6 +8,7 @@ no stack trace.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Match
 
 from stadsvakt.context import current_request_id
 from stadsvakt.errors import DomainError
@@ -134,20 +134,22 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path.
+    """Every method the OpenAPI document lists for this path ("" when it lists none).
 
     Starlette answers a 405 with the methods of the first route whose path matched, but
     each method of a path is its own route here (GET and PATCH /sites/{id}), so the
-    Allow header has to be gathered from all of them.
+    Allow header is taken from the document the API publishes, which is also what a
+    client reads.
     """
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        served: set[str] | None = getattr(route, "methods", None)
-        if isinstance(route, BaseRoute) and served:
-            match, _ = route.matches({**request.scope, "method": "_"})
-            if match is not Match.NONE:
-                methods |= served
-    return ", ".join(sorted(methods))
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods = {method.upper() for method in operations}
+            if "GET" in methods:
+                methods.add("HEAD")  # Starlette serves HEAD wherever it serves GET
+            return ", ".join(sorted(methods))
+    return ""
 
 
 def _unreadable_body(exc: StarletteHTTPException) -> bool:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from stadsvakt.auth.passwords import MIN_LENGTH
 from stadsvakt.auth.permissions import PERMISSIONS
-from stadsvakt.schemas import Omitted, StrictInput
+from stadsvakt.schemas import StrictInput, omittable
 
 Username = Annotated[
     str,
@@ -51,11 +51,11 @@ class UserCreate(StrictInput):
 
 
 class UserUpdate(StrictInput):
-    display_name: Name | Omitted = None
+    display_name: Name | None = omittable()
     email: EmailStr | None = None
     language: Annotated[str, StringConstraints(pattern="^(sv|en)$")] | None = None
-    active: bool | Omitted = None
-    roles: list[RoleAssignmentIn] | Omitted = Field(default=None, max_length=20)
+    active: bool | None = omittable()
+    roles: list[RoleAssignmentIn] | None = omittable(max_length=20)
 
 
 class UserOut(BaseModel):
@@ -83,8 +83,8 @@ class RoleOut(BaseModel):
 
 
 class RoleUpdate(StrictInput):
-    permissions: list[Permission] | Omitted = Field(default=None, max_length=100)
-    require_totp: bool | Omitted = None
+    permissions: list[Permission] | None = omittable(max_length=100)
+    require_totp: bool | None = omittable()
 
 
 class TokenCreate(StrictInput):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from stadsvakt.bounds import BoundedDate
 from stadsvakt.directory.models import PersonKind
-from stadsvakt.schemas import Omitted, StrictInput
+from stadsvakt.schemas import StrictInput, omittable
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 EmployeeNumber = Annotated[
@@ -55,13 +55,13 @@ class PersonCreate(StrictInput):
 class PersonUpdate(StrictInput):
     """Fields to change; setting ``active`` to false deactivates (revokes every right)."""
 
-    given_name: PersonName | Omitted = None
-    family_name: PersonName | Omitted = None
+    given_name: PersonName | None = omittable()
+    family_name: PersonName | None = omittable()
     employee_number: EmployeeNumber | None = None
     email: EmailStr | None = None
-    kind: PersonKind | Omitted = None
-    active: bool | Omitted = None
-    extended_unlock: bool | Omitted = None
+    kind: PersonKind | None = omittable()
+    active: bool | None = omittable()
+    extended_unlock: bool | None = omittable()
     org_unit_id: uuid.UUID | None = None
     external_id: ExternalKey | None = None
     user_name: ExternalKey | None = None
@@ -145,7 +145,7 @@ class GroupCreate(StrictInput):
 class GroupUpdate(StrictInput):
     """Fields of a group to change."""
 
-    display_name: GroupName | Omitted = None
+    display_name: GroupName | None = omittable()
     org_unit_id: uuid.UUID | None = None
     external_id: ExternalKey | None = None
 

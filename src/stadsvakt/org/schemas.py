@@ -9,7 +9,7 @@ from typing import Annotated, Generic, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from stadsvakt.org.models import OwnerKind, UnitKind
-from stadsvakt.schemas import Omitted, StrictInput
+from stadsvakt.schemas import StrictInput, omittable
 
 Code = Annotated[
     str,
@@ -58,9 +58,9 @@ class OrgUnitCreate(StrictInput):
 
 
 class OrgUnitUpdate(StrictInput):
-    code: Code | Omitted = None
-    name: Name | Omitted = None
-    kind: UnitKind | Omitted = None
+    code: Code | None = omittable()
+    name: Name | None = omittable()
+    kind: UnitKind | None = omittable()
     parent_id: uuid.UUID | None = None
 
 
@@ -102,21 +102,21 @@ class SiteCreate(_SiteFields):
 
 
 class SiteUpdate(StrictInput):
-    code: Code | Omitted = None
-    name: Name | Omitted = None
+    code: Code | None = omittable()
+    name: Name | None = omittable()
     org_unit_id: uuid.UUID | None = None
     street: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-        | Omitted
-    ) = None
-    postal_code: PostalCode | Omitted = None
+        | None
+    ) = omittable()
+    postal_code: PostalCode | None = omittable()
     city: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
-        | Omitted
-    ) = None
-    latitude: Annotated[float, Field(ge=-90, le=90)] | Omitted = None
-    longitude: Annotated[float, Field(ge=-180, le=180)] | Omitted = None
-    owner_kind: OwnerKind | Omitted = None
+        | None
+    ) = omittable()
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = omittable()
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = omittable()
+    owner_kind: OwnerKind | None = omittable()
     owner_name: Name | None = None
     owner_contact: Name | None = None
     owner_email: EmailStr | None = None

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stadsvakt.org.schemas import Code, Name
-from stadsvakt.schemas import Omitted, StrictInput
+from stadsvakt.schemas import StrictInput, omittable
 
 #: A component key, e.g. ``perimeter_readers`` or ``intrusion_alarm``.
 Component = Annotated[
@@ -28,10 +28,10 @@ class ServiceLevelCreate(StrictInput):
 
 
 class ServiceLevelUpdate(StrictInput):
-    code: Code | Omitted = None
-    name: Name | Omitted = None
-    rank: Annotated[int, Field(ge=1, le=100)] | Omitted = None
-    requirements: Components | Omitted = None
+    code: Code | None = omittable()
+    name: Name | None = omittable()
+    rank: Annotated[int, Field(ge=1, le=100)] | None = omittable()
+    requirements: Components | None = omittable()
 
 
 class ServiceLevelOut(BaseModel):

@@ -16,7 +16,7 @@ from pydantic import (
 
 from stadsvakt.access.models import CredentialKind, CredentialState
 from stadsvakt.bounds import BoundedDatetime
-from stadsvakt.schemas import Omitted, StrictInput
+from stadsvakt.schemas import StrictInput, omittable
 
 #: A PIN's digits: the rule is in the schema; the service checks it (rule pin_digits).
 Pin = Annotated[SecretStr, Field(json_schema_extra={"pattern": r"^[0-9]{4,8}$"})]
@@ -54,8 +54,8 @@ class CredentialUpdate(StrictInput):
     technology: Technology | None = None
     valid_from: BoundedDatetime | None = None
     valid_to: BoundedDatetime | None = None
-    state: CredentialState | Omitted = None
-    pin: Pin | Omitted = None
+    state: CredentialState | None = omittable()
+    pin: Pin | None = omittable()
 
 
 class CredentialOut(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stadsvakt.access.models import DoorMode
 from stadsvakt.org.schemas import Code, Name
-from stadsvakt.schemas import Omitted, StrictInput
+from stadsvakt.schemas import StrictInput, omittable
 
 ReaderId = Annotated[
     str,
@@ -29,8 +29,8 @@ class ZoneCreate(StrictInput):
 
 
 class ZoneUpdate(StrictInput):
-    code: Code | Omitted = None
-    name: Name | Omitted = None
+    code: Code | None = omittable()
+    name: Name | None = omittable()
 
 
 class ZoneOut(BaseModel):
@@ -56,14 +56,14 @@ class DoorCreate(StrictInput):
 
 
 class DoorUpdate(StrictInput):
-    zone_id: uuid.UUID | Omitted = None
-    code: Code | Omitted = None
-    name: Name | Omitted = None
-    reader_ids: ReaderIds | Omitted = None
-    mode: DoorMode | Omitted = None
+    zone_id: uuid.UUID | None = omittable()
+    code: Code | None = omittable()
+    name: Name | None = omittable()
+    reader_ids: ReaderIds | None = omittable()
+    mode: DoorMode | None = omittable()
     unlock_schedule_id: uuid.UUID | None = None
-    unlock_seconds: UnlockSeconds | Omitted = None
-    extended_unlock_seconds: UnlockSeconds | Omitted = None
+    unlock_seconds: UnlockSeconds | None = omittable()
+    extended_unlock_seconds: UnlockSeconds | None = omittable()
 
 
 class DoorOut(BaseModel):

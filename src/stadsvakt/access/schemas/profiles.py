@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from stadsvakt.access.models import GrantKind
 from stadsvakt.bounds import BoundedDatetime
 from stadsvakt.org.schemas import Code, Name
-from stadsvakt.schemas import Omitted, StrictInput
+from stadsvakt.schemas import StrictInput, omittable
 
 Course = Annotated[
     str,
@@ -35,10 +35,10 @@ class ProfileCreate(StrictInput):
 
 
 class ProfileUpdate(StrictInput):
-    code: Code | Omitted = None
-    name: Name | Omitted = None
-    schedule_id: uuid.UUID | Omitted = None
-    zone_ids: ZoneIds | Omitted = None
+    code: Code | None = omittable()
+    name: Name | None = omittable()
+    schedule_id: uuid.UUID | None = omittable()
+    zone_ids: ZoneIds | None = omittable()
     required_course: Course | None = None
 
 
@@ -64,8 +64,8 @@ class PositionProfileCreate(StrictInput):
 
 
 class PositionProfileUpdate(StrictInput):
-    position: Position | Omitted = None
-    include_subunits: bool | Omitted = None
+    position: Position | None = omittable()
+    include_subunits: bool | None = omittable()
 
 
 class PositionProfileOut(BaseModel):
@@ -106,8 +106,8 @@ class GrantCreate(StrictInput):
 
 
 class GrantUpdate(StrictInput):
-    kind: GrantKind | Omitted = None
-    valid_from: BoundedDatetime | Omitted = None
+    kind: GrantKind | None = omittable()
+    valid_from: BoundedDatetime | None = omittable()
     valid_to: BoundedDatetime | None = None
     note: Note | None = None
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from stadsvakt.access.models import HolidayMode
 from stadsvakt.bounds import BoundedDate
 from stadsvakt.org.schemas import Code, Name
-from stadsvakt.schemas import Omitted, StrictInput
+from stadsvakt.schemas import StrictInput, omittable
 
 Time = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 #: An end may also be 24:00, the end of the day.
@@ -45,10 +45,10 @@ class ScheduleCreate(StrictInput):
 
 
 class ScheduleUpdate(StrictInput):
-    code: Code | Omitted = None
-    name: Name | Omitted = None
-    intervals: Intervals | Omitted = None
-    holiday_mode: HolidayMode | Omitted = None
+    code: Code | None = omittable()
+    name: Name | None = omittable()
+    intervals: Intervals | None = omittable()
+    holiday_mode: HolidayMode | None = omittable()
     holiday_calendar_id: uuid.UUID | None = None
 
 
@@ -84,10 +84,10 @@ class HolidayCalendarCreate(StrictInput):
 
 
 class HolidayCalendarUpdate(StrictInput):
-    code: Code | Omitted = None
-    name: Name | Omitted = None
-    include_public: bool | Omitted = None
-    local_days: LocalDays | Omitted = None
+    code: Code | None = omittable()
+    name: Name | None = omittable()
+    include_public: bool | None = omittable()
+    local_days: LocalDays | None = omittable()
 
 
 class HolidayCalendarOut(BaseModel):
