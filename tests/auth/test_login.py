@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import Services
 from stadsvakt.audit.models import AuditEntry
+from stadsvakt.auth.login import LocalPasswordProvider
 from stadsvakt.auth.models import User
+from stadsvakt.errors import Unauthenticated
 from stadsvakt.org.models import Municipality
 from tests import factories as f
 
@@ -238,3 +240,24 @@ def test_wrong_totp_codes_are_throttled(
         "/api/v1/auth/totp", headers=csrf, json={"code": pyotp.TOTP(secret).now()}
     )
     assert response.status_code == 429
+
+
+@pytest.mark.parametrize("change", ["deactivated", "password changed"])
+def test_a_change_made_while_the_password_is_checked_is_honoured(
+    session: Session, services: Services, owner: f.TestUser, change: str
+) -> None:
+    provider = LocalPasswordProvider(services.passwords, services.settings.security)
+    attempt = provider.begin(session, owner.username, "198.51.100.7")
+    session.commit()
+    # Another process changes the account while argon2 works on this attempt.
+    values = (
+        {"active": False}
+        if change == "deactivated"
+        else {"password_hash": services.passwords.hash("a brand new password")}
+    )
+    elsewhere = update(User).where(User.id == owner.id).values(**values)
+    session.execute(elsewhere.execution_options(synchronize_session=False))
+    result = provider.check(attempt, owner.password)
+    assert result.ok
+    with pytest.raises(Unauthenticated):
+        provider.conclude(session, attempt, result)

@@ -125,8 +125,14 @@ class LocalPasswordProvider:
     def conclude(self, session: Session, attempt: Attempt, result: PasswordCheck) -> User:
         """Refuse a wrong password (its failure stays counted); otherwise take the
         attempt back and return the user, storing a stronger hash if one was made."""
-        user = session.get(User, attempt.user_id) if attempt.user_id else None
-        # A password changed while this one was being checked does not let the old one in.
+        # Read afresh (the begin step's copy may be stale after the commit between them):
+        # an account deactivated, or a password changed, while this one was being checked
+        # does not let the old password in.
+        # Read afresh, not the begin step's copy: an account deactivated, or a password
+        # changed, while this one was being checked does not let the old password in.
+        user = None
+        if attempt.user_id is not None:
+            user = session.get(User, attempt.user_id, populate_existing=True)
         if user is None or not result.ok or not user.active or user.password_hash != attempt.stored:
             raise Unauthenticated("wrong username or password")
         self.throttle.forget(session, attempt.row_id)
