@@ -1,6 +1,11 @@
-"""The browser fixtures (a pytest plugin of the root conftest): one Debian chromium per
-test process, driven by Playwright, and a fresh page (its own context: no cookies or
-storage from another test) for each test."""
+"""The browser fixtures (a pytest plugin of the root conftest): Debian's chromium driven
+by Playwright, and a fresh page (its own context: no cookies or storage from another
+test) for each test.
+
+The browser is started per test, not once per session: Playwright's synchronous API
+runs its event loop in the main thread while it is open, so a browser kept open across
+tests would make every later ``asyncio.run()`` in that process fail.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -25,7 +30,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = os.environ.get("STADSVAKT_SCREENSHOTS")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Browser]:
     """Debian's chromium; fails (never skips) when it is missing."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
@@ -48,6 +53,9 @@ def page(chromium: Browser) -> Iterator[Page]:
     # Generous limits: they catch a page that never comes, they time nothing.
     context.set_default_timeout(10_000)
     context.set_default_navigation_timeout(30_000)
+    # expect() has a limit of its own (5 s): a page rendered by a heavy script (ReDoc) on a
+    # loaded CI machine needs longer, and the limit only catches what never appears.
+    expect.set_options(timeout=30_000)
     try:
         yield page
     finally:
