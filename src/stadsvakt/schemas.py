@@ -57,6 +57,12 @@ def omittable(**constraints: Any) -> Any:
     return Field(default=None, json_schema_extra=not_null, **constraints)
 
 
+#: Validation context for text from an HTML form, where every value is text by nature:
+#: ``Model.model_validate(values, context=FORM_TEXT)`` lets "55.6" be a number and "on"
+#: a boolean (the JSON type rule is for JSON bodies).
+FORM_TEXT: dict[str, bool] = {"form_text": True}
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -170,6 +176,8 @@ class StrictInput(BaseModel):
         if value is None:
             if field.json_schema_extra is not_null:
                 raise PydanticCustomError("not_null", "may be left out, but not null")
+            return value
+        if isinstance(info.context, dict) and info.context.get("form_text"):
             return value
         error = _json_type_error(field.annotation, value)
         if error is not None:

@@ -20,6 +20,7 @@ from stadsvakt.alarms.schemas import TransmitterCreate
 from stadsvakt.api.deps import ServicesDep, SessionDep
 from stadsvakt.errors import DomainError
 from stadsvakt.org.service import list_sites
+from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import (
     N_,
@@ -247,7 +248,7 @@ def create_transmitter(
     try:
         values = clean(form, FIELDS, optional=OPTIONAL)
         values["encrypted_only"] = form.get("encrypted_only") == "true"
-        data = TransmitterCreate.model_validate(values)
+        data = TransmitterCreate.model_validate(values, context=FORM_TEXT)
         row = service.create_transmitter(session, page.actor, services.box, data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):

@@ -16,6 +16,7 @@ from stadsvakt.errors import DomainError
 from stadsvakt.org import service
 from stadsvakt.org.models import OrgUnit
 from stadsvakt.org.schemas import OrgUnitCreate, OrgUnitUpdate
+from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
 
@@ -102,7 +103,9 @@ def create_unit(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Create a unit; errors are shown on the form with the values kept."""
     assert page.actor is not None
     try:
-        data = OrgUnitCreate.model_validate(clean(form, FIELDS, optional=("parent_id",)))
+        data = OrgUnitCreate.model_validate(
+            clean(form, FIELDS, optional=("parent_id",)), context=FORM_TEXT
+        )
         unit = service.create_unit(session, page.actor, data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
@@ -169,7 +172,9 @@ def edit_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep, form: Form
     """Save a unit's changes; errors are shown on the form with the values kept."""
     assert page.actor is not None
     try:
-        checked = OrgUnitCreate.model_validate(clean(form, FIELDS, optional=("parent_id",)))
+        checked = OrgUnitCreate.model_validate(
+            clean(form, FIELDS, optional=("parent_id",)), context=FORM_TEXT
+        )
         data = OrgUnitUpdate.model_validate(checked.model_dump())
         service.update_unit(session, page.actor, unit_id, data)
     except (ValidationError, DomainError) as exc:

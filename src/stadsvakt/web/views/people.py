@@ -18,6 +18,7 @@ from stadsvakt.directory import service
 from stadsvakt.directory.models import Person, PersonKind
 from stadsvakt.directory.schemas import PersonCreate, PersonUpdate
 from stadsvakt.errors import DomainError
+from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
 from stadsvakt.web.views.org_units import unit_choices, visible_tree
@@ -154,7 +155,7 @@ def create_person(page: PageDep, session: SessionDep, form: FormDep) -> Response
     assert page.actor is not None
     try:
         person = service.create_person(
-            session, page.actor, PersonCreate.model_validate(_checked(form))
+            session, page.actor, PersonCreate.model_validate(_checked(form), context=FORM_TEXT)
         )
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
@@ -193,7 +194,7 @@ def update_person(
     assert page.actor is not None
     try:
         # Validated as a whole person first, so an emptied required field is an error.
-        whole = PersonCreate.model_validate(_checked(form))
+        whole = PersonCreate.model_validate(_checked(form), context=FORM_TEXT)
         data = PersonUpdate.model_validate(whole.model_dump(include=set(FIELDS)))
         service.update_person(session, page.actor, person_id, data)
     except (ValidationError, DomainError) as exc:

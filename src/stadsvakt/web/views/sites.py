@@ -17,6 +17,7 @@ from stadsvakt.errors import DomainError
 from stadsvakt.org import service
 from stadsvakt.org.models import OwnerKind, Site
 from stadsvakt.org.schemas import SiteCreate, SiteUpdate
+from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
 from stadsvakt.web.views.org_units import unit_choices, visible_tree
@@ -114,7 +115,7 @@ def _form(
 
 def _checked(form: Mapping[str, str]) -> SiteCreate:
     values = clean(form, FIELDS, optional=OPTIONAL, decimal=("latitude", "longitude"))
-    return SiteCreate.model_validate(values)
+    return SiteCreate.model_validate(values, context=FORM_TEXT)
 
 
 def _errors(page: Page, exc: ValidationError | DomainError) -> FormErrors:

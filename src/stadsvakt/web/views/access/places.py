@@ -16,6 +16,7 @@ from stadsvakt.access.services import places, schedules
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.errors import DomainError
 from stadsvakt.org import service as org
+from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.views.access._forms import form_errors
@@ -74,7 +75,9 @@ def create_zone(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: Fo
     """Add a zone to the site."""
     assert page.actor is not None
     try:
-        data = ZoneCreate.model_validate({**clean(form, ZONE_FIELDS), "site_id": site_id})
+        data = ZoneCreate.model_validate(
+            {**clean(form, ZONE_FIELDS), "site_id": site_id}, context=FORM_TEXT
+        )
         places.create_zone(session, page.actor, data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
@@ -92,7 +95,9 @@ def create_door(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: Fo
     try:
         values = clean(form, DOOR_FIELDS, optional=("unlock_schedule_id", "reader_ids"))
         values["reader_ids"] = (values.get("reader_ids") or "").replace(",", " ").split()
-        places.create_door(session, page.actor, DoorCreate.model_validate(values))
+        places.create_door(
+            session, page.actor, DoorCreate.model_validate(values, context=FORM_TEXT)
+        )
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
             raise

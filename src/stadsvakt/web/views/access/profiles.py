@@ -16,6 +16,7 @@ from stadsvakt.access.schemas.profiles import ProfileCreate
 from stadsvakt.access.services import places, profiles, schedules
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.errors import DomainError, InvalidInput
+from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.views.access._forms import form_errors
@@ -77,7 +78,9 @@ def create(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     try:
         values = clean(form, FIELDS, optional=("required_course", "zone_codes"))
         values["zone_ids"] = _zone_ids(session, page, values.pop("zone_codes", None) or "")
-        profiles.create_profile(session, page.actor, ProfileCreate.model_validate(values))
+        profiles.create_profile(
+            session, page.actor, ProfileCreate.model_validate(values, context=FORM_TEXT)
+        )
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
             raise

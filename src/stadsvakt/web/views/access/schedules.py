@@ -22,6 +22,7 @@ from stadsvakt.access.services import schedules
 from stadsvakt.access.timerules import HOLIDAY, parse_intervals
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.errors import DomainError, InvalidInput
+from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.views.access._forms import form_errors
@@ -120,7 +121,7 @@ def create(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     assert page.actor is not None
     try:
         created = schedules.create_schedule(
-            session, page.actor, ScheduleCreate.model_validate(_checked(form))
+            session, page.actor, ScheduleCreate.model_validate(_checked(form), context=FORM_TEXT)
         )
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
@@ -152,7 +153,7 @@ def update(schedule_id: uuid.UUID, page: PageDep, session: SessionDep, form: For
     """Save a schedule's changes."""
     assert page.actor is not None
     try:
-        data = ScheduleUpdate.model_validate(_checked(form))
+        data = ScheduleUpdate.model_validate(_checked(form), context=FORM_TEXT)
         schedules.update_schedule(session, page.actor, schedule_id, data)
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
