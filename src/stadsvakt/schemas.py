@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import types
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -96,17 +96,30 @@ def _json_type_error(annotation: Any, value: Any) -> PydanticCustomError | None:
                 if error is not None:
                     return error
         return None
-    if not members or not all(m in (bool, int, float) for m in members):
-        return None
     if members == [bool]:
         if not isinstance(value, bool):
             return PydanticCustomError("bool_type", "must be true or false")
         return None
-    if isinstance(value, bool | str) and bool not in members:
-        if float in members:
-            return PydanticCustomError("float_type", "must be a number")
-        return PydanticCustomError("int_type", "must be a whole number")
+    numeric = [m for m in members if m in (int, float)]
+    if not numeric:
+        return None
+    if isinstance(value, bool) and bool not in members:
+        return _number_error(numeric)
+    if isinstance(value, str):
+        others = [m for m in members if m not in (int, float, bool)]
+        # A string is refused unless another alternative is text that could take it
+        # (a literal that names it; str, an enum or a UUID is left to pydantic).
+        if all(get_origin(m) is Literal for m in others) and not any(
+            value in get_args(m) for m in others
+        ):
+            return _number_error(numeric)
     return None
+
+
+def _number_error(numeric: list[Any]) -> PydanticCustomError:
+    if float in numeric:
+        return PydanticCustomError("float_type", "must be a number")
+    return PydanticCustomError("int_type", "must be a whole number")
 
 
 _SEQUENCES = (list, set, tuple, frozenset)
@@ -117,6 +130,24 @@ def _trimmed_minimum(meta: Any) -> int:
     if isinstance(meta, StringConstraints) and meta.strip_whitespace:
         return meta.min_length or 0
     return 0
+
+
+def _trimmed_maximum(annotation: Any, metadata: list[Any]) -> int | None:
+    """The maximum length of text that is trimmed before its length is checked."""
+    found = [
+        m.max_length
+        for m in [*metadata, *_constraints(annotation)]
+        if isinstance(m, StringConstraints) and m.strip_whitespace and m.max_length is not None
+    ]
+    return min(found) if found else None
+
+
+def _constraints(annotation: Any) -> list[Any]:
+    """Every Annotated metadata item anywhere in an annotation."""
+    if get_origin(annotation) is Annotated:
+        args = get_args(annotation)
+        return [*args[1:], *_constraints(args[0])]
+    return [m for arg in get_args(annotation) for m in _constraints(arg)]
 
 
 def _trimmed_minimum_of(annotation: Any) -> int:
@@ -177,6 +208,15 @@ class StrictInput(BaseModel):
             if field.json_schema_extra is not_null:
                 raise PydanticCustomError("not_null", "may be left out, but not null")
             return value
+        maximum = _trimmed_maximum(field.annotation, field.metadata)
+        if isinstance(value, str) and maximum is not None and len(value) > maximum:
+            # The schema's maxLength is on the text as sent: white space trimmed off
+            # does not make over-long input acceptable.
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": maximum},
+            )
         if isinstance(info.context, dict) and info.context.get("form_text"):
             return value
         error = _json_type_error(field.annotation, value)

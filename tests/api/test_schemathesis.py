@@ -9,7 +9,8 @@ that breaks its own schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -38,33 +39,54 @@ from tests.conftest import fast_security
 ALLOWED_REFUSALS: dict[str, set[tuple[str, str]]] = {
     # A decision's time must lie near the server's clock (a replay window).
     "POST /api/v1/access/decisions": {("at", "window")},
-    # Password strength beyond its length (five different characters); email-validator
-    # refuses special-use domains (.test, .local) that format "email" allows.
-    "POST /api/v1/users": {("password", "password_strength"), ("email", "value_error")},
-    "PATCH /api/v1/users/{user_id}": {("email", "value_error")},
+    # Password strength beyond its length (five different characters).
+    "POST /api/v1/users": {("password", "password_strength")},
     # Expiry compared with completion (two fields).
     "POST /api/v1/training": {("expires_on", "value_error")},
-    # The CSV file's own header and rows.
-    "POST /api/v1/directory/import": {("file", "header")},
-    # A transmitter registry lookup, the alarm input's own 404.
-    "POST /api/v1/alarms/inputs": {("account", "unknown_account")},
+    # A transmitter registry lookup, the alarm input's own 404; the event time's years are
+    # checked in UTC, so a zone can move a time the year pattern allows across 2000/2099.
+    "POST /api/v1/alarms/inputs": {
+        ("account", "unknown_account"),
+        ("event_time", "event_time_range"),
+    },
+    # An assignment's end after its start (two fields).
+    "PUT /api/v1/people/{person_id}/assignments": {("end", "value_error")},
+    # A schedule interval's end differs from its start (two fields), and intervals of
+    # one day do not overlap (items compared with each other).
+    "POST /api/v1/schedules": {("end", "zero_length"), ("intervals", "overlap")},
+    "PATCH /api/v1/schedules/{schedule_id}": {("end", "zero_length"), ("intervals", "overlap")},
     # Two local holidays on one date (objects that differ in their names).
     "POST /api/v1/holiday-calendars": {("local_days", "distinct")},
     "PATCH /api/v1/holiday-calendars/{calendar_id}": {("local_days", "distinct")},
 }
 
 
+#: Operations whose body is a file the schema can only call text: any problem of the
+#: file's own type is a refusal the schema cannot foresee (its header, its rows).
+ALLOWED_PROBLEM_TYPES = {"POST /api/v1/directory/import": "invalid_csv"}
+
+
+#: email-validator refuses special-use domains (.test, .local, .invalid) that JSON
+#: Schema's format "email" allows; a lookahead pattern could say so, but no fuzzer or
+#: client generator reads one. Allowed on any e-mail field, by this message only.
+SPECIAL_USE_DOMAIN = "special-use or reserved name"
+
+
+def _allowed_error(error: dict[str, str], allowed: set[tuple[str, str]]) -> bool:
+    """Whether one field error is a listed refusal (or a special-use e-mail domain)."""
+    field = re.sub(r"\[\d+\]", "", error["field"]).split(".")[-1]
+    if field.endswith("email") and SPECIAL_USE_DOMAIN in error["message"]:
+        return True
+    return (field, error["rule"]) in allowed
+
+
 def _refusal_allowed(label: str, response: Any) -> bool:
     """Whether a 422 to schema-valid input names only rules listed as beyond the schema."""
+    if response.json().get("type", "").endswith("/" + ALLOWED_PROBLEM_TYPES.get(label, "-")):
+        return True
     allowed = ALLOWED_REFUSALS.get(label, set())
     errors = response.json().get("errors") or []
-    return bool(errors) and all(
-        any(
-            error["field"].split(".")[-1] == field and error["rule"] == rule
-            for field, rule in allowed
-        )
-        for error in errors
-    )
+    return bool(errors) and all(_allowed_error(error, allowed) for error in errors)
 
 
 @pytest.fixture
@@ -91,6 +113,34 @@ def fuzzed(fresh_database_url: str) -> Iterator[tuple[FastAPI, dict[str, str]]]:
     app.state.services.engine.dispose()
 
 
+def _fuzzer(operation: Any, mode: GenerationMode, token: dict[str, str]) -> Callable[[], None]:
+    """A Hypothesis test of one operation in one mode, with every default check."""
+    label: str = operation.label
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=True,
+    )
+    def check(case: Any) -> None:
+        # Every default check runs, negative_data_rejection included; schema-valid data
+        # may meet only 2xx, 404 (no such object), 409 (taken), or a 422 for a rule
+        # listed in ALLOWED_REFUSALS (schemathesis' positive_data_acceptance, narrowed
+        # by that list).
+        response = case.call_and_validate(
+            headers=dict(token), excluded_checks=[positive_data_acceptance]
+        )
+        if mode is GenerationMode.POSITIVE:
+            assert response.status_code not in (400, 422) or _refusal_allowed(label, response), (
+                f"schema-valid input refused: {case.as_curl_command()}\n{response.text}"
+            )
+
+    return check
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_keeps_its_contract(
     backend: str, fuzzed: tuple[FastAPI, dict[str, str]], mode: GenerationMode
@@ -105,29 +155,7 @@ def test_api_keeps_its_contract(
     assert len(operations) > 20
 
     for operation in operations:
-        label: str = operation.label
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=25,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-            derandomize=True,
-        )
-        def check(case: Any, label: str = label) -> None:
-            # Every default check runs, negative_data_rejection included; schema-valid
-            # data may meet only 2xx, 404 (no such object), 409 (taken), or a 422 for a
-            # rule listed in ALLOWED_REFUSALS (schemathesis' positive_data_acceptance,
-            # narrowed by that list).
-            response = case.call_and_validate(
-                headers=dict(token), excluded_checks=[positive_data_acceptance]
-            )
-            if mode is GenerationMode.POSITIVE:
-                assert response.status_code not in (400, 422) or _refusal_allowed(
-                    label, response
-                ), f"schema-valid input refused: {case.as_curl_command()}\n{response.text}"
-
+        check = _fuzzer(operation, mode, token)
         try:
             check()
         except Unsatisfiable:

@@ -91,6 +91,14 @@ class _SiteFields(StrictInput):
 
 
 class SiteCreate(_SiteFields):
+    # The external-owner rule in the schema itself (if/then), as the validator keeps it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"owner_kind": {"const": "external"}}, "required": ["owner_kind"]},
+            "then": {"required": ["owner_name"], "properties": {"owner_name": {"type": "string"}}},
+        }
+    )
+
     code: Code
     name: Name
 

@@ -94,7 +94,9 @@ class AlarmMessage(StrictInput):
         default=None, min_length=1, max_length=500, description="Free text for the operator"
     )
     event_time: AwareDatetime | None = Field(
-        default=None, description="When it happened at the sender (ISO 8601 with zone)"
+        default=None,
+        description="When it happened at the sender (ISO 8601 with zone)",
+        json_schema_extra={"pattern": r"^20[0-9]{2}-"},  # the years 2000-2099, in the schema
     )
 
     @field_validator("text")
