@@ -134,7 +134,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method the OpenAPI document lists for this path ("" when it lists none).
+    """Every method the OpenAPI document lists for a path template that matches this
+    path ("" when none does).
 
     Starlette answers a 405 with the methods of the first route whose path matched, but
     each method of a path is its own route here (GET and PATCH /sites/{id}), so the
@@ -142,14 +143,16 @@ def _allowed_methods(request: Request) -> str:
     client reads.
     """
     paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    methods: set[str] = set()
+    # Every template that matches counts: GET /alarms/inputs is routed to
+    # /alarms/{alarm_id}, so GET is served there too.
     for template, operations in paths.items():
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, request.url.path):
-            methods = {method.upper() for method in operations}
-            if "GET" in methods:
-                methods.add("HEAD")  # Starlette serves HEAD wherever it serves GET
-            return ", ".join(sorted(methods))
-    return ""
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette serves HEAD wherever it serves GET
+    return ", ".join(sorted(methods))
 
 
 def _unreadable_body(exc: StarletteHTTPException) -> bool:
