@@ -25,9 +25,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,6 +45,8 @@ from stadsvakt.alarms.store import (
 from stadsvakt.loop_writes import LoopWrites
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -124,7 +127,7 @@ class AlarmWriter:
         chunk = dict(self._unwritten[: self._seen_chunk])
         del self._unwritten[: self._seen_chunk]
         try:
-            await self._db.run(lambda session: touch_transmitters(session, chunk), len(chunk))
+            await self._run(lambda session: touch_transmitters(session, chunk), len(chunk))
         except Exception as exc:  # only a "last seen" time; the next heartbeat brings another
             log.warning("storing transmitters' last-seen times failed: %s", describe(exc))
 
@@ -195,13 +198,23 @@ class AlarmWriter:
                 job.done.set_result(results[start:end])
             start = end
 
+    async def _run(self, work: Callable[[Session], T], rows: int) -> T:
+        """One transaction; a writer cancelled meanwhile lets it end first, so no worker
+        thread holds a connection once the receiver has stopped."""
+        running = asyncio.ensure_future(self._db.run(work, rows))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await asyncio.wait([running])
+            raise
+
     async def _commit(self, records: list[AlarmRecord]) -> list[Stored]:
         def work(session: Session) -> list[Stored]:
             return receive_alarms(session, records, touch=False)
 
         try:
-            return await self._db.run(work, len(records))
+            return await self._run(work, len(records))
         except IntegrityError:
             # A writer in another process stored the same re-sent message between our
             # check and our insert; the second attempt finds it.
-            return await self._db.run(work, len(records))
+            return await self._run(work, len(records))
