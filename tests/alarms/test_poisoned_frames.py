@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from stadsvakt.alarms.metrics import ALARMS, STORE_REFUSED, Metrics
 from stadsvakt.alarms.models import Transmitter
 from stadsvakt.alarms.normalise import AlarmRecord, Envelope, Source, from_event
+from stadsvakt.alarms.protocols import scaip_codes, sia_codes
 from stadsvakt.alarms.protocols.dc09.message import Dc09Message
 from stadsvakt.alarms.protocols.scaip import ScaipRequest, parse_mrs
 from stadsvakt.alarms.receivers import writer as writer_module
@@ -111,6 +112,47 @@ def test_a_scaip_device_id_that_is_no_number_is_stored_and_answered_ok(
     [alarm] = receiver_db.alarms(row.account)
     assert (alarm.category, alarm.zone) == ("social", None)
     assert "device ²" in (alarm.text or "")
+
+
+def test_a_parsers_own_failure_stores_the_frame_unreadable_and_acks(
+    receiver_db: ReceiverDb, rx: RunningReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = receiver_db.add()
+    rx.refresh()
+    real = sia_codes.parse_sia_data
+
+    def parse(data: str) -> sia_codes.SiaBlock:
+        if "BA99" in data:
+            raise IndexError("a bug met this block")
+        return real(data)
+
+    monkeypatch.setattr(sia_codes, "parse_sia_data", parse)
+    frame = fa.sia_frame(row.account, 4, "Nri1/BA99")
+    with rx.connect() as sock:
+        assert token(exchange(sock, frame)) == "ACK"  # before: no answer, connection closed
+        assert token(exchange(sock, fa.sia_frame(row.account, 5))) == "ACK"
+    poisoned, good = receiver_db.alarms(row.account)
+    assert (poisoned.category, poisoned.raw) == ("unknown", frame)
+    assert "IndexError" in poisoned.description
+    assert good.category == "intrusion"
+
+
+def test_a_code_tables_own_failure_stores_the_message_unreadable_and_answers_ok(
+    receiver_db: ReceiverDb, sip: RunningReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row, _ = add_unit(receiver_db)
+    sip.refresh()
+
+    def event(request: ScaipRequest) -> object:
+        raise KeyError("a bug met this message")
+
+    monkeypatch.setattr(scaip_codes, "event", event)
+    data = mrq_message(ScaipRequest(ref="K1", cid=row.account, device_type=3), sip)
+    response = udp_send(sip.udp, data)
+    assert response.status == 200  # before: 503, and the unit sent it again forever
+    assert parse_mrs(response.body).snu == 0
+    [alarm] = receiver_db.alarms(row.account)
+    assert (alarm.category, alarm.raw) == ("unknown", data)
 
 
 # --- the writer: one batch, one row the database refuses -------------------------------------
