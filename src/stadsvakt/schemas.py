@@ -57,7 +57,8 @@ def omittable(**constraints: Any) -> Any:
     return Field(default=None, json_schema_extra=not_null, **constraints)
 
 
-#: Validation context for text from an HTML form, where every value is text by nature:
+#: Validation context for text from an HTML form or a CSV file, where every value is
+#: text by nature:
 #: ``Model.model_validate(values, context=FORM_TEXT)`` lets "55.6" be a number and "on"
 #: a boolean (the JSON type rule is for JSON bodies).
 FORM_TEXT: dict[str, bool] = {"form_text": True}

@@ -33,6 +33,7 @@ from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.context import Actor
 from stadsvakt.errors import DomainError, InvalidInput
 from stadsvakt.org.models import Site
+from stadsvakt.schemas import FORM_TEXT
 
 REQUIRED = (
     "account",
@@ -131,7 +132,7 @@ def _check_row(
         "bearer": (row.get("bearer") or "").strip().upper() or None,
     }
     try:
-        data = TransmitterCreate.model_validate(values)
+        data = TransmitterCreate.model_validate(values, context=FORM_TEXT)
     except ValidationError as exc:
         errors.extend(RowError(number, column, message) for column, message in _column_of(exc))
         return None
