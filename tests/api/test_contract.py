@@ -5,7 +5,6 @@ of its path (issue 9, point 8)."""
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from tests import factories as f
 
 V1 = "/api/v1"
-SOME_ID = str(uuid.uuid4())
+SOME_ID = "6f1f3f4e-8b1c-4c36-9d7e-0c2b5a9e1d01"  # fixed: test ids must match across xdist workers
 
 
 @pytest.fixture
