@@ -311,7 +311,7 @@ def test_bad_payloads_are_counted_and_the_loop_goes_on(
     assert rx.running
 
 
-def test_a_payload_that_fails_unforeseen_is_acknowledged_not_redelivered_forever(
+def test_a_payload_that_fails_unforeseen_is_kept_unreadable_not_redelivered_forever(
     start: Callable[..., RunningMqtt],
     receiver_db: ReceiverDb,
     prefix: str,
@@ -338,6 +338,10 @@ def test_a_payload_that_fails_unforeseen_is_acknowledged_not_redelivered_forever
     # it again on every reconnect.
     assert rx.metrics.value(MQTT_CONNECTS, outcome="lost") == 0
     assert receiver_db.count(other) == 1
+    until(lambda: receiver_db.count(poisoned) == 1, "the payload kept as unreadable")
+    [kept] = receiver_db.alarms(poisoned)
+    assert (kept.category, kept.raw) == ("unknown", _alarm(poisoned))
+    assert "RuntimeError" in kept.description
 
 
 def test_an_absent_broker_is_retried_without_stopping(

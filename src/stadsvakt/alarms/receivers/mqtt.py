@@ -24,9 +24,10 @@ retried with exponential backoff; a bad payload is counted in
 ``stadsvakt_json_rejected_total{transport="mqtt"}``, logged and answered, and never
 stops the loop. A row the database refuses is stored as unreadable by the writer (its
 bytes kept), so it is acknowledged like any other. A payload whose handling fails in
-an unforeseen way is acknowledged too (``reason="internal"``, one log line): left
-unacknowledged, the broker would deliver it again and again, each time dropping the
-connection and every other device's messages in flight with it.
+an unforeseen way (``reason="internal"``, one log line) is stored the same way, as an
+unreadable alarm of its topic's account, and acknowledged: left unacknowledged, the
+broker would deliver it again and again, each time dropping the connection and every
+other device's messages in flight with it.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from stadsvakt.alarms.inputs.counters import (
     MQTT_CONNECTED,
     MQTT_CONNECTS,
 )
-from stadsvakt.alarms.inputs.json_input import Item, parse, results, to_record
+from stadsvakt.alarms.inputs.json_input import PROTOCOL, Item, parse, results, to_record
 from stadsvakt.alarms.inputs.schema import (
     AccountNotRegistered,
     AlarmMessage,
@@ -62,7 +63,7 @@ from stadsvakt.alarms.inputs.schema import (
     MessageRejected,
 )
 from stadsvakt.alarms.metrics import REGISTRY, Metrics
-from stadsvakt.alarms.normalise import AlarmRecord, Source
+from stadsvakt.alarms.normalise import AlarmRecord, Envelope, Source, unreadable
 from stadsvakt.alarms.receivers._server import AlarmReception
 from stadsvakt.alarms.store import describe
 from stadsvakt.auth.secrets import SecretBox
@@ -238,21 +239,46 @@ class MqttReceiver(AlarmReception):
 
     async def _handle(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
         done = False
+        name, payload = str(message.topic), _payload(message.payload)
         try:
-            done = await self._process(client, str(message.topic), _payload(message.payload))
+            done = await self._process(client, name, payload)
         except Exception as exc:  # one payload's trouble must never reach the others
-            # Acknowledged: left unacknowledged it would drop the connection, and every
-            # device's messages in flight with it, each time the broker delivers it again.
-            done = True
             self.metrics.inc(JSON_REJECTED, reason="internal", transport="mqtt")
-            log.error(
-                "MQTT message on %s could not be handled, acknowledged unstored: %s",
-                message.topic,
-                describe(exc),
-            )
+            log.error("MQTT message on %s could not be handled: %s", name, describe(exc))
+            done = await self._keep_unreadable(name, payload, exc)
         finally:
             self._slots.release()
         _acknowledge(client, message, done)
+
+    async def _keep_unreadable(self, name: str, payload: bytes, exc: Exception) -> bool:
+        """Store a payload whose handling failed as an unreadable alarm of its topic's
+        sender; ``False`` only when it must come again (the database is away).
+
+        Left unacknowledged for a failure that would only repeat, the broker would deliver
+        it again and again, each time dropping the connection and every device's
+        messages in flight with it.
+        """
+        topic = parse_topic(self.prefix, name)
+        known = self.directory.find(topic.account, "0", "0") if topic else None
+        if topic is None or topic.kind != ALARMS or known is None:
+            return True  # no registered sender to keep it for
+        envelope = Envelope(
+            source=Source(known.tenant_id, known.site_id, known.id),
+            protocol=PROTOCOL,
+            account=topic.account,
+            sequence=None,
+            received_at=self._clock(),
+            event_time=None,
+            encrypted=False,
+            payload=payload.decode("utf-8", "replace"),
+            raw=payload,
+        )
+        record = unreadable(f"the JSON input failed ({type(exc).__name__})", envelope)
+        try:
+            await self.writer.store([record])
+        except Exception:  # the database is away: the broker delivers it again
+            return False
+        return True
 
     async def _process(self, client: aiomqtt.Client, name: str, payload: bytes) -> bool:
         """Handle one payload; False when it must be delivered again (not stored)."""
