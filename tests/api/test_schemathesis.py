@@ -51,6 +51,11 @@ ALLOWED_REFUSALS: dict[str, set[tuple[str, str]]] = {
         ("account", "unknown_account"),
         ("event_time", "event_time_range"),
     },
+    # A grant's or credential's validity ends after it begins (two fields).
+    "POST /api/v1/grants": {("valid_to", "after_valid_from")},
+    "PATCH /api/v1/grants/{grant_id}": {("valid_to", "after_valid_from")},
+    "POST /api/v1/credentials": {("valid_to", "after_valid_from")},
+    "PATCH /api/v1/credentials/{credential_id}": {("valid_to", "after_valid_from")},
     # An assignment's end after its start (two fields).
     "PUT /api/v1/people/{person_id}/assignments": {("end", "value_error")},
     # A schedule interval's end differs from its start (two fields), and intervals of
