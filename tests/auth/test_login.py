@@ -22,12 +22,6 @@ LOGIN = "/api/v1/auth/login"
 
 
 @pytest.fixture
-def tenant(session: Session) -> Municipality:
-    """A municipality to log in to."""
-    return f.municipality(session)
-
-
-@pytest.fixture
 def owner(session: Session, tenant: Municipality, services: Services) -> f.TestUser:
     """A system owner account."""
     return f.user(session, tenant, services.passwords)

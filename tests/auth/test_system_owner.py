@@ -33,18 +33,6 @@ from tests.waiting import wait_until
 
 
 @pytest.fixture
-def tenant(session: Session) -> Municipality:
-    """A municipality."""
-    return f.municipality(session)
-
-
-@pytest.fixture
-def admin(session: Session, tenant: Municipality) -> dict[str, str]:
-    """A token with every permission (a token is no system owner itself)."""
-    return f.owner_bearer(session, tenant)
-
-
-@pytest.fixture
 def owner(session: Session, tenant: Municipality, services: Services) -> f.TestUser:
     """The municipality's only system owner."""
     return f.user(session, tenant, services.passwords)

@@ -52,12 +52,6 @@ def services(services: Services, clock: FakeClock) -> Services:
 
 
 @pytest.fixture
-def tenant(session: Session) -> Municipality:
-    """A municipality to log in to."""
-    return f.municipality(session)
-
-
-@pytest.fixture
 def owner(session: Session, tenant: Municipality, services: Services) -> f.TestUser:
     """A system owner account."""
     return f.user(session, tenant, services.passwords)

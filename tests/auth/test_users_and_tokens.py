@@ -18,18 +18,6 @@ from stadsvakt.org.models import Municipality
 from tests import factories as f
 
 
-@pytest.fixture
-def tenant(session: Session) -> Municipality:
-    """A municipality."""
-    return f.municipality(session)
-
-
-@pytest.fixture
-def admin(session: Session, tenant: Municipality) -> dict[str, str]:
-    """A token with every permission."""
-    return f.owner_bearer(session, tenant)
-
-
 def new_user(**extra: object) -> dict[str, object]:
     """A valid user to create."""
     return {
