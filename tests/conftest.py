@@ -43,6 +43,15 @@ def fast_security() -> SecuritySettings:
     return SecuritySettings(argon2_time_cost=1, argon2_memory_kib=1024)
 
 
+def clean_environment(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
+    """No STADSVAKT_* variable or .env from the machine leaks into a settings test: the
+    variables go and the test runs in ``directory``."""
+    for name in list(os.environ):
+        if name.startswith("STADSVAKT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(directory)
+
+
 def worker_name() -> str:
     """This test process's name under pytest-xdist (``gw0``, ``gw1``...), else ``main``."""
     return os.environ.get("PYTEST_XDIST_WORKER", "main")

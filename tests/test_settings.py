@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from stadsvakt.settings import DEV_SECRET_KEY, Mode, Settings
+from tests.conftest import clean_environment
 
 STRONG = "k" * 20 + "9f3b2c7d1e0a4b5c6d7e8f90"
 
@@ -16,10 +16,7 @@ STRONG = "k" * 20 + "9f3b2c7d1e0a4b5c6d7e8f90"
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No STADSVAKT_* variable or .env from the machine leaks into these tests."""
-    for name in list(os.environ):
-        if name.startswith("STADSVAKT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    clean_environment(monkeypatch, tmp_path)
 
 
 def test_defaults_use_a_sqlite_file_under_var() -> None:

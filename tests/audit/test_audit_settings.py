@@ -3,13 +3,13 @@ keys checked when the settings are read (a clear message, never a crash later)."
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from stadsvakt.settings import DEV_AUDIT_HMAC_KEY, DEV_AUDIT_SIGNING_KEY, Settings
+from tests.conftest import clean_environment
 
 STRONG = "k" * 20 + "9f3b2c7d1e0a4b5c6d7e8f90"
 SIGNING = "Q" * 43 + "="
@@ -18,10 +18,7 @@ SIGNING = "Q" * 43 + "="
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No STADSVAKT_* variable or .env from the machine leaks into these tests."""
-    for name in list(os.environ):
-        if name.startswith("STADSVAKT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    clean_environment(monkeypatch, tmp_path)
 
 
 @pytest.fixture
