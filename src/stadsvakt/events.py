@@ -52,6 +52,30 @@ class PersonRemoving:
     person_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class StoredAlarm:
+    """What the safety centre needs of one alarm just stored (not a re-send)."""
+
+    alarm_id: uuid.UUID
+    tenant_id: uuid.UUID
+    site_id: uuid.UUID | None
+    transmitter_id: uuid.UUID | None
+    category: str
+    qualifier: str
+    code: str
+    description: str
+    zone: int | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmsStored:
+    """Alarm reception stored new alarms in this transaction; the centre routes them to
+    its queue in the same transaction, so an acknowledged alarm is never lost on the way."""
+
+    alarms: tuple[StoredAlarm, ...]
+
+
 E = TypeVar("E")
 _reactions: dict[type[Any], list[Callable[[Session, Any], None]]] = {}
 
@@ -69,7 +93,8 @@ def announce(session: Session, event: object) -> None:
     reactions = _reactions.get(type(event))
     if not reactions:
         raise RuntimeError(
-            f"no feature reacts to {type(event).__name__}: import stadsvakt.access first"
+            f"no feature reacts to {type(event).__name__}: import stadsvakt.access and "
+            "stadsvakt.centre first"
         )
     for reaction in reactions:
         reaction(session, event)

@@ -18,11 +18,25 @@ from stadsvakt.access.models import (
 from stadsvakt.alarms.models import Alarm, Transmitter
 from stadsvakt.audit.models import AuditEntry, AuditHead
 from stadsvakt.auth.models import ApiToken, LoginAttempt, Role, RoleAssignment, User, WebSession
+from stadsvakt.centre.models import (
+    Activation,
+    ActivationEntry,
+    QueueChange,
+    QueueHead,
+    ServedMunicipality,
+    TestWindow,
+)
 from stadsvakt.db import Base
 from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, TrainingRecord
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 
 __all__ = [
+    "Activation",
+    "ActivationEntry",
+    "QueueChange",
+    "QueueHead",
+    "ServedMunicipality",
+    "TestWindow",
     "Alarm",
     "Transmitter",
     "AccessChange",

@@ -27,6 +27,13 @@ class Mode(StrEnum):
     PRODUCTION = "production"
 
 
+def source_checkout_node_modules() -> Path:
+    """``frontend/node_modules`` of the source checkout this package runs from."""
+    # This file is <checkout>/src/stadsvakt/settings.py; an installed wheel has no such
+    # folder, and its installation names one (STADSVAKT_SERVER__VENDOR_DIR).
+    return Path(__file__).resolve().parents[2] / "frontend" / "node_modules"
+
+
 class DatabaseSettings(BaseModel):
     """Where the data lives."""
 
@@ -46,6 +53,11 @@ class ServerSettings(BaseModel):
     public_url: str = "http://127.0.0.1:8000"
     workers: int = Field(
         default=1, ge=1, le=64, description="Processes `stadsvakt serve` starts (one per core)."
+    )
+    vendor_dir: Path = Field(
+        default_factory=source_checkout_node_modules,
+        description="The node_modules folder whose front-end packages (Leaflet, Chart.js, "
+        "Tom Select) the web UI serves under /static/vendor; `npm ci --prefix frontend` fills it.",
     )
 
 
@@ -186,6 +198,74 @@ class AlarmSettings(BaseModel):
     )
     supervision_grace_s: int = Field(
         default=30, ge=0, le=3600, description="Added to a transmitter's interval before alarm."
+    )
+
+
+#: The queue's default order of categories: lower comes first (fire before assault, ...).
+DEFAULT_QUEUE_PRIORITY: dict[str, int] = {
+    "fire": 1,
+    "hold_up": 2,
+    "medical": 3,
+    "social": 3,
+    "intrusion": 4,
+    "unknown": 5,
+    "tamper": 5,
+    "technical": 6,
+    "fault": 7,
+    "open_close": 8,
+    "test": 9,
+    "other": 9,
+}
+#: Categories that only go to the log by default (no person needs to act on them).
+DEFAULT_LOG_ONLY: tuple[str, ...] = ("test", "open_close", "other")
+
+
+class CentreSettings(BaseModel):
+    """The safety centre (trygghetscentral): which events make activations, how they join,
+    and the service levels the queue is held to."""
+
+    priority: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_QUEUE_PRIORITY),
+        description="Queue priority per alarm category (1 first); a category missing here "
+        "is ranked 5.",
+    )
+    log_only: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LOG_ONLY),
+        description="Categories kept in the log only; restores never open an activation.",
+    )
+    join_window_s: int = Field(
+        default=600,
+        ge=0,
+        le=86_400,
+        description="Events of one site and category within this many seconds of the last "
+        "join its open activation.",
+    )
+    confirm_window_s: int = Field(
+        default=1800,
+        ge=0,
+        le=86_400,
+        description="Intrusion in a second zone of a site within this many seconds makes the "
+        "activation a confirmed alarm (sequential confirmation, EN 50131-9).",
+    )
+    storm_threshold: int = Field(
+        default=25,
+        ge=2,
+        le=100_000,
+        description="This many activations of one category and code in one municipality "
+        "within storm_window_s make a storm: further ones join one grouped activation.",
+    )
+    storm_window_s: int = Field(default=120, ge=1, le=3600)
+    storm_categories: list[str] = Field(
+        default_factory=lambda: ["fault", "technical", "tamper"],
+        description="Categories that may storm; fire, assault and personal alarms never "
+        "join a storm.",
+    )
+    feed_poll_s: float = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="How often a process looks for queue changes in the database when no "
+        "PostgreSQL notification woke it (seconds).",
     )
 
 
@@ -378,6 +458,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     access: AccessSettings = AccessSettings()
     alarms: AlarmSettings = AlarmSettings()
+    centre: CentreSettings = CentreSettings()
     scim: ScimSettings = ScimSettings()
     audit: AuditSettings = AuditSettings()
     default_language: str = Field(default="sv", pattern="^(sv|en)$")

@@ -2,7 +2,9 @@
 
 :func:`receive_alarms` stores a batch of :class:`~stadsvakt.alarms.normalise.AlarmRecord`
 in the caller's transaction and says, per record, whether it was new or a re-send
-already stored. The caller commits, and only then acknowledges the sender.
+already stored; it announces the new ones (:class:`~stadsvakt.events.AlarmsStored`), so
+the safety centre queues those that need a person in the same transaction. The caller
+commits, and only then acknowledges the sender.
 
 Every record is held to the table first (:func:`~stadsvakt.alarms.normalise.fitted`).
 Should the database refuse a batch all the same, :func:`unavailable` tells a database
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from stadsvakt.alarms.models import Alarm, Transmitter
 from stadsvakt.alarms.normalise import AlarmRecord, fitted
+from stadsvakt.events import AlarmsStored, StoredAlarm, announce
 
 # Keep IN lists well below driver parameter limits.
 _CHUNK = 500
@@ -105,6 +108,10 @@ def receive_alarms(
         results.append(Stored(record.id, duplicate=False))
     if rows:
         session.execute(insert(Alarm), rows)
+        new = [
+            record for record, result in zip(records, results, strict=True) if not result.duplicate
+        ]
+        announce(session, AlarmsStored(tuple(_stored(record) for record in new)))
     if not touch:
         return results
     seen: dict[uuid.UUID, datetime] = {}
@@ -114,6 +121,21 @@ def receive_alarms(
             seen[transmitter] = max(record.received_at, seen.get(transmitter, record.received_at))
     touch_transmitters(session, seen)
     return results
+
+
+def _stored(record: AlarmRecord) -> StoredAlarm:
+    return StoredAlarm(
+        alarm_id=record.id,
+        tenant_id=record.source.tenant_id,
+        site_id=record.source.site_id,
+        transmitter_id=record.source.transmitter_id,
+        category=record.category.value,
+        qualifier=record.qualifier.value,
+        code=record.code,
+        description=record.description,
+        zone=record.zone,
+        received_at=record.received_at,
+    )
 
 
 def unavailable(exc: BaseException) -> bool:

@@ -21,6 +21,7 @@ from stadsvakt.app.routes import api_router, health
 from stadsvakt.app.security_headers import SecurityHeadersMiddleware, security_headers
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
+from stadsvakt.centre import intake as centre_intake
 from stadsvakt.db import create_db_engine, create_session_factory
 from stadsvakt.scim.api import router as scim_router
 from stadsvakt.settings import Settings
@@ -30,6 +31,7 @@ from stadsvakt.web import install as install_web
 def build_services(settings: Settings) -> Services:
     """The engine, session factory and helpers an app (or a CLI command) shares."""
     engine = create_db_engine(settings)
+    centre_intake.configure(settings.centre)
     return Services(
         settings=settings,
         engine=engine,

@@ -37,6 +37,11 @@ PERMISSIONS: dict[str, str] = {
     "transmitter.read": "Read the alarm transmitter registry (keys are never shown)",
     "transmitter.write": "Register, change and remove alarm transmitters and their keys",
     "alarm.input": "Send technical and door alarms as JSON over HTTP (building systems' tokens)",
+    "centre.read": "Read the safety centre's activations and statistics",
+    "centre.operate": "Handle activations: claim, act on the action plan, dispatch, close",
+    "centre.lead": "Lead a shift: receive escalations, reassign activations, see every operator",
+    "centre.admin": "Set up the centre: action plans, cameras, field units, served municipalities",
+    "unit.report": "Report a field unit's status and position (the unit's phone)",
 }
 
 
@@ -57,6 +62,7 @@ _ACCESS = ("access.read", "access.write", "grant.read", "grant.write")
 _ACCESS_ALL = (*_ACCESS, "credential.read", "credential.write")
 _ACCESS_READ = ("access.read", "grant.read", "credential.read")
 _ALARM_READ = ("alarm.read", "transmitter.read")
+_CENTRE = ("centre.read", "centre.operate")
 
 BUILTIN_ROLES: tuple[RoleSpec, ...] = (
     RoleSpec("system_owner", "Tjänste-/systemägare", "System owner", _ALL),
@@ -73,6 +79,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
             "person.read",
             "person.write",
             "training.read",
+            "centre.read",
         ),
         unit_scoped=True,
     ),
@@ -80,7 +87,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "operator",
         "Larmoperatör",
         "Alarm operator",
-        (*_READ, "access.read", "credential.read", "person.read", *_ALARM_READ),
+        (*_READ, "access.read", "credential.read", "person.read", *_ALARM_READ, *_CENTRE),
     ),
     RoleSpec(
         "shift_leader",
@@ -94,6 +101,8 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
             "credential.read",
             "person.read",
             *_ALARM_READ,
+            *_CENTRE,
+            "centre.lead",
         ),
     ),
     RoleSpec(
@@ -110,7 +119,9 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
             "person.read",
             "training.read",
             *_ALARM_READ,
+            "centre.read",
         ),
     ),
     RoleSpec("read_only", "Läsbehörighet", "Read only", (*_READ, "access.read", "alarm.read")),
+    RoleSpec("field_unit", "Fältenhet (väktare, hemtjänst)", "Field unit", ("unit.report",)),
 )

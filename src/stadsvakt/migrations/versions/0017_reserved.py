@@ -1,0 +1,21 @@
+"""Reserved for a safety-centre migration being written (it does nothing yet).
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-05 22:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0017"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Nothing yet."""
+
+
+def downgrade() -> None:
+    """Nothing yet."""
