@@ -11,17 +11,24 @@ from stadsvakt.settings import Settings
 from stadsvakt.web.deps import WebState
 from stadsvakt.web.i18n import Catalogues
 from stadsvakt.web.templating import build_templates
+from stadsvakt.web.vendor import VENDOR_PATH, VendorAssets
 from stadsvakt.web.views import web_router
 
 STATIC_PATH = "/static"
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the web pages and their static files to an app."""
+    """Add the web pages, their static files and the front-end packages' files to an app."""
+    vendor = VendorAssets(settings.server.vendor_dir)
+    vendor.warn_if_missing("server.vendor_dir (STADSVAKT_SERVER__VENDOR_DIR)")
     app.state.web = WebState(
-        templates=build_templates(), catalogues=Catalogues.load(settings.default_language)
+        templates=build_templates(vendor),
+        catalogues=Catalogues.load(settings.default_language),
+        vendor=vendor,
     )
     app.include_router(web_router())
+    # Before /static, which would otherwise take /static/vendor/... for a file of its own.
+    app.mount(VENDOR_PATH, vendor.router(), name="vendor")
     app.mount(
         STATIC_PATH,
         StaticFiles(directory=str(files("stadsvakt") / "web" / "static")),

@@ -29,6 +29,7 @@ from stadsvakt.errors import DomainError, Forbidden
 from stadsvakt.org.service import get_municipality
 from stadsvakt.web.i18n import LANG_COOKIE, LANGUAGES, Catalogues, choose_language
 from stadsvakt.web.templating import TRANSLATIONS_KEY
+from stadsvakt.web.vendor import VendorAssets
 
 #: Cookie holding the random value a login form must echo (double-submit CSRF).
 LOGIN_CSRF_COOKIE = "stadsvakt_login_csrf"
@@ -37,10 +38,12 @@ FORM_LIMIT_FIELDS = 60
 
 @dataclass(frozen=True, slots=True)
 class WebState:
-    """What the web UI builds once per app: templates and compiled catalogues."""
+    """What the web UI builds once per app: templates, compiled catalogues and the
+    front-end packages' files."""
 
     templates: Jinja2Templates
     catalogues: Catalogues
+    vendor: VendorAssets
 
 
 class LoginRequired(Exception):

@@ -1,4 +1,5 @@
-"""The Jinja2 environment of the web UI, with gettext bound to each render's language."""
+"""The Jinja2 environment of the web UI, with gettext bound to each render's language and
+``vendor_url(name)`` for the front-end packages' files (``stadsvakt.web.vendor``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from importlib.resources import files
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from starlette.templating import Jinja2Templates
+
+from stadsvakt.web.vendor import VendorAssets
 
 TRANSLATIONS_KEY = "translations"
 
@@ -21,11 +24,13 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return str(context[TRANSLATIONS_KEY].ngettext(singular, plural, n))
 
 
-def build_templates() -> Jinja2Templates:
+def build_templates(vendor: VendorAssets) -> Jinja2Templates:
     """Templates from the package, autoescaped, with the i18n extension installed.
 
     The gettext callables read the translations from the render context, so one
-    environment serves every language and request at once.
+    environment serves every language and request at once. ``vendor_url(name)`` gives
+    a front-end package's file by its public name, e.g.
+    ``<script src="{{ vendor_url('chart.js/chart.umd.js') }}"></script>``.
     """
     directory = str(files("stadsvakt") / "web" / "templates")
     env = Environment(
@@ -40,4 +45,5 @@ def build_templates() -> Jinja2Templates:
         gettext=_gettext, ngettext=_ngettext, newstyle=True
     )
     env.policies["ext.i18n.trimmed"] = True
+    env.globals["vendor_url"] = vendor.url
     return Jinja2Templates(env=env)
