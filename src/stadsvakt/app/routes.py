@@ -18,6 +18,7 @@ from stadsvakt.api.deps import ServicesDep
 from stadsvakt.api.problems import problem_responses
 from stadsvakt.audit.api import router as audit_router
 from stadsvakt.auth.api import router as auth_router
+from stadsvakt.centre.api import centre_router
 from stadsvakt.db import read_only
 from stadsvakt.directory.api import router as directory_router
 from stadsvakt.migrate import is_current
@@ -40,6 +41,7 @@ def api_router() -> APIRouter:
     router.include_router(alarm_inputs_router)
     router.include_router(access_router())
     router.include_router(access_reports_router)
+    router.include_router(centre_router())
     return router
 
 

@@ -1,0 +1,7 @@
+"""The safety centre's API: units (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["centre"])
