@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from starlette.templating import Jinja2Templates
 
+from stadsvakt.web.localtime import local_clock, local_date, local_time
 from stadsvakt.web.vendor import VendorAssets
 
 TRANSLATIONS_KEY = "translations"
@@ -46,4 +47,8 @@ def build_templates(vendor: VendorAssets) -> Jinja2Templates:
     )
     env.policies["ext.i18n.trimmed"] = True
     env.globals["vendor_url"] = vendor.url
+    # Every time shown in Swedish time with its zone: {{ alarm.received_at|local_time }}.
+    env.filters["local_time"] = local_time
+    env.filters["local_clock"] = local_clock
+    env.filters["local_date"] = local_date
     return Jinja2Templates(env=env)
