@@ -267,6 +267,36 @@ class CentreSettings(BaseModel):
         description="How often a process looks for queue changes in the database when no "
         "PostgreSQL notification woke it (seconds).",
     )
+    camera_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=30,
+        description="Longest wait for one camera's snapshot, connecting and reading together "
+        "(seconds); a camera that takes longer shows 'no picture'.",
+    )
+    camera_max_bytes: int = Field(
+        default=5_000_000,
+        ge=1024,
+        le=50_000_000,
+        description="Largest snapshot kept (bytes); a larger answer is refused as no picture.",
+    )
+    camera_radius_m: int = Field(
+        default=500,
+        ge=0,
+        le=50_000,
+        description="Cameras this close to an activation's site (metres) are shown besides "
+        "the site's own.",
+    )
+    camera_nearby_max: int = Field(
+        default=4, ge=0, le=50, description="At most this many nearby cameras per activation."
+    )
+    evidence_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Camera snapshots kept with an activation are deleted after this many "
+        "days (`stadsvakt centre purge-evidence`).",
+    )
 
 
 class AccessSettings(BaseModel):
