@@ -267,6 +267,33 @@ class CentreSettings(BaseModel):
         description="How often a process looks for queue changes in the database when no "
         "PostgreSQL notification woke it (seconds).",
     )
+    test_window_max_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 31,
+        description="Longest a site or transmitter may be put in test at once (hours).",
+    )
+    task_poll_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often `stadsvakt serve` creates the planned visits (nattillsyn) "
+        "that are due (seconds).",
+    )
+    task_catch_up_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=24 * 60,
+        description="A planned visit missed while no process ran is still created up to "
+        "this many minutes late; older ones are skipped.",
+    )
+    officer_on_duty_name: str = Field(
+        default="",
+        max_length=200,
+        description="The officer on duty (tjänsteman i beredskap) offered when informing "
+        "one about an activation.",
+    )
+    officer_on_duty_phone: str = Field(default="", max_length=40)
     camera_timeout_s: float = Field(
         default=2.0,
         gt=0,
