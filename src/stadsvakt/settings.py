@@ -324,6 +324,21 @@ class CentreSettings(BaseModel):
         description="Camera snapshots kept with an activation are deleted after this many "
         "days (`stadsvakt centre purge-evidence`).",
     )
+    dispatch_accept_s: int = Field(
+        default=120,
+        ge=10,
+        le=3600,
+        description="A dispatched field unit that has not accepted within this many seconds "
+        "escalates to the shift leader (see docs/centre.md).",
+    )
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        max_length=300,
+        pattern=r"^(https?://[^/\s]+/\S*)?$",
+        description="The map's tile URL with {z}, {x} and {y}; empty: markers on a plain "
+        "background. Its host is allowed as an image source on the map page only.",
+    )
+    map_tile_attribution: str = Field(default="© OpenStreetMap contributors", max_length=300)
 
 
 class AccessSettings(BaseModel):
