@@ -218,6 +218,17 @@ DEFAULT_QUEUE_PRIORITY: dict[str, int] = {
 }
 #: Categories that only go to the log by default (no person needs to act on them).
 DEFAULT_LOG_ONLY: tuple[str, ...] = ("test", "open_close", "other")
+#: How long an activation of a priority may wait unclaimed before the shift leader is
+#: alerted (seconds); a priority missing here waits ``unclaimed_limit_default_s``.
+DEFAULT_UNCLAIMED_LIMITS: dict[int, int] = {1: 30, 2: 60, 3: 120, 4: 120}
+
+
+class ServiceTarget(BaseModel):
+    """A service-level target in the style of EN 50518: ``share_percent`` of activations
+    acknowledged (claimed) within ``within_s`` seconds of opening."""
+
+    within_s: int = Field(ge=1, le=86_400)
+    share_percent: float = Field(gt=0, le=100)
 
 
 class CentreSettings(BaseModel):
@@ -266,6 +277,36 @@ class CentreSettings(BaseModel):
         le=10,
         description="How often a process looks for queue changes in the database when no "
         "PostgreSQL notification woke it (seconds).",
+    )
+    ack_targets: list[ServiceTarget] = Field(
+        default_factory=lambda: [
+            ServiceTarget(within_s=30, share_percent=80),
+            ServiceTarget(within_s=60, share_percent=98.5),
+        ],
+        description="Service levels the statistics report against: this share of "
+        "activations acknowledged within this many seconds (EN 50518 style).",
+    )
+    unclaimed_limit_s: dict[int, int] = Field(
+        default_factory=lambda: dict(DEFAULT_UNCLAIMED_LIMITS),
+        description="Per priority: seconds an activation may wait unclaimed before the "
+        "shift leader is alerted (escalated).",
+    )
+    unclaimed_limit_default_s: int = Field(
+        default=300, ge=1, le=86_400, description="The unclaimed limit of other priorities."
+    )
+    escalation_poll_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="How often each serving process looks for activations waiting past "
+        "their limit (seconds); 0 turns the escalation off.",
+    )
+    flood_rate_per_hour: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="An hour is in flood when more activations than this opened per "
+        "operator handling activations in it (statistics).",
     )
     test_window_max_hours: int = Field(
         default=72,
