@@ -380,6 +380,38 @@ class CentreSettings(BaseModel):
         "background. Its host is allowed as an image source on the map page only.",
     )
     map_tile_attribution: str = Field(default="© OpenStreetMap contributors", max_length=300)
+    notify_smtp_host: str = Field(
+        default="",
+        max_length=253,
+        description="SMTP server for the action plans' e-mail notices; empty: e-mail is not "
+        "configured and an e-mail step shows as failed.",
+    )
+    notify_smtp_port: int = Field(default=25, ge=1, le=65_535)
+    notify_smtp_from: str = Field(
+        default="trygghetscentralen@localhost", max_length=254, description="The sender address."
+    )
+    notify_smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    notify_smtp_username: str = Field(
+        default="", max_length=200, description="SMTP login; empty: send without logging in."
+    )
+    notify_smtp_password: SecretStr = SecretStr("")
+    notify_smtp_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Longest wait for the SMTP server (seconds); a slower server fails the "
+        "step, never the page.",
+    )
+    notify_sms: str = Field(
+        default="demo",
+        max_length=40,
+        pattern=r"^[a-z0-9_]+$",
+        description="The SMS notifier: `demo` keeps the messages and shows them on "
+        "/centre/sms (nothing leaves the installation); `none` refuses to send SMS; other "
+        "names are notifiers registered with stadsvakt.centre.notify.register_sms.",
+    )
 
 
 class AccessSettings(BaseModel):
