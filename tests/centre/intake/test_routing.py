@@ -14,6 +14,7 @@ from stadsvakt.centre.routing import (
     Action,
     Event,
     Open,
+    Route,
     group_key,
     route,
     storm_key,
@@ -56,7 +57,7 @@ def decide(
     storm: Open | None = None,
     openings: int = 0,
     in_test: bool = False,
-):  # type: ignore[no-untyped-def]
+) -> Route:
     return route(
         e, rules=RULES, joinable=joinable, storm=storm, recent_openings=openings, in_test=in_test
     )
