@@ -26,6 +26,8 @@ from stadsvakt.centre.models import (
     ServedMunicipality,
     TestWindow,
 )
+from stadsvakt.centre.plans.models import ActionPlan, PlanVersion, SentSms, SiteContact
+from stadsvakt.centre.units.models import Dispatch, FieldUnit, GpsPosition
 from stadsvakt.db import Base
 from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, TrainingRecord
 from stadsvakt.org.models import Municipality, OrgUnit, Site
@@ -37,6 +39,13 @@ __all__ = [
     "QueueHead",
     "ServedMunicipality",
     "TestWindow",
+    "ActionPlan",
+    "PlanVersion",
+    "SentSms",
+    "SiteContact",
+    "Dispatch",
+    "FieldUnit",
+    "GpsPosition",
     "Alarm",
     "Transmitter",
     "AccessChange",
