@@ -27,6 +27,7 @@ from stadsvakt.centre.models import (
     TestWindow,
 )
 from stadsvakt.centre.plans.models import ActionPlan, PlanVersion, SentSms, SiteContact
+from stadsvakt.centre.units.models import Dispatch, FieldUnit, GpsPosition
 from stadsvakt.db import Base
 from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, TrainingRecord
 from stadsvakt.org.models import Municipality, OrgUnit, Site
@@ -42,6 +43,9 @@ __all__ = [
     "PlanVersion",
     "SentSms",
     "SiteContact",
+    "Dispatch",
+    "FieldUnit",
+    "GpsPosition",
     "Alarm",
     "Transmitter",
     "AccessChange",
