@@ -27,6 +27,8 @@ from stadsvakt.centre.models import (
     TestWindow,
 )
 from stadsvakt.centre.plans.models import ActionPlan, PlanVersion, SentSms, SiteContact
+from stadsvakt.centre.situation import OfficerNotice
+from stadsvakt.centre.tasks import TaskSchedule, TaskVisit
 from stadsvakt.centre.units.models import Dispatch, FieldUnit, GpsPosition
 from stadsvakt.db import Base
 from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, TrainingRecord
@@ -39,6 +41,9 @@ __all__ = [
     "QueueHead",
     "ServedMunicipality",
     "TestWindow",
+    "OfficerNotice",
+    "TaskSchedule",
+    "TaskVisit",
     "ActionPlan",
     "PlanVersion",
     "SentSms",
