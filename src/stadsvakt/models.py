@@ -27,6 +27,8 @@ from stadsvakt.centre.models import (
     TestWindow,
 )
 from stadsvakt.centre.plans.models import ActionPlan, PlanVersion, SentSms, SiteContact
+from stadsvakt.centre.receiving import Receiver
+from stadsvakt.centre.site_info import SiteNote
 from stadsvakt.centre.situation import OfficerNotice
 from stadsvakt.centre.tasks import TaskSchedule, TaskVisit
 from stadsvakt.centre.units.models import Dispatch, FieldUnit, GpsPosition
@@ -44,6 +46,8 @@ __all__ = [
     "OfficerNotice",
     "TaskSchedule",
     "TaskVisit",
+    "Receiver",
+    "SiteNote",
     "ActionPlan",
     "PlanVersion",
     "SentSms",
