@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from starlette.templating import Jinja2Templates
 
+from stadsvakt.centre.texts import FILTERS as OPERATOR_LANGUAGE
 from stadsvakt.web.localtime import local_clock, local_date, local_time
 from stadsvakt.web.vendor import VendorAssets
 
@@ -23,6 +26,14 @@ def _gettext(context: Context, message: str) -> str:
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return str(context[TRANSLATIONS_KEY].ngettext(singular, plural, n))
+
+
+def _in_page_language(function: Callable[[Any, str], str]) -> Callable[..., str]:
+    @pass_context
+    def in_language(context: Context, value: Any) -> str:
+        return function(value, str(context.get("lang", "sv")))
+
+    return in_language
 
 
 def build_templates(vendor: VendorAssets) -> Jinja2Templates:
@@ -51,4 +62,7 @@ def build_templates(vendor: VendorAssets) -> Jinja2Templates:
     env.filters["local_time"] = local_time
     env.filters["local_clock"] = local_clock
     env.filters["local_date"] = local_date
+    # Code tables in the page's language: {{ alarm|alarm_text }}, {{ x.category|category_label }}.
+    for name, function in OPERATOR_LANGUAGE.items():
+        env.filters[name] = _in_page_language(function)
     return Jinja2Templates(env=env)
