@@ -73,6 +73,15 @@ def _no_control(value: str) -> str:
     return value
 
 
+class Position(StrictInput):
+    """Where a personal or dementia alarm is (WGS 84); the centre shows it on its map."""
+
+    latitude: float = Field(strict=True, ge=-90, le=90)
+    longitude: float = Field(strict=True, ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, strict=True, ge=0, le=100_000)
+    at: AwareDatetime | None = Field(default=None, description="When the fix was taken")
+
+
 class AlarmMessage(StrictInput):
     """A technical or door alarm, or its restore."""
 
@@ -92,6 +101,11 @@ class AlarmMessage(StrictInput):
     )
     text: str | None = Field(
         default=None, min_length=1, max_length=500, description="Free text for the operator"
+    )
+    position: Position | None = Field(
+        default=None,
+        description="Where the sender is (a personal or dementia alarm's GPS)",
+        exclude_if=lambda value: value is None,  # the stored payload of others is unchanged
     )
     event_time: AwareDatetime | None = Field(
         default=None,
