@@ -18,7 +18,11 @@ from stadsvakt.api.deps import Services
 from stadsvakt.app import docs as api_docs
 from stadsvakt.app.middleware import RequestIdMiddleware
 from stadsvakt.app.routes import api_router, health
-from stadsvakt.app.security_headers import SecurityHeadersMiddleware, security_headers
+from stadsvakt.app.security_headers import (
+    SecurityHeadersMiddleware,
+    map_policy,
+    security_headers,
+)
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.centre import intake as centre_intake
@@ -73,6 +77,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(api_router())
     app.include_router(scim_router)
     install_web(app, settings)
+    # The map page's policy allows the tile server's images (web/ never imports app/).
+    app.state.map_policy = map_policy(settings.centre.map_tile_url)
     api_docs.install(app)
     # Inside the request-id middleware (added last, so outermost): every answer is named.
     app.add_middleware(DecisionFastPath)

@@ -10,6 +10,7 @@ response that sets its own policy (the API docs pages) keeps it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +32,19 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+
+
+def map_policy(tile_url: str) -> str:
+    """The policy of the centre's map page: the strict one, with the tile server's origin
+    (from ``centre.map_tile_url``) allowed as an image source and nothing else."""
+    parts = urlsplit(tile_url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return CONTENT_SECURITY_POLICY
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if any(char in origin for char in " ;,'\"\n\r"):
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
 
 CSP = b"content-security-policy"
 HSTS = b"strict-transport-security"
