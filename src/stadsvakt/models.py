@@ -18,6 +18,7 @@ from stadsvakt.access.models import (
 from stadsvakt.alarms.models import Alarm, Transmitter
 from stadsvakt.audit.models import AuditEntry, AuditHead
 from stadsvakt.auth.models import ApiToken, LoginAttempt, Role, RoleAssignment, User, WebSession
+from stadsvakt.centre.cameras.models import Camera, Snapshot, SnapshotView
 from stadsvakt.centre.models import (
     Activation,
     ActivationEntry,
@@ -37,6 +38,9 @@ from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, T
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 
 __all__ = [
+    "Camera",
+    "Snapshot",
+    "SnapshotView",
     "Activation",
     "ActivationEntry",
     "QueueChange",
