@@ -25,6 +25,7 @@ from stadsvakt.app.security_headers import (
 )
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
+from stadsvakt.centre import follower as centre_follower
 from stadsvakt.centre import intake as centre_intake
 from stadsvakt.db import create_db_engine, create_session_factory
 from stadsvakt.scim.api import router as scim_router
@@ -48,7 +49,7 @@ def build_services(settings: Settings) -> Services:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Per-process background work, started with the app and stopped by cancellation."""
-    async with access_decisions.background(app):
+    async with access_decisions.background(app), centre_follower.background(app):
         yield
 
 
@@ -57,6 +58,7 @@ def bind_services(app: FastAPI, services: Services) -> None:
     writer over them (everything a request reaches goes through ``app.state``)."""
     app.state.services = services
     access_decisions.install(app, services)
+    centre_follower.install(app, services)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
