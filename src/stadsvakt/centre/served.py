@@ -58,7 +58,7 @@ def list_served(session: Session, actor: Actor) -> list[tuple[ServedMunicipality
         .join(Municipality, Municipality.id == ServedMunicipality.served_tenant_id)
         .where(ServedMunicipality.centre_tenant_id == actor.tenant_id)
         .order_by(Municipality.name)
-    ).tuples()
+    ).all()
     return [(served, municipality) for served, municipality in rows]
 
 

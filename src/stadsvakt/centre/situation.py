@@ -214,7 +214,7 @@ def recent_notices(
         "centre.read",
         OfficerNotice,
     )
-    return [(notice, activation) for notice, activation in session.execute(stmt).tuples()]
+    return [(notice, activation) for notice, activation in session.execute(stmt).all()]
 
 
 @dataclass(slots=True)

@@ -1,7 +1,0 @@
-"""The safety centre's API: incidents (being built)."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-router = APIRouter(tags=["centre"])
