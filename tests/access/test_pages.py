@@ -32,6 +32,8 @@ def test_zones_and_doors_page_and_door_form(
     page = browser.get("/access/places", params={"site": str(town.school_site.id)})
     assert page.status_code == 200
     assert town.school_zone.name in page.text and "Zoner och dörrar" in page.text
+    # Both forms have a name and a code: each label points at its own form's field.
+    assert 'for="f-zone-name"' in page.text and 'for="f-door-name"' in page.text
     data = {
         "csrf_token": csrf_of(page.text),
         "zone_id": str(town.school_zone.id),
@@ -43,7 +45,8 @@ def test_zones_and_doors_page_and_door_form(
     }
     refused = browser.post(f"/access/places/{town.school_site.id}/doors", data=data)
     assert refused.status_code == 422
-    assert 'id="f-unlock_schedule_id-error"' in refused.text
+    assert 'id="f-door-unlock_schedule_id-error"' in refused.text
+    assert 'href="#f-door-unlock_schedule_id"' in refused.text
     assert "Välj schemat som låser upp dörren." in refused.text
     assert 'value="Personalingång"' in refused.text
     done = browser.post(

@@ -3,7 +3,8 @@
 Every kind of answer (pages, API, problems, a 500, static files, metrics, health,
 SCIM, the docs) carries the Content-Security-Policy and its companions; /docs and
 /redoc load only files stadsvakt serves; no template carries inline script or style;
-and in a real browser neither the docs nor the web UI trip the policy.
+and in a real browser neither the docs nor the web UI trip the policy (and the web UI's
+pages pass axe-core's WCAG 2.1 A/AA rules on the way).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from stadsvakt.app import create_app
 from stadsvakt.app.security_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from stadsvakt.demo.run import build_demo, demo_settings
 from stadsvakt.settings import SecuritySettings, Settings
+from tests.browser import accessibility_violations
 from tests.conftest import fast_security
 from tests.live import serving
 
@@ -341,7 +343,8 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
 
 @pytest.mark.browser
 def test_the_web_ui_trips_no_policy(demo_server: tuple[str, str, str], page: Page) -> None:
-    """Log in and visit one page of each kind the menus and lists link to."""
+    """Log in and visit one page of each kind the menus and lists link to; axe-core
+    checks each one (WCAG 2.1 A/AA), and the overview again in English."""
     url, username, password = demo_server
     seen = watch(page, url)
     page.goto(f"{url}/login")
@@ -353,6 +356,7 @@ def test_the_web_ui_trips_no_policy(demo_server: tuple[str, str, str], page: Pag
     queue: list[str] = ["/"]
     kinds: set[str] = set()
     visited: list[str] = []
+    inaccessible: list[str] = []
     while queue and len(visited) < 40:
         path = queue.pop(0)
         kind = _ID.sub("N", urlsplit(path).path)
@@ -366,8 +370,14 @@ def test_the_web_ui_trips_no_policy(demo_server: tuple[str, str, str], page: Pag
         assert response is not None
         assert_secured(response.headers, hsts=False)
         visited.append(path)
+        inaccessible.extend(f"{path}: {line}" for line in accessibility_violations(page))
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
         queue.extend(h for h in hrefs if h.startswith("/") and not h.startswith("//"))
+    page.goto(f"{url}/")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    inaccessible.extend(f"/ (English): {line}" for line in accessibility_violations(page))
     assert len(visited) >= 20, visited
     assert seen.violations == [], visited
     assert seen.foreign == []
+    assert inaccessible == [], "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(inaccessible)

@@ -25,6 +25,7 @@ from stadsvakt.migrate import upgrade
 from stadsvakt.settings import SecuritySettings, Settings
 from tests import factories as f
 from tests import factories_decisions as fd
+from tests.browser import assert_accessible
 from tests.live import serving
 
 GUEST_NUMBER = "G-4711"
@@ -112,11 +113,13 @@ def test_department_admin_gives_a_guest_two_hours(guest_world: GuestWorld, page:
     assert (before["granted"], before["reason"]) == (False, "no_right")
 
     page.goto(f"{guest_world.url}/access/grants")
+    assert_accessible(page)
     page.get_by_label("Användarnamn").fill(guest_world.username)
     page.get_by_label("Lösenord").fill(guest_world.password)
     page.locator("#main").get_by_role("button", name="Logga in").click()
     page.goto(f"{guest_world.url}/access/grants")
     expect(page.get_by_role("heading", level=1)).to_have_text("Behörigheter")
+    assert_accessible(page)
 
     page.get_by_label("Person (anställningsnummer)").fill(GUEST_NUMBER)
     page.get_by_label("Profil").select_option(label=guest_world.profile_label)
@@ -125,6 +128,7 @@ def test_department_admin_gives_a_guest_two_hours(guest_world: GuestWorld, page:
     page.get_by_role("button", name="Ge behörighet").click()
     expect(page.get_by_role("status").first).to_have_text("Behörigheten är given.")
     expect(page.get_by_role("cell", name="Gäst i biblioteket")).to_be_visible()
+    assert_accessible(page)
 
     inside = _decide(guest_world, datetime(2026, 11, 23, 10, 59, tzinfo=STOCKHOLM))
     assert (inside["granted"], inside["reason"]) == (True, "granted_by_grant")
