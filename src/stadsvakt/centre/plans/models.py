@@ -30,7 +30,7 @@ class SiteContact(IdMixin, TimestampMixin, Base):
     """One person to call about a site, in ``position`` order.
 
     ``windows`` lists when they may be called, in Swedish local time: each
-    ``{"days": [1..7], "from": "07:00", "to": "17:00"}`` (ISO weekdays, Monday 1; a
+    ``{"days": [1..7], "start": "07:00", "end": "17:00"}`` (ISO weekdays, Monday 1; a
     window whose end is before its start runs past midnight; equal times: the whole
     day). No windows: any time.
     """
