@@ -145,7 +145,9 @@ class ReceivingOut(BaseModel):
 
 
 def _out(activation: Activation, entries: list[ActivationEntry]) -> ActivationOut:
-    values = {name: getattr(activation, name) for name in ActivationOut.model_fields}
+    values = {
+        name: getattr(activation, name) for name in ActivationOut.model_fields if name != "timeline"
+    }
     values["kind"] = activation.kind.value
     values["timeline"] = [EntryOut.model_validate(entry, from_attributes=True) for entry in entries]
     return ActivationOut.model_validate(values)
