@@ -22,7 +22,7 @@ from stadsvakt.audit.models import AuditEntry
 from stadsvakt.auth.models import ApiToken
 from tests import factories as f
 from tests import matrices
-from tests.matrices._base import AU, DA, EVERYONE, ROLES, SL, SO, V1, Call, World
+from tests.matrices._base import ANYONE, AU, DA, EVERYONE, ROLES, SL, SO, V1, Call, World
 
 
 def _site_body() -> dict[str, object]:
@@ -45,18 +45,18 @@ def _totp(c: TestClient, w: World, h: dict[str, str]) -> Response:
 #: (method, path template) → (who may, the call).
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], Call]] = {
     ("POST", "/auth/login"): (
-        EVERYONE,
+        ANYONE,
         lambda c, w, h: c.post(
             V1 + "/auth/login", json={"username": w.me.username, "password": w.me.password}
         ),
     ),
     ("POST", "/auth/totp/enroll"): (
-        EVERYONE,
+        ANYONE,
         lambda c, w, h: c.post(V1 + "/auth/totp/enroll", headers=h),
     ),
-    ("POST", "/auth/totp"): (EVERYONE, _totp),
-    ("POST", "/auth/logout"): (EVERYONE, lambda c, w, h: c.post(V1 + "/auth/logout", headers=h)),
-    ("GET", "/me"): (EVERYONE, lambda c, w, h: c.get(V1 + "/me")),
+    ("POST", "/auth/totp"): (ANYONE, _totp),
+    ("POST", "/auth/logout"): (ANYONE, lambda c, w, h: c.post(V1 + "/auth/logout", headers=h)),
+    ("GET", "/me"): (ANYONE, lambda c, w, h: c.get(V1 + "/me")),
     ("GET", "/users"): (frozenset({SO, SL, AU}), lambda c, w, h: c.get(V1 + "/users")),
     ("POST", "/users"): (
         frozenset({SO}),
@@ -99,7 +99,7 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], Call]] = {
         frozenset({SO}),
         lambda c, w, h: c.delete(f"{V1}/tokens/{w.token_id}", headers=h),
     ),
-    ("GET", "/municipality"): (EVERYONE, lambda c, w, h: c.get(V1 + "/municipality")),
+    ("GET", "/municipality"): (ANYONE, lambda c, w, h: c.get(V1 + "/municipality")),
     ("GET", "/org-units"): (EVERYONE, lambda c, w, h: c.get(V1 + "/org-units")),
     ("POST", "/org-units"): (
         frozenset({SO, DA}),

@@ -16,8 +16,14 @@ from tests import factories as f
 
 V1 = "/api/v1"
 ROLES = [spec.name for spec in BUILTIN_ROLES]
-EVERYONE = frozenset(ROLES)
 SO, DA, SL, AU = "system_owner", "department_admin", "shift_leader", "auditor"
+#: A guard's or home-care responder's phone: it reports its unit's status and position
+#: and reads nothing else, so it is denied every endpoint the matrices list for everyone.
+FU = "field_unit"
+#: Every role, the field unit's too: what any logged-in user may do (log in, see themselves).
+ANYONE = frozenset(ROLES)
+#: Every role of the municipality's own staff (every built-in role but the field unit's).
+EVERYONE = frozenset(ROLES) - {FU}
 
 
 @dataclass
