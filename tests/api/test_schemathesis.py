@@ -65,6 +65,14 @@ ALLOWED_REFUSALS: dict[str, set[tuple[str, str]]] = {
     # Two local holidays on one date (objects that differ in their names).
     "POST /api/v1/holiday-calendars": {("local_days", "distinct")},
     "PATCH /api/v1/holiday-calendars/{calendar_id}": {("local_days", "distinct")},
+    # A statistics period ends on or after its first day and spans at most 366 days (two
+    # fields); its days lie in 2000-2099 (a far-off date would overflow as a moment).
+    "GET /api/v1/centre/statistics": {
+        ("to", "after_from"),
+        ("to", "max_days"),
+        ("from", "year_range"),
+        ("to", "year_range"),
+    },
 }
 
 
