@@ -33,6 +33,7 @@ class Centre:
     c: Municipality
     a_unit: OrgUnit
     a_other_unit: OrgUnit
+    b_unit: OrgUnit
     a_site: Site
     a_other_site: Site
     b_site: Site
@@ -44,6 +45,7 @@ def centre(session: Session) -> Centre:
     a, b, c = (f.municipality(session) for _ in range(3))
     a_unit = f.unit(session, a, name="Förvaltning Norr")
     a_other_unit = f.unit(session, a, name="Förvaltning Söder")
+    b_unit = f.unit(session, b, name="Omsorgsförvaltningen")
     session.add(ServedMunicipality(centre_tenant_id=a.id, served_tenant_id=b.id))
     session.flush()
     return Centre(
@@ -52,9 +54,10 @@ def centre(session: Session) -> Centre:
         c,
         a_unit,
         a_other_unit,
+        b_unit,
         f.site(session, a, unit=a_unit),
         f.site(session, a, unit=a_other_unit),
-        f.site(session, b),
+        f.site(session, b, unit=b_unit),
         f.site(session, c),
     )
 

@@ -24,6 +24,10 @@ from stadsvakt.errors import InvalidInput
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: The longest period one request may cover (a leap year).
 MAX_DAYS = 366
+#: The years a period may lie in (the database keeps nothing older, and far-off dates
+#: would overflow when turned into moments).
+FIRST_YEAR = 2000
+LAST_YEAR = 2099
 #: How a period is chosen when nothing is asked for: the last 30 days, today included.
 DEFAULT_DAYS = 30
 _BUCKET = "%Y-%m-%d %H"
@@ -78,13 +82,21 @@ def _day(value: str | date | None, field: str) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(
+                f"{field} is not a date (YYYY-MM-DD)", field=field, rule="date"
+            ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise InvalidInput(
-            f"{field} is not a date (YYYY-MM-DD)", field=field, rule="date"
-        ) from None
+            f"{field} must lie in the years {FIRST_YEAR}-{LAST_YEAR}",
+            field=field,
+            rule="year_range",
+        )
+    return day
 
 
 def choose_period(first: str | date | None, last: str | date | None, now: datetime) -> Period:
