@@ -20,7 +20,8 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -319,6 +320,20 @@ async def run_tasks(factory: sessionmaker[Session], settings: CentreSettings) ->
         except Exception:  # a failed round is retried at the next
             log.exception("planned visits could not be made")
         await asyncio.sleep(settings.task_poll_s)
+
+
+@asynccontextmanager
+async def background(
+    factory: sessionmaker[Session], settings: CentreSettings
+) -> AsyncIterator[None]:
+    """Run :func:`run_tasks` while the block runs (every process may: each visit is made once)."""
+    task = asyncio.create_task(run_tasks(factory, settings), name="centre-planned-visits")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 # Managing schedules (centre.admin) ------------------------------------------------------
