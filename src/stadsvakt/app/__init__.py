@@ -27,6 +27,7 @@ from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.centre import follower as centre_follower
 from stadsvakt.centre import intake as centre_intake
+from stadsvakt.centre import tasks as centre_tasks
 from stadsvakt.db import create_db_engine, create_session_factory
 from stadsvakt.scim.api import router as scim_router
 from stadsvakt.settings import Settings
@@ -49,7 +50,9 @@ def build_services(settings: Settings) -> Services:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Per-process background work, started with the app and stopped by cancellation."""
-    async with access_decisions.background(app), centre_follower.background(app):
+    services: Services = app.state.services
+    visits = centre_tasks.background(services.session_factory, services.settings.centre)
+    async with access_decisions.background(app), centre_follower.background(app), visits:
         yield
 
 
