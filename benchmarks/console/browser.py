@@ -4,6 +4,7 @@ the live queue page; from a frame leaving its panel to its row drawn in the page
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,13 @@ if TYPE_CHECKING:
     from benchmarks.console.run import City
 
 CHROMIUM = "/usr/bin/chromium"
+#: The queue table is following the live stream.
+_LIVE = "() => document.querySelector('[data-live=\"true\"]') !== null"
+#: How many queue rows name a site (the new hold-up alarm adds one).
+_ROWS = (
+    "name => [...document.querySelectorAll('tbody tr')]"
+    ".filter(row => row.textContent.includes(name)).length"
+)
 
 
 def chromium_sample(
@@ -27,6 +35,10 @@ def chromium_sample(
     # Panels of the steady phase's sites, sending a category they have not sent.
     panels = [Panel(spec, dc09_port) for spec in city.specs[:count]]
     samples: list[float] = []
+    # Playwright's sync API runs an event loop in this thread: the panels get their own.
+    loop = asyncio.new_event_loop()
+    sender = threading.Thread(target=loop.run_forever, daemon=True)
+    sender.start()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         try:
@@ -34,19 +46,19 @@ def chromium_sample(
             page.goto(f"{base}/login")
             page.fill("input[name=username]", OPERATOR)
             page.fill("input[name=password]", OPERATOR_PASSWORD)
-            page.click("button[type=submit]")
+            page.press("input[name=password]", "Enter")
+            page.wait_for_url(lambda url: "/login" not in url)
             page.goto(f"{base}/centre")
-            page.wait_for_function(
-                "() => document.body.dataset.live === 'connected'", timeout=15_000
-            )
+            page.wait_for_function(_LIVE, timeout=15_000)
             for panel in panels:
-                site = city.site_of[panel.spec.account]
-                selector = f"[data-site-id='{site}'][data-category='hold_up']"
-                left, _ = asyncio.run(panel.send("Nri1/HA01"))
-                page.wait_for_selector(selector, timeout=10_000)
+                name = city.name_of[panel.spec.account]
+                before = page.evaluate(_ROWS, name)
+                left, _ = asyncio.run_coroutine_threadsafe(panel.send("Nri1/HA01"), loop).result()
+                page.wait_for_function(f"n => ({_ROWS})(n[0]) > n[1]", arg=[name, before])
                 samples.append((time.perf_counter() - left) * 1000)
         finally:
             browser.close()
+            loop.call_soon_threadsafe(loop.stop)
     return {
         "alarms": len(samples),
         "frame_to_browser_p50_ms": round(_percentile(samples, 0.5), 1),

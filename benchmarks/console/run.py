@@ -166,7 +166,7 @@ class Panel:
         except (OSError, TimeoutError):
             self.link.close()
             return left, False
-        return left, b'"ACK"' in reply
+        return left, b'ACK"' in reply  # "ACK", or "*ACK" to an encrypted frame
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -206,8 +206,9 @@ def _site_key(city: City, category: str) -> Callable[[Arrival], tuple[str, str] 
         if arrival.kind != "new":
             return None
         data = arrival.data
-        site, cat = data.get("site_id"), data.get("category")
-        return None if site is None or cat != category else (str(site), category)
+        site = data.get("site") or {}
+        site_id, cat = site.get("id"), data.get("category")
+        return None if site_id is None or cat != category else (str(site_id), category)
 
     return key
 

@@ -7,14 +7,20 @@ up to *n* has missed nothing below *n*. On PostgreSQL it also sends a notificati
 (``NOTIFY``, delivered at commit) so that every process wakes at once rather than at
 its next poll; on SQLite, and as a fallback, processes poll (:func:`changes_since`).
 A browser that reconnects asks for the changes after the last number it saw.
+
+Within one process the feed's readers need not wait for either: a transaction that
+published changes calls every :func:`on_commit` callback once it has committed (from
+the committing thread), so the process's follower reads at once. That is only a
+shortcut for the process that wrote; every other process still learns of the change
+from the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from stadsvakt.centre.models import Activation, QueueChange, QueueHead
@@ -26,6 +32,9 @@ NEW = "new"
 CLAIMED = "claimed"
 UPDATED = "updated"
 CLOSED = "closed"
+#: The session flag that says this transaction published changes.
+_PUBLISHED = "stadsvakt_queue_published"
+_committed: list[Callable[[], None]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,7 @@ def publish(session: Session, changes: Sequence[tuple[Activation, str]]) -> int:
         for index, (activation, kind) in enumerate(changes)
     ]
     session.execute(insert(QueueChange), rows)
+    session.info[_PUBLISHED] = True
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_notify(:channel, :seq)"), {"channel": CHANNEL, "seq": str(last)}
@@ -88,3 +98,27 @@ def changes_since(session: Session, seq: int, *, limit: int = 1000) -> list[Chan
         Change(row.seq, str(row.activation_id), str(row.tenant_id), row.kind, row.version)
         for row in rows
     ]
+
+
+def on_commit(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` (from the committing thread) after every commit in this process
+    that published changes; returns a function that stops it."""
+    _committed.append(callback)
+
+    def stop() -> None:
+        if callback in _committed:
+            _committed.remove(callback)
+
+    return stop
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_PUBLISHED, False):
+        for callback in list(_committed):
+            callback()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: object) -> None:
+    session.info.pop(_PUBLISHED, None)
