@@ -32,7 +32,7 @@ def test_alarm_list_filters_and_links_to_the_raw_frame(
     detail = browser.get(f"/alarms/{fire.id}")
     assert detail.status_code == 200
     assert fire.raw.hex().upper() in detail.text and "&lt;0A&gt;" in detail.text
-    browser.cookies.set("stadsvakt_lang", "en")
+    browser.cookies.set("lang", "en")
     assert "Fire" in browser.get(f"/alarms/{fire.id}").text
 
 
