@@ -32,6 +32,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Engine,
     ForeignKey,
     Index,
     String,
@@ -52,7 +53,7 @@ from stadsvakt.centre.intake import rules_for
 from stadsvakt.centre.models import Activation, ActivationEntry, ActivationKind, ActivationState
 from stadsvakt.centre.tenancy import visible_tenants
 from stadsvakt.context import Actor, acting_as, system_actor
-from stadsvakt.db import Base, IdMixin, TimestampMixin, unit_of_work, utcnow
+from stadsvakt.db import Base, IdMixin, TimestampMixin, read_only_session, unit_of_work, utcnow
 from stadsvakt.errors import Forbidden, InvalidInput, NotFound
 from stadsvakt.org.models import Site
 from stadsvakt.schemas import StrictInput
@@ -219,14 +220,10 @@ def _claim(session: Session, schedule: TaskSchedule, visit: Visit) -> uuid.UUID 
     return claimed
 
 
-def due_tasks(
-    session: Session, now: datetime, *, catch_up: timedelta = timedelta(hours=1)
-) -> list[Activation]:
-    """Open a TASK activation for every visit due in ``(now - catch_up, now]`` not yet made.
-
-    Safe to call from several processes at once: each visit is made by exactly one.
-    """
-    since = now - catch_up
+def _due_visits(
+    session: Session, now: datetime, catch_up: timedelta
+) -> list[tuple[TaskSchedule, Visit]]:
+    """Every active schedule's visits due in ``(now - catch_up, now]``, made or not."""
     today = now.astimezone(STOCKHOLM).date()
     schedules = session.execute(
         select(TaskSchedule)
@@ -240,25 +237,54 @@ def due_tasks(
         )
         .order_by(TaskSchedule.id)
     ).scalars()
-    rules = rules_for(session)
-    opened: list[Activation] = []
-    for schedule in list(schedules):
-        visits = visits_between(
+    return [
+        (schedule, visit)
+        for schedule in list(schedules)
+        for visit in visits_between(
             schedule.times,
             schedule.weekdays,
             schedule.valid_from,
             schedule.valid_to,
-            since,
+            now - catch_up,
             now,
         )
-        for visit in visits:
-            visit_id = _claim(session, schedule, visit)
-            if visit_id is None:
-                continue
-            activation = _open_visit(session, schedule, visit, rules.rank(TASK_CATEGORY))
-            row = session.get_one(TaskVisit, visit_id)
-            row.activation_id = activation.id
-            opened.append(activation)
+    ]
+
+
+def _made(
+    session: Session, visits: Sequence[tuple[TaskSchedule, Visit]]
+) -> set[tuple[uuid.UUID, str]]:
+    ids = sorted({schedule.id for schedule, _ in visits})
+    rows = session.execute(
+        select(TaskVisit.schedule_id, TaskVisit.local_time).where(TaskVisit.schedule_id.in_(ids))
+    ).all()
+    return {(schedule_id, local) for schedule_id, local in rows}
+
+
+def pending(session: Session, now: datetime, *, catch_up: timedelta = timedelta(hours=1)) -> int:
+    """How many visits are due and not yet made (a read: the loop writes only when some are)."""
+    visits = _due_visits(session, now, catch_up)
+    made = _made(session, visits) if visits else set()
+    return sum(1 for schedule, visit in visits if (schedule.id, visit.key) not in made)
+
+
+def due_tasks(
+    session: Session, now: datetime, *, catch_up: timedelta = timedelta(hours=1)
+) -> list[Activation]:
+    """Open a TASK activation for every visit due in ``(now - catch_up, now]`` not yet made.
+
+    Safe to call from several processes at once: each visit is made by exactly one.
+    """
+    rules = rules_for(session)
+    opened: list[Activation] = []
+    for schedule, visit in _due_visits(session, now, catch_up):
+        visit_id = _claim(session, schedule, visit)
+        if visit_id is None:
+            continue
+        activation = _open_visit(session, schedule, visit, rules.rank(TASK_CATEGORY))
+        row = session.get_one(TaskVisit, visit_id)
+        row.activation_id = activation.id
+        opened.append(activation)
     feed.publish(session, [(activation, feed.NEW) for activation in opened])
     return opened
 
@@ -306,10 +332,18 @@ def _open_visit(session: Session, schedule: TaskSchedule, visit: Visit, rank: in
 
 
 def run_once(factory: sessionmaker[Session], settings: CentreSettings) -> int:
-    """Make the visits due now, in a unit of work of its own; how many were made."""
+    """Make the visits due now, in a unit of work of its own; how many were made.
+
+    It reads first and opens a write transaction only when a visit is waiting, so on
+    SQLite the loop never waits for (or holds) the write lock for nothing.
+    """
+    now = utcnow()
+    catch_up = timedelta(minutes=settings.task_catch_up_minutes)
+    with read_only_session(factory) as reader:
+        if not pending(reader, now, catch_up=catch_up):
+            return 0
     with acting_as(system_actor("centre planned visits")), unit_of_work(factory) as session:
-        catch_up = timedelta(minutes=settings.task_catch_up_minutes)
-        return len(due_tasks(session, utcnow(), catch_up=catch_up))
+        return len(due_tasks(session, now, catch_up=catch_up))
 
 
 async def run_tasks(factory: sessionmaker[Session], settings: CentreSettings) -> None:
@@ -323,10 +357,10 @@ async def run_tasks(factory: sessionmaker[Session], settings: CentreSettings) ->
 
 
 @asynccontextmanager
-async def background(
-    factory: sessionmaker[Session], settings: CentreSettings
-) -> AsyncIterator[None]:
-    """Run :func:`run_tasks` while the block runs (every process may: each visit is made once)."""
+async def background(engine: Engine, settings: CentreSettings) -> AsyncIterator[None]:
+    """Run :func:`run_tasks` over sessions of its own while the block runs (every process
+    may: each visit is made once)."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
     task = asyncio.create_task(run_tasks(factory, settings), name="centre-planned-visits")
     try:
         yield
