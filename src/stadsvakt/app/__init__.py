@@ -51,7 +51,7 @@ def build_services(settings: Settings) -> Services:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Per-process background work, started with the app and stopped by cancellation."""
     services: Services = app.state.services
-    visits = centre_tasks.background(services.session_factory, services.settings.centre)
+    visits = centre_tasks.background(services.engine, services.settings.centre)
     async with access_decisions.background(app), centre_follower.background(app), visits:
         yield
 
