@@ -36,8 +36,10 @@ from tests.centre.incidents.conftest import Centre, actor
 EVERY_DAY = [1, 2, 3, 4, 5, 6, 7]
 
 
-def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def _utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_visits_are_at_swedish_wall_clock_time_in_winter_and_summer() -> None:
