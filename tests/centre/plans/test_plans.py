@@ -92,7 +92,7 @@ def test_editing_makes_a_new_version_and_the_activation_keeps_its_own(
             session,
             admin,
             plan_id,
-            VersionIn(steps=[StepIn(kind="police", instruction="Ring 112")]),  # type: ignore[arg-type]
+            VersionIn(steps=[StepIn(kind="police", instruction="Ring 112")]),
         )
     assert second_version.number == 2
     again = service.plan_for(session, first)
