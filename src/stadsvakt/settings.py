@@ -363,7 +363,7 @@ class CentreSettings(BaseModel):
         ge=1,
         le=3650,
         description="Camera snapshots kept with an activation are deleted after this many "
-        "days (`stadsvakt centre purge-evidence`).",
+        "days (stadsvakt.centre.cameras.service.purge_evidence).",
     )
     dispatch_accept_s: int = Field(
         default=120,
