@@ -121,7 +121,7 @@ def test_accept_arrive_clear_gives_the_response_time_and_the_timeline(
 
     assert row.response_s == 7 * 60  # inställelsetid
     assert row.step == "cleared"
-    assert guard.status is UnitStatus.AVAILABLE
+    assert guard.status.value == "available"
     kinds = [e.kind for e in _entries(session, here)]
     assert kinds == ["dispatched", "accepted", "arrived", "cleared"]
     arrived = next(e for e in _entries(session, here) if e.kind == "arrived")
