@@ -161,6 +161,7 @@ class QueueFollower:
         self._subscriptions.discard(subscription)
         if not self._subscriptions:
             self._active.clear()
+            self._wake.set()  # the follower then sees nobody listens, and lets go
 
     def wake(self) -> None:
         """Read the feed now rather than at the next poll."""

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from stadsvakt.alarms.protocols.events import Category
+from stadsvakt.alarms.models import Transmitter
 from stadsvakt.auth.scope import require, subtree_ids
-from stadsvakt.centre import feed
-from stadsvakt.centre.models import Activation, ActivationState
+from stadsvakt.centre import feed, texts
+from stadsvakt.centre.models import Activation, ActivationKind, ActivationState
 from stadsvakt.centre.tenancy import restrict, visible_tenants
 from stadsvakt.context import Actor
 from stadsvakt.org.models import Municipality, Site
@@ -39,40 +39,6 @@ ACTIVATION_URL = "/centre/activations/{id}"
 _STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 Gettext = Callable[[str], str]
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated by the reader's ``gettext``."""
-    return message
-
-
-#: Category names as the alarm log shows them (the same message ids, one translation).
-CATEGORY_LABELS: dict[str, str] = {
-    Category.FIRE: N_("Fire"),
-    Category.HOLD_UP: N_("Hold-up / assault"),
-    Category.MEDICAL: N_("Medical"),
-    Category.SOCIAL: N_("Social alarm"),
-    Category.INTRUSION: N_("Intrusion"),
-    Category.TAMPER: N_("Tamper"),
-    Category.TECHNICAL: N_("Technical"),
-    Category.FAULT: N_("Fault"),
-    Category.OPEN_CLOSE: N_("Open/close"),
-    Category.TEST: N_("Test"),
-    Category.OTHER: N_("Other"),
-    Category.UNKNOWN: N_("Unknown code"),
-}
-STATE_LABELS: dict[str, str] = {
-    ActivationState.OPEN: N_("Waiting"),
-    ActivationState.CLAIMED: N_("Claimed"),
-    ActivationState.ON_HOLD: N_("On hold"),
-    ActivationState.CLOSED: N_("Closed"),
-}
-KIND_LABELS: dict[str, str] = {
-    "alarm": N_("Alarm"),
-    "storm": N_("Storm (grouped)"),
-    "incident": N_("Incident"),
-    "task": N_("Planned task"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +68,8 @@ class QueueRow:
     site_id: uuid.UUID | None
     site_name: str | None
     site_address: str | None
+    #: What its transmitter speaks (which code table names its event), if it has one.
+    protocol: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -149,7 +117,7 @@ def audience_of(session: Session, actor: Actor) -> Audience:
 
 
 _Text = str | None
-_RowSelect = Select[Activation, str, _Text, _Text, _Text, _Text, uuid.UUID | None]
+_RowSelect = Select[Activation, str, _Text, _Text, _Text, _Text, uuid.UUID | None, _Text]
 
 
 def _rows_select() -> _RowSelect:
@@ -162,9 +130,11 @@ def _rows_select() -> _RowSelect:
             Site.postal_code,
             Site.city,
             Site.org_unit_id,
+            Transmitter.protocol,
         )
         .join(Municipality, Municipality.id == Activation.tenant_id)
         .outerjoin(Site, Site.id == Activation.site_id)
+        .outerjoin(Transmitter, Transmitter.id == Activation.transmitter_id)
     )
 
 
@@ -176,7 +146,7 @@ def _address(street: str | None, postal_code: str | None, city: str | None) -> s
 
 
 def _row(found: Sequence[Any]) -> QueueRow:
-    activation, municipality, site_name, street, postal_code, city, unit_id = found
+    activation, municipality, site_name, street, postal_code, city, unit_id, protocol = found
     assert isinstance(activation, Activation)
     return QueueRow(
         id=activation.id,
@@ -201,6 +171,7 @@ def _row(found: Sequence[Any]) -> QueueRow:
         site_id=activation.site_id,
         site_name=site_name,
         site_address=_address(street, postal_code, city),
+        protocol=None if protocol is None else str(protocol),
     )
 
 
@@ -262,16 +233,17 @@ def display_time(moment: datetime | None) -> str:
 
 
 def title_of(row: QueueRow, lang: str) -> str:
-    """The activation's event text in the reader's language (the stored description
-    until the centre's code tables give a translation)."""
-    del lang  # the stored description is the only text known here
+    """The activation's event text in the reader's language: from the code tables for an
+    alarm of a known transmitter, else the stored title (a storm's, an incident's)."""
+    if row.kind == ActivationKind.ALARM and row.protocol and row.code:
+        return texts.event_text(row.protocol, row.code, row.title, lang)
     return row.title
 
 
 def activation_view(row: QueueRow, *, lang: str, gettext: Gettext) -> dict[str, Any]:
     """One activation as a JSON-able dict for one reader: ids as strings, times in UTC
     (ISO 8601) with a Swedish-time display text beside each, labels in ``lang``."""
-    state_label = gettext(STATE_LABELS.get(row.state, row.state))
+    state_label = texts.state_label(row.state, lang)
     if row.state == ActivationState.CLAIMED and row.claimed_by_name:
         state_label = gettext("Claimed by %(name)s") % {"name": row.claimed_by_name}
     elif row.state == ActivationState.ON_HOLD and row.held_until is not None:
@@ -282,9 +254,9 @@ def activation_view(row: QueueRow, *, lang: str, gettext: Gettext) -> dict[str, 
         "tenant_id": str(row.tenant_id),
         "municipality": row.municipality_name,
         "kind": row.kind,
-        "kind_label": gettext(KIND_LABELS.get(row.kind, row.kind)),
+        "kind_label": texts.kind_label(row.kind, lang),
         "category": row.category,
-        "category_label": gettext(CATEGORY_LABELS.get(row.category, row.category)),
+        "category_label": texts.category_label(row.category, lang),
         "code": row.code,
         "title": title_of(row, lang),
         "priority": row.priority,

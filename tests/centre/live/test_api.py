@@ -77,8 +77,8 @@ def test_labels_are_in_the_readers_language(
     swedish = client.get(QUEUE, headers={**centre.operator, "Accept-Language": "sv"}).json()
     english = client.get(QUEUE, headers={**centre.operator, "Accept-Language": "en"}).json()
     assert (swedish["items"][0]["category_label"], swedish["items"][0]["state_label"]) == (
-        "Brand",
-        "Tagen av Ada",
+        "Brandlarm",
+        "Hanteras av Ada",
     )
     assert (english["items"][0]["category_label"], english["items"][0]["state_label"]) == (
         "Fire",

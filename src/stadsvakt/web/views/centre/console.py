@@ -1,9 +1,64 @@
-"""The safety centre's pages: console (being built)."""
+"""The operator console's queue page (``/centre``): the open activations by priority, then
+age, rendered on the server (the page works without JavaScript) and kept live by
+``console.js`` over ``/api/v1/centre/stream``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from stadsvakt.web.deps import HtmlRoute
+from fastapi import APIRouter, Response
+
+from stadsvakt.api.deps import SessionDep
+from stadsvakt.centre.queue import activation_view, open_queue
+from stadsvakt.web.deps import HtmlRoute, PageDep
+from stadsvakt.web.forms import N_
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+
+#: The console's keyboard shortcuts: the keys and what they do (listed on the page too).
+SHORTCUTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("j", "↓"), N_("Next activation")),
+    (("k", "↑"), N_("Previous activation")),
+    (("Enter",), N_("Open the chosen activation")),
+    (("m",), N_("Sound on or off")),
+    (("?",), N_("Show the keyboard shortcuts")),
+)
+#: An empty row for the page's <template>, which console.js fills for a new activation.
+BLANK_ROW: dict[str, Any] = {
+    "id": "",
+    "url": "#",
+    "priority": "",
+    "state": "",
+    "opened_at": "",
+    "opened_at_display": "",
+    "version": "",
+    "title": "",
+    "kind": "alarm",
+    "kind_label": "",
+    "category_label": "",
+    "code": "",
+    "confirmed": False,
+    "restored": False,
+    "site": None,
+    "municipality": "",
+    "count": "",
+    "state_label": "",
+}
+
+
+@router.get("/centre")
+def console(page: PageDep, session: SessionDep) -> Response:
+    """The live queue: what waits, what is being handled, what is on hold."""
+    assert page.actor is not None
+    snapshot = open_queue(session, page.actor)
+    rows = [activation_view(row, lang=page.lang, gettext=page._) for row in snapshot.rows]
+    context = {
+        "nav": "centre",
+        "centre_nav": "queue",
+        "rows": rows,
+        "seq": snapshot.seq,
+        "total": snapshot.total,
+        "shortcuts": SHORTCUTS,
+        "blank": BLANK_ROW,
+    }
+    return page.render("centre/console.html", context)
