@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, select, update
+from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.orm import Session
 
 from stadsvakt.audit.service import record
@@ -120,6 +120,17 @@ def updated_rows(result: Result[Any]) -> int:
     return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
+def entry_time(session: Session, activation_id: uuid.UUID, now: datetime) -> datetime:
+    """``now``, or just after the activation's latest timeline line if that is not earlier:
+    lines written in one tick (returned, then offered) keep their order when read back."""
+    latest = session.execute(
+        select(func.max(ActivationEntry.at)).where(ActivationEntry.activation_id == activation_id)
+    ).scalar_one_or_none()
+    if latest is not None and latest >= now:
+        return latest + timedelta(microseconds=1)
+    return now
+
+
 def _entry(
     session: Session,
     activation: Activation,
@@ -132,7 +143,7 @@ def _entry(
     session.add(
         ActivationEntry(
             activation_id=activation.id,
-            at=now,
+            at=entry_time(session, activation.id, now),
             kind=kind,
             actor_id=actor.id,
             actor_name=actor.name[:200] if actor.kind != "system" else CENTRE_NAME,

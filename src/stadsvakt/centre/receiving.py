@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from stadsvakt.audit.service import record
 from stadsvakt.auth.scope import require
 from stadsvakt.centre import feed
-from stadsvakt.centre.handling import updated_rows, wake_held
+from stadsvakt.centre.handling import entry_time, updated_rows, wake_held
 from stadsvakt.centre.models import Activation, ActivationEntry, ActivationState
 from stadsvakt.centre.tenancy import served_by
 from stadsvakt.context import Actor, system_actor
@@ -272,7 +272,7 @@ def _offer(session: Session, activation: Activation, to: Receiver, now: datetime
     session.add(
         ActivationEntry(
             activation_id=activation.id,
-            at=now,
+            at=entry_time(session, activation.id, now),
             kind="offered",
             actor_name=CENTRE_NAME,
             data={
@@ -329,7 +329,7 @@ def _withdraw_orphans(session: Session, now: datetime) -> list[tuple[Activation,
         session.add(
             ActivationEntry(
                 activation_id=activation.id,
-                at=now,
+                at=entry_time(session, activation.id, now),
                 kind="offer_withdrawn",
                 actor_name=CENTRE_NAME,
                 data={"previous_id": str(previous)},

@@ -236,7 +236,7 @@ def test_the_api_hides_another_municipalitys_activation(
         "claim": {"version": 1},
         "release": {"version": 1},
         "hold": {"version": 1, "reason": "x", "until": "2099-01-01T00:00:00Z"},
-        "handover": {"version": 1, "to": str(centre.anna.actor.id)},
+        "handover": {"version": 1, "to": str(centre.anna.user.id)},
         "escalate": {"version": 1, "note": "x"},
         "note": {"version": 1, "text": "x"},
         "close": {"version": 1, "cause": "real"},
