@@ -25,6 +25,7 @@ from stadsvakt.app.security_headers import (
 )
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.secrets import SecretBox
+from stadsvakt.centre import escalation as centre_escalation
 from stadsvakt.centre import follower as centre_follower
 from stadsvakt.centre import intake as centre_intake
 from stadsvakt.centre import tasks as centre_tasks
@@ -52,7 +53,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Per-process background work, started with the app and stopped by cancellation."""
     services: Services = app.state.services
     visits = centre_tasks.background(services.engine, services.settings.centre)
-    async with access_decisions.background(app), centre_follower.background(app), visits:
+    # Sessions of its own over the engine, never a request's (or a test's) connection.
+    escalations = centre_escalation.running(
+        create_session_factory(services.engine), services.settings.centre
+    )
+    async with (
+        access_decisions.background(app),
+        centre_follower.background(app),
+        visits,
+        escalations,
+    ):
         yield
 
 
