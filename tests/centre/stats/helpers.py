@@ -17,6 +17,7 @@ from stadsvakt.centre.models import (
     Cause,
     ServedMunicipality,
 )
+from stadsvakt.centre.units.models import Dispatch, UnitType
 from stadsvakt.context import Actor
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 from tests import factories as f
@@ -117,6 +118,25 @@ def activation(
         closed_at=closed,
         cause=cause if closed is not None else None,
         version=1,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def dispatch(
+    session: Session, to: Activation, unit_type: UnitType, minutes: float | None
+) -> Dispatch:
+    """A unit of ``unit_type`` sent to an activation when it opened, arriving after
+    ``minutes`` (never, for ``None``)."""
+    sent = to.opened_at
+    row = Dispatch(
+        tenant_id=to.tenant_id,
+        activation_id=to.id,
+        unit_type=unit_type,
+        unit_name=f"Enhet {next(_n)}",
+        dispatched_at=sent,
+        arrived_at=None if minutes is None else sent + timedelta(minutes=minutes),
     )
     session.add(row)
     session.flush()
