@@ -72,7 +72,7 @@ def test_claim_and_close_by_keyboard_alone(live: Live, page: Page) -> None:
     page.locator("body").click(position={"x": 1, "y": 1})  # nothing focused: as on arrival
 
     page.keyboard.press("c")
-    expect(page.get_by_role("status")).to_have_text("Du har tagit larmet.")
+    expect(page.locator("#done")).to_have_text("Du har tagit larmet.")
     expect(page.locator("#activation-holder")).to_contain_text("(du)")
     assert_accessible(page)
     shot(page, "activation-claimed")
@@ -88,7 +88,7 @@ def test_claim_and_close_by_keyboard_alone(live: Live, page: Page) -> None:
     expect(page.get_by_role("button", name="Avsluta larmet")).to_be_focused()
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("status")).to_contain_text("Larmet är avslutat.")
+    expect(page.locator("#done")).to_contain_text("Larmet är avslutat.")
     expect(page.locator("#activation-state")).to_contain_text("Avslutat")
     assert_accessible(page)
     shot(page, "activation-closed")
