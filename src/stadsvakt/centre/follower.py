@@ -7,8 +7,9 @@ the fan-out goes through the database, never through one process's memory. The
 follower reads the feed (:func:`stadsvakt.centre.feed.changes_since`) after the last
 number it has seen whenever it is woken: on PostgreSQL by ``LISTEN stadsvakt_queue`` on
 a connection of its own (the feed's ``pg_notify`` arrives at commit; a lost connection
-is opened again), and always by a poll every ``centre.feed_poll_s`` seconds, the only
-wake-up on SQLite.
+is opened again), by a commit of this very process that published changes
+(:func:`stadsvakt.centre.feed.on_commit`), and always by a poll every
+``centre.feed_poll_s`` seconds, the only wake-up from other processes on SQLite.
 
 It works only while someone listens: with no subscriber it reads nothing and holds no
 connection. Each change is read once per process with its activation as a
@@ -174,6 +175,10 @@ class QueueFollower:
         if self._subscriptions:
             self._active.set()
         self.running = True
+        # A commit in this process that published changes wakes the follower at once (it
+        # may come from a worker thread, such as the alarm receivers' writer).
+        loop = asyncio.get_running_loop()
+        stop_waking = feed.on_commit(lambda: loop.call_soon_threadsafe(self._wake.set))
         try:
             while True:
                 await self._active.wait()
@@ -186,6 +191,7 @@ class QueueFollower:
                 if not self._subscriptions:
                     self._seq = None  # idle: a later subscriber starts from the head again
         finally:
+            stop_waking()
             self.running = False
 
     async def _follow(self) -> None:
