@@ -64,7 +64,8 @@ def demo_settings(base: Settings, *, database: Path, host: str, port: int) -> Se
     """The base settings pointed at the demo file, served over plain HTTP on the given address.
 
     The demo always runs in development mode: it serves plain HTTP, which
-    production mode refuses.
+    production mode refuses. It loads nothing from other hosts, so the map has no tiles
+    unless ``centre.map_tile_url`` is set.
     """
     url_host = f"[{host}]" if ":" in host else host
     return base.model_copy(
@@ -78,6 +79,11 @@ def demo_settings(base: Settings, *, database: Path, host: str, port: int) -> Se
                 update={"host": host, "port": port, "public_url": f"http://{url_host}:{port}"}
             ),
             "security": base.security.model_copy(update={"cookie_secure": False}),
+            # The demo asks no other host for anything: the centre's map draws its markers
+            # on a plain background unless a tile server is set explicitly.
+            "centre": base.centre
+            if "map_tile_url" in base.centre.model_fields_set
+            else base.centre.model_copy(update={"map_tile_url": ""}),
         }
     )
 
