@@ -6,11 +6,11 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.audit.models import AuditEntry
-from stadsvakt.centre import feed
+from stadsvakt.centre import escalation, feed
 from stadsvakt.centre.escalation import (
     escalate_once,
     escalate_unclaimed,
@@ -144,31 +144,35 @@ def test_a_round_looks_first_and_escalates_in_its_own_transaction(
 
 
 def test_the_loop_escalates_until_cancelled(
-    session: Session, session_factory: sessionmaker[Session], town: Centre
+    session: Session,
+    session_factory: sessionmaker[Session],
+    town: Centre,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     row = activation(session, town.a_site, utcnow() - timedelta(hours=1), priority=1)
     session.commit()
+    rounds: list[int] = []
 
-    def escalated_yet() -> bool:
-        with session_factory() as other:
-            return bool(
-                other.scalar(
-                    select(func.count())
-                    .select_from(ActivationEntry)
-                    .where(ActivationEntry.activation_id == row.id)
-                )
-                == 1
-            )
+    def counted(factory: sessionmaker[Session], levels: ServiceLevels) -> int:
+        # The test's sessions share one connection: only the loop's thread may use it
+        # while the loop runs, so the test waits on the rounds' results, not the database.
+        rounds.append(escalate_once(factory, levels))
+        return rounds[-1]
+
+    monkeypatch.setattr(escalation, "escalate_once", counted)
 
     async def scenario() -> None:
         task = asyncio.create_task(
             run_escalation(session_factory, CentreSettings(escalation_poll_s=0.05))
         )
-        await wait_until_async(escalated_yet, "the loop to escalate")
+        await wait_until_async(lambda: len(rounds) >= 2, "two rounds of the loop")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(scenario())
+    assert rounds[0] == 1 and set(rounds[1:]) == {0}
+    session.expire_all()
+    assert len(_entries(session, row.id)) == 1
 
 
 def test_no_loop_when_the_poll_is_zero(session_factory: sessionmaker[Session]) -> None:
