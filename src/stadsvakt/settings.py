@@ -294,6 +294,14 @@ class CentreSettings(BaseModel):
     unclaimed_limit_default_s: int = Field(
         default=300, ge=1, le=86_400, description="The unclaimed limit of other priorities."
     )
+    jobs_poll_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How often each serving process returns due holds to the queue, offers "
+        "open activations to receiving operators and escalates unanswered dispatches "
+        "(seconds); 0 turns these off.",
+    )
     escalation_poll_s: float = Field(
         default=2.0,
         ge=0,

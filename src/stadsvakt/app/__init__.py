@@ -28,6 +28,7 @@ from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.centre import escalation as centre_escalation
 from stadsvakt.centre import follower as centre_follower
 from stadsvakt.centre import intake as centre_intake
+from stadsvakt.centre import jobs as centre_jobs
 from stadsvakt.centre import tasks as centre_tasks
 from stadsvakt.db import create_db_engine, create_session_factory
 from stadsvakt.scim.api import router as scim_router
@@ -54,14 +55,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services: Services = app.state.services
     visits = centre_tasks.background(services.engine, services.settings.centre)
     # Sessions of its own over the engine, never a request's (or a test's) connection.
-    escalations = centre_escalation.running(
-        create_session_factory(services.engine), services.settings.centre
-    )
+    own_sessions = create_session_factory(services.engine)
+    escalations = centre_escalation.running(own_sessions, services.settings.centre)
+    jobs = centre_jobs.running(own_sessions, services.settings.centre)
     async with (
         access_decisions.background(app),
         centre_follower.background(app),
         visits,
         escalations,
+        jobs,
     ):
         yield
 

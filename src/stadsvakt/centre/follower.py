@@ -178,7 +178,11 @@ class QueueFollower:
         # A commit in this process that published changes wakes the follower at once (it
         # may come from a worker thread, such as the alarm receivers' writer).
         loop = asyncio.get_running_loop()
-        stop_waking = feed.on_commit(lambda: loop.call_soon_threadsafe(self._wake.set))
+
+        def wake_from_any_thread() -> None:
+            loop.call_soon_threadsafe(self._wake.set)
+
+        stop_waking = feed.on_commit(wake_from_any_thread)
         try:
             while True:
                 await self._active.wait()
