@@ -55,7 +55,8 @@ def test_every_scaip_code_has_swedish_text(group: str, codes: dict[int, object])
 @pytest.mark.parametrize(
     ("group", "keys"),
     [
-        ("categories", [c.value for c in Category]),
+        # Alarm categories, and the planned visits' own (a task is no alarm).
+        ("categories", [*(c.value for c in Category), "task"]),
         ("qualifiers", [q.value for q in Qualifier]),
         ("causes", [c.value for c in Cause]),
         ("states", [s.value for s in ActivationState]),
