@@ -51,6 +51,10 @@ class _QuietDecisions(logging.Filter):
         return True
 
 
+#: Seconds a stopping server waits for open requests (the live queue's streams) to end.
+GRACEFUL_SHUTDOWN_S = 5
+
+
 def _config(settings: Settings, services: Services) -> uvicorn.Config:
     config = uvicorn.Config(
         create_app(settings, services),
@@ -58,6 +62,9 @@ def _config(settings: Settings, services: Services) -> uvicorn.Config:
         port=settings.server.port,
         log_level="info",
         proxy_headers=True,
+        # Open live-queue streams never end by themselves; on stop they are cut after a
+        # few seconds, and browsers resume from the last change they saw on the next start.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     # After uvicorn.Config, which (re)configures its loggers; added once per process.
     access = logging.getLogger("uvicorn.access")
