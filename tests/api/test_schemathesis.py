@@ -67,6 +67,29 @@ ALLOWED_REFUSALS: dict[str, set[tuple[str, str]]] = {
     "PATCH /api/v1/holiday-calendars/{calendar_id}": {("local_days", "distinct")},
     # A statistics period ends on or after its first day and spans at most 366 days (two
     # fields); its days lie in 2000-2099 (a far-off date would overflow as a moment).
+    # A field unit's linked user or device token, a camera's login: lookups and a rule
+    # between two fields (basic or digest authentication needs a user name).
+    "POST /api/v1/centre/units": {("user_id", "exists"), ("token_id", "exists")},
+    "PATCH /api/v1/centre/units/{unit_id}": {("user_id", "exists"), ("token_id", "exists")},
+    "POST /api/v1/centre/cameras": {("username", "required_with_auth")},
+    "PATCH /api/v1/centre/cameras/{camera_id}": {("username", "required_with_auth")},
+    # A planned visit's schedule ends after it begins and names a site or an address; an
+    # incident names one or the other too (two fields each).
+    "POST /api/v1/centre/task-schedules": {
+        ("valid_to", "after_valid_from"),
+        ("address", "site_or_address"),
+    },
+    "PUT /api/v1/centre/task-schedules/{schedule_id}": {
+        ("valid_to", "after_valid_from"),
+        ("address", "site_or_address"),
+    },
+    "POST /api/v1/centre/incidents": {("address", "site_or_address")},
+    # A test window starts now or later, ends after it starts and lasts at most a setting.
+    "POST /api/v1/centre/tests": {
+        ("starts_at", "not_past"),
+        ("ends_at", "after_starts_at"),
+        ("ends_at", "max_duration"),
+    },
     "GET /api/v1/centre/statistics": {
         ("to", "after_from"),
         ("to", "max_days"),

@@ -96,8 +96,10 @@ class AlarmMessage(StrictInput):
         default=None,
         description="Only for codes not in the table (a known code's category always applies)",
     )
+    # Not pydantic's strict mode: JSON Schema's "integer" takes 5.0, and StrictInput already
+    # refuses text ("5") and true/false here.
     zone: int | None = Field(
-        default=None, strict=True, ge=0, le=99_999, description="Sensor, point or door number"
+        default=None, ge=0, le=99_999, description="Sensor, point or door number"
     )
     text: str | None = Field(
         default=None, min_length=1, max_length=500, description="Free text for the operator"
