@@ -70,6 +70,10 @@ class QueueRow:
     site_address: str | None
     #: What its transmitter speaks (which code table names its event), if it has one.
     protocol: str | None = None
+    #: The operator it is offered to (fair distribution among those receiving).
+    offered_to: uuid.UUID | None = None
+    #: Escalated to the shift leader (unclaimed too long, an unanswered dispatch, asked).
+    escalated: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -172,6 +176,8 @@ def _row(found: Sequence[Any]) -> QueueRow:
         site_name=site_name,
         site_address=_address(street, postal_code, city),
         protocol=None if protocol is None else str(protocol),
+        offered_to=activation.offered_to,
+        escalated=activation.escalated_at is not None,
     )
 
 
@@ -277,4 +283,6 @@ def activation_view(row: QueueRow, *, lang: str, gettext: Gettext) -> dict[str, 
         if row.site_id is None
         else {"id": str(row.site_id), "name": row.site_name, "address": row.site_address},
         "version": row.version,
+        "offered_to": None if row.offered_to is None else str(row.offered_to),
+        "escalated": row.escalated,
     }

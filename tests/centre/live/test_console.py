@@ -75,3 +75,46 @@ def test_the_console_needs_centre_read(
     response = client.get("/centre", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")
+
+
+def test_an_operator_starts_receiving_and_is_offered_what_waits(
+    client: TestClient, session: Session, services: Services, centre: Centre
+) -> None:
+    _operator(client, session, services, centre)
+    waiting = open_activation(session, centre.home, centre.site, priority=2, title="Överfall")
+    session.flush()
+    html = client.get("/centre").text
+    assert "Börja ta emot larm" in html and "Du tar inte emot nya larm" in html
+    assert not re.search(r'class="tag tag-offered" data-field="offered">', html)
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token
+    started = client.post(
+        "/centre/receiving",
+        data={"csrf_token": token.group(1), "receiving": "on"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    session.refresh(waiting)
+    assert waiting.offered_to is not None
+    html = client.get("/centre").text
+    assert "Sluta ta emot larm" in html and "Du tar emot nya larm sedan" in html
+    assert 'class="tag tag-offered" data-field="offered">Erbjudet dig<' in html
+    assert 'data-heartbeat="/api/v1/centre/heartbeat"' in html
+
+    stopped = client.post(
+        "/centre/receiving",
+        data={"csrf_token": token.group(1), "receiving": "off"},
+        follow_redirects=False,
+    )
+    assert stopped.status_code == 303
+    session.refresh(waiting)
+    assert waiting.offered_to is None
+
+
+def test_receiving_cannot_be_switched_without_the_form_token(
+    client: TestClient, session: Session, services: Services, centre: Centre
+) -> None:
+    _operator(client, session, services, centre)
+    refused = client.post("/centre/receiving", data={"receiving": "on"})
+    assert refused.status_code == 403

@@ -41,6 +41,7 @@
   var reloading = false;
   var buffered = [];
   var reconnectTimer = null;
+  var me = table.dataset.me || "";
 
   // -- rows ------------------------------------------------------------------------
 
@@ -87,6 +88,8 @@
     showField(row, "kind_label", view.kind !== "alarm");
     showField(row, "confirmed", view.confirmed);
     showField(row, "restored", view.restored);
+    showField(row, "offered", Boolean(view.offered_to) && view.offered_to === me);
+    showField(row, "escalated", Boolean(view.escalated));
     setField(row, "site_name", view.site ? view.site.name : "–");
     setField(row, "site_address", view.site && view.site.address ? view.site.address : "");
     setField(row, "municipality", view.municipality);
@@ -402,6 +405,12 @@
         toggleMute();
         event.preventDefault();
         break;
+      case "r":
+        if (receivingForm) {
+          receivingForm.requestSubmit();
+          event.preventDefault();
+        }
+        break;
       case "?":
         if (dialog && dialog.showModal) {
           dialog.showModal();
@@ -413,6 +422,23 @@
     }
   });
   document.addEventListener("pointerdown", unlockAudio);
+
+  // -- receiving ---------------------------------------------------------------------
+  // While the operator receives, the console tells the centre it is still open, so
+  // offers stay with this operator (and move on when the console is closed).
+  var receivingForm = document.getElementById("receiving-form");
+  if (receivingForm && receivingForm.dataset.receiving === "true") {
+    var every = Number(receivingForm.dataset.heartbeatS || "30") * 1000;
+    window.setInterval(function () {
+      fetch(receivingForm.dataset.heartbeat, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": receivingForm.dataset.csrf, Accept: "application/json" },
+      }).catch(function () {
+        // Missed beats only end the offers after a while; the next one may get through.
+      });
+    }, every);
+  }
 
   muteButton.hidden = false;
   showMute();

@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from stadsvakt.api.deps import SessionDep
+from stadsvakt.centre import receiving
 from stadsvakt.centre.queue import activation_view, open_queue
-from stadsvakt.web.deps import HtmlRoute, PageDep
+from stadsvakt.web.deps import FormDep, HtmlRoute, PageDep, see_other
 from stadsvakt.web.forms import N_
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
@@ -21,6 +22,7 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("k", "↑"), N_("Previous activation")),
     (("Enter",), N_("Open the chosen activation")),
     (("m",), N_("Sound on or off")),
+    (("r",), N_("Start or stop receiving activations")),
     (("?",), N_("Show the keyboard shortcuts")),
 )
 #: An empty row for the page's <template>, which console.js fills for a new activation.
@@ -39,6 +41,8 @@ BLANK_ROW: dict[str, Any] = {
     "code": "",
     "confirmed": False,
     "restored": False,
+    "offered_to": None,
+    "escalated": False,
     "site": None,
     "municipality": "",
     "count": "",
@@ -52,7 +56,11 @@ def console(page: PageDep, session: SessionDep) -> Response:
     assert page.actor is not None
     snapshot = open_queue(session, page.actor)
     rows = [activation_view(row, lang=page.lang, gettext=page._) for row in snapshot.rows]
+    operating = page.can("centre.operate")
     context = {
+        "me": str(page.actor.id) if page.actor.id else "",
+        "receiving": receiving.state_of(session, page.actor) if operating else None,
+        "heartbeat_s": int(receiving.HEARTBEAT_EVERY.total_seconds()),
         "nav": "centre",
         "centre_nav": "queue",
         "rows": rows,
@@ -62,3 +70,11 @@ def console(page: PageDep, session: SessionDep) -> Response:
         "blank": BLANK_ROW,
     }
     return page.render("centre/console.html", context)
+
+
+@router.post("/centre/receiving")
+def toggle_receiving(page: PageDep, session: SessionDep, form: FormDep) -> Response:
+    """Start or stop receiving new activations (offered fairly among those receiving)."""
+    assert page.actor is not None
+    receiving.set_receiving(session, page.actor, form.get("receiving") == "on")
+    return see_other("/centre")
