@@ -155,8 +155,7 @@ def _operator_flow(chromium: Browser, ada_page: Page, made: Night, servers: Serv
         assert_accessible(ada)
         _mark_done(ada, 2, "done", f"{GUARD_CALL_SIGN} utlarmad")
 
-        # The guard's phone shows the assignment: accept, then arrive.
-        phone.reload()
+        # The guard's phone shows the assignment by itself: accept, then arrive.
         expect(phone.get_by_role("heading", name="Uppdrag")).to_be_visible()
         expect(phone.get_by_text(made.site_street)).to_be_visible()
         assert_accessible(phone)
@@ -169,8 +168,10 @@ def _operator_flow(chromium: Browser, ada_page: Page, made: Night, servers: Serv
         wide = phone.evaluate("() => document.documentElement.scrollWidth")
         assert wide <= PHONE["width"], f"the phone page is {wide} px wide"
 
-        # Ada sees the guard on site with the response time, and closes it as real.
-        ada.goto(activation_url)
+        # Ada's page says the activation changed (the guard acted); she shows the latest,
+        # sees the guard on site with the response time, and closes it as real.
+        expect(ada.locator("#activation-changed")).to_be_visible()
+        ada.get_by_role("link", name="Visa det senaste").click()
         row = dispatched.get_by_role("row").filter(has_text=GUARD_CALL_SIGN)
         expect(row).to_contain_text("På plats")
         expect(row).to_contain_text(re.compile(r"\d+ min \d+ s"))

@@ -84,4 +84,24 @@
   // After a refusal or a confirmation, start from the message so it is read first.
   var message = document.getElementById("refusal");
   if (message) { message.focus(); }
+
+  // -- live: say when the activation changed elsewhere -----------------------------
+  // The page is drawn once; a field unit accepting or arriving, or another operator,
+  // changes the activation. The queue's stream tells of it, and the page says so (an
+  // action sent from the old page would be refused as stale).
+  var changed = document.getElementById("activation-changed");
+  if (changed && window.EventSource && page.dataset.stream) {
+    var shown = Number(page.dataset.version || "0");
+    var source = new EventSource(page.dataset.stream, { withCredentials: true });
+    ["claimed", "updated", "closed"].forEach(function (kind) {
+      source.addEventListener(kind, function (event) {
+        var view;
+        try { view = JSON.parse(event.data); } catch (e) { return; }
+        if (view && view.id === page.dataset.activationId && Number(view.version) > shown) {
+          changed.hidden = false;
+        }
+      });
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
 }());

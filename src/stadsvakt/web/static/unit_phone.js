@@ -2,6 +2,31 @@
 // browser's geolocation and sends it. Without geolocation the form is typed in.
 (function () {
   "use strict";
+  // A new or withdrawn assignment shows at once: the page asks every 5 s and reloads
+  // (with a buzz) unless the guard is typing, when it says so instead.
+  var phone = document.querySelector(".unit-phone[data-state]");
+  if (phone && window.fetch) {
+    window.setInterval(function () {
+      fetch(phone.dataset.state, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (state) {
+          if (!state || (state.job || "") === (phone.dataset.job || "")) { return; }
+          var active = document.activeElement;
+          var typing = active && (active.tagName === "INPUT" || active.tagName === "SELECT");
+          if (navigator.vibrate) { navigator.vibrate(300); }
+          if (typing) {
+            document.getElementById("job-news").hidden = false;
+          } else {
+            window.location.reload();
+          }
+        })
+        .catch(function () { /* offline for a moment: the next try may get through */ });
+    }, 5000);
+  }
+})();
+
+(function () {
+  "use strict";
   var script = document.currentScript;
   var button = document.getElementById("use-gps");
   var form = document.getElementById("position-form");

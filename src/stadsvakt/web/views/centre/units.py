@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -352,6 +353,17 @@ def phone_page(page: PageDep, session: SessionDep) -> Response:
     response = page.render("centre/unit_phone.html", context, status=200 if unit else 404)
     response.headers["Permissions-Policy"] = PHONE_PERMISSIONS
     return response
+
+
+@router.get("/centre/unit/state")
+def phone_state(page: PageDep, session: SessionDep) -> JSONResponse:
+    """What the phone page polls: the unit's current assignment and status."""
+    assert page.actor is not None
+    unit = service.own_unit(session, page.actor)
+    if unit is None:
+        raise NotFound("this login is not a field unit")
+    job = dispatching.current_job(session, unit)
+    return JSONResponse({"job": str(job.id) if job else None, "status": unit.status.value})
 
 
 def _phone_back(**params: str) -> Response:
