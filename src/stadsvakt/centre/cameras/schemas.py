@@ -14,8 +14,16 @@ from stadsvakt.schemas import StrictInput, omittable
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Url = Annotated[
     str,
+    # No white space, control or NUL characters anywhere, and the pattern says so to any
+    # client (a plain \S would let a NEL or a NUL through, which the server refuses).
     StringConstraints(
-        strip_whitespace=True, min_length=8, max_length=1000, pattern=r"^https?://\S+$"
+        strip_whitespace=True,
+        min_length=8,
+        max_length=1000,
+        pattern=(
+            r"^https?://[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a"
+            r"\u2028\u2029\u202f\u205f\u3000\ufeff]+$"
+        ),
     ),
     Field(description="HTTP(S) URL answering GET with a JPEG or PNG (an ONVIF GetSnapshotUri)"),
 ]
