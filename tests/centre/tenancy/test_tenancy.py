@@ -151,6 +151,9 @@ def test_served_api_for_a_system_owner(
     assert unknown.status_code == 404
     removed = client.delete(f"/api/v1/centre/served/{added.json()['id']}", headers=owner)
     assert removed.status_code == 204
-    assert session.scalars(
-        select(ServedMunicipality).where(ServedMunicipality.served_tenant_id == centre.other.id)
-    ).first() is None
+    assert (
+        session.scalars(
+            select(ServedMunicipality).where(ServedMunicipality.served_tenant_id == centre.other.id)
+        ).first()
+        is None
+    )
