@@ -10,6 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from stadsvakt.cli import app
+from stadsvakt.demo.seed_centre import load_centre_data
+
+#: The sites of the municipality the demo's safety centre serves (Grannby kommun).
+SERVED_SITES = len(load_centre_data()["served"]["sites"])
 
 
 @pytest.fixture
@@ -46,7 +50,7 @@ def test_demo_creates_a_seeded_database_and_prints_the_admin_password(
     assert "http://127.0.0.1:8000" in result.output
     assert "Grundskoleförvaltningen" in result.output
     assert database.is_file()
-    assert _count(database, "sites") == 40
+    assert _count(database, "sites") == 40 + SERVED_SITES
 
 
 def test_a_second_run_replaces_the_demo_with_new_passwords(
@@ -61,14 +65,14 @@ def test_a_second_run_replaces_the_demo_with_new_passwords(
     )
     assert second.exit_code == 0, second.output
     assert _admin_password(first.output) != _admin_password(second.output)
-    assert _count(database, "sites") == 80
-    assert _count(database, "municipalities") == 1
+    assert _count(database, "sites") == 80 + SERVED_SITES
+    assert _count(database, "municipalities") == 2  # Sundby and the one its centre serves
 
 
 def test_the_default_database_is_under_var(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--no-serve", "--people", "30"])
     assert result.exit_code == 0, result.output
-    assert _count(tmp_path / "var" / "demo.db", "sites") == 40
+    assert _count(tmp_path / "var" / "demo.db", "sites") == 40 + SERVED_SITES
 
 
 @pytest.mark.parametrize(

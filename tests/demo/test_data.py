@@ -65,7 +65,7 @@ def test_every_site_is_used_by_a_unit_and_every_department_has_sites(city: DemoC
     assert {city.department_of(s.unit).name for s in city.sites} == MALMO_DEPARTMENTS
 
 
-def test_one_demo_user_per_built_in_role(city: DemoCity) -> None:
+def test_one_demo_user_per_built_in_role_and_a_second_operator(city: DemoCity) -> None:
     roles = {u.role: u for u in city.users}
     assert set(roles) == {
         "system_owner",
@@ -74,8 +74,11 @@ def test_one_demo_user_per_built_in_role(city: DemoCity) -> None:
         "shift_leader",
         "auditor",
         "read_only",
+        "field_unit",
     }
     assert roles["department_admin"].unit == "GRF"
+    # Two operators, so the live queue can be tried side by side.
+    assert [u.username for u in city.users if u.role == "operator"] == ["operator", "operator2"]
 
 
 def test_scale_two_doubles_units_and_sites_with_unique_codes(city: DemoCity) -> None:

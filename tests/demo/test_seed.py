@@ -71,7 +71,7 @@ def test_every_demo_user_logs_in_with_the_printed_password(
     session: Session, services: Services, seeded: SeedResult
 ) -> None:
     provider = LocalPasswordProvider(services.passwords, services.settings.security)
-    assert len({c.password for c in seeded.credentials}) == len(seeded.credentials) == 6
+    assert len({c.password for c in seeded.credentials}) == len(seeded.credentials) == 8
     for credential in seeded.credentials:
         user = provider.authenticate(session, credential.username, credential.password, "test")
         assert [a.role.name for a in user.assignments] == [credential.role]

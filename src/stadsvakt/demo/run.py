@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from rich import box
@@ -20,9 +21,11 @@ from rich.table import Table
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services
 from stadsvakt.db import unit_of_work
+from stadsvakt.demo.cameras import DEFAULT_BASE
 from stadsvakt.demo.data import load_city, scale_city
 from stadsvakt.demo.seed import SeedResult, seed_demo
 from stadsvakt.demo.seed_alarms import seed_demo_alarms
+from stadsvakt.demo.seed_centre import seed_demo_centre
 from stadsvakt.demo.staff import PEOPLE_PER_SCALE
 from stadsvakt.migrate import upgrade
 from stadsvakt.settings import Mode, Settings
@@ -100,12 +103,18 @@ def _progress(console: Console) -> Progress:
 
 
 def build_demo(
-    settings: Settings, *, scale: int, console: Console, people: int | None = None
+    settings: Settings,
+    *,
+    scale: int,
+    console: Console,
+    people: int | None = None,
+    camera_base: str = DEFAULT_BASE,
 ) -> tuple[Services, SeedResult]:
     """Replace the demo database with a freshly migrated and seeded one.
 
     ``people`` is the number of employees; by default :data:`PEOPLE_PER_SCALE` per
-    scale step.
+    scale step. ``camera_base`` is where the camera simulator answers (the safety
+    centre's cameras are registered there).
     """
     path = settings.sqlite_path()
     if path is None:
@@ -126,7 +135,15 @@ def build_demo(
                 progress=progress,
             )
             seed_demo_alarms(session, services.box, result.municipality.id, progress)
-    return services, result
+            centre = seed_demo_centre(
+                session,
+                services.box,
+                result.municipality.id,
+                camera_base=camera_base,
+                test_max_hours=settings.centre.test_window_max_hours,
+                progress=progress,
+            )
+    return services, replace(result, centre=centre.counts())
 
 
 def show_logins(console: Console, settings: Settings, result: SeedResult) -> None:
@@ -157,6 +174,15 @@ def show_logins(console: Console, settings: Settings, result: SeedResult) -> Non
         highlight=False,
         soft_wrap=True,
     )
+    roles = {credential.role for credential in result.credentials}
+    if result.centre and {"operator", "field_unit"} <= roles:
+        console.print(
+            f"Safety centre: {settings.server.public_url}/centre as an operator (two operators "
+            "can work the queue side by side in two browsers); the guard's phone page "
+            f"{settings.server.public_url}/centre/unit as the field unit.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def show_city(console: Console, settings: Settings, result: SeedResult) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.progress import Progress
@@ -83,6 +83,8 @@ class SeedResult:
     visitors: VisitorSeed
     device_token: str
     example: ExampleDecision | None
+    #: The safety centre's sizes (:mod:`.seed_centre`), once it is seeded.
+    centre: dict[str, int] = field(default_factory=dict)
 
     @property
     def admin(self) -> Credential:
@@ -117,6 +119,7 @@ class SeedResult:
             "cards suspended": issued["suspended"],
             "cards revoked": issued["revoked"],
             "sites short of their level": self.access.short_sites,
+            **self.centre,
         }
 
 

@@ -57,7 +57,7 @@ def _wants_fire_panel(site: Site) -> bool:
     return any(word in name for word in _FIRE_WORDS)
 
 
-def _plan(sites: Sequence[Site]) -> list[TransmitterCreate]:
+def _plan(sites: Sequence[Site], first_account: int = FIRST_ACCOUNT) -> list[TransmitterCreate]:
     rows: list[TransmitterCreate] = []
     for site in sites:
         kinds = [("Inbrottslarm", TransmitterProtocol.DC09_SIA)]
@@ -71,7 +71,7 @@ def _plan(sites: Sequence[Site]) -> list[TransmitterCreate]:
             rows.append(
                 TransmitterCreate(
                     site_id=site.id,
-                    account=str(FIRST_ACCOUNT + number),
+                    account=str(first_account + number),
                     protocol=protocol,
                     name=f"{label} {site.name}",
                     bearer=BEARERS[number % len(BEARERS)],
@@ -84,7 +84,7 @@ def _plan(sites: Sequence[Site]) -> list[TransmitterCreate]:
     return rows
 
 
-def _scaip(sites: Sequence[Site]) -> list[TransmitterCreate]:
+def _scaip(sites: Sequence[Site], count: int) -> list[TransmitterCreate]:
     care = [s for s in sites if "hemtjänst" in s.name.lower()] or list(sites[:1])
     return [
         TransmitterCreate(
@@ -95,7 +95,7 @@ def _scaip(sites: Sequence[Site]) -> list[TransmitterCreate]:
             bearer=Bearer.G4 if n % 3 else Bearer.G2,
             interval_s=3600,
         )
-        for n in range(SCAIP_ALARMS)
+        for n in range(count)
     ]
 
 
@@ -105,12 +105,19 @@ def seed_alarm_transmitters(
     box: SecretBox,
     tenant_id: uuid.UUID,
     progress: Progress | None = None,
+    *,
+    first_account: int = FIRST_ACCOUNT,
+    social_alarms: int = SCAIP_ALARMS,
 ) -> AlarmSeed:
-    """Register the demo's transmitters on the municipality's sites (audited, not committed)."""
+    """Register the demo's transmitters on the municipality's sites (audited, not committed).
+
+    Panels count their accounts up from ``first_account`` (another municipality of the
+    demo starts elsewhere, so every account is the demo's only one).
+    """
     sites = list(
         session.scalars(select(Site).where(Site.tenant_id == tenant_id).order_by(Site.code))
     )
-    rows = _plan(sites) + _scaip(sites)
+    rows = _plan(sites, first_account) + _scaip(sites, social_alarms)
     for data in steps(progress, "Alarm transmitters", rows):
         create_transmitter(session, actor, box, data)
     return AlarmSeed(
