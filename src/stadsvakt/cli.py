@@ -30,6 +30,7 @@ from stadsvakt.auth.service import create_user
 from stadsvakt.auth.tokens import create_token
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
+from stadsvakt.demo.cameras import demo_cameras, reserve_for
 from stadsvakt.demo.panels import demo_traffic
 from stadsvakt.demo.run import (
     DEFAULT_DATABASE,
@@ -336,20 +337,27 @@ def demo(
 ) -> None:
     """Create a fresh demo city, print its logins once, and serve it on plain HTTP."""
     settings = demo_settings(load_settings(), database=database, host=host, port=port)
+    # The cameras are registered on the simulator's address, so its port is held from now.
+    cameras = reserve_for(settings)
     try:
-        services, result = build_demo(settings, scale=scale, console=console, people=people)
+        services, result = build_demo(
+            settings, scale=scale, console=console, people=people, camera_base=cameras.base_url
+        )
     except (UnsafeDatabasePath, DomainError) as exc:
+        cameras.close()
         raise fail(str(exc)) from exc
     show_city(console, settings, result)
     show_logins(console, settings, result)
     if no_serve:
+        cameras.close()
         services.engine.dispose()
         return
     with (
+        demo_cameras(cameras) as simulated,
         demo_traffic(settings, services) as panels,
         demo_social_alarms(settings, services) as social,
     ):
-        for devices in (panels, social):
+        for devices in (simulated, panels, social):
             if devices is not None:
                 console.print(devices.describe())
         run_server(settings, services)
