@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
@@ -50,13 +50,31 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+#: The attribute :func:`writes_on_read` sets on an endpoint.
+_WRITES_ON_READ = "_stadsvakt_writes_on_read"
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def writes_on_read(endpoint: E) -> E:
+    """Mark a GET endpoint that writes (it logs who viewed a picture, pins the action plan
+    it shows): it gets a write transaction like a POST. On SQLite a read-only transaction
+    cannot safely become a writing one while another connection writes (it would fail at
+    once with "database is locked"), so a read that writes must say so up front."""
+    setattr(endpoint, _WRITES_ON_READ, True)
+    return endpoint
+
+
 def get_session(request: Request, services: ServicesDep) -> Iterator[Session]:
     """One unit of work per request: committed when the handler succeeds, else rolled back.
 
-    Reads (GET, HEAD) use a read-only session so SQLite does not take its write lock.
+    Reads (GET, HEAD) use a read-only session so SQLite does not take its write lock,
+    unless the endpoint is marked :func:`writes_on_read`.
     """
     factory = services.session_factory
-    session = read_only_session(factory) if request.method in SAFE_METHODS else factory()
+    reads = request.method in SAFE_METHODS and not getattr(
+        request.scope.get("endpoint"), _WRITES_ON_READ, False
+    )
+    session = read_only_session(factory) if reads else factory()
     try:
         yield session
         session.commit()

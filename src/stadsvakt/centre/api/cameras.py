@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from stadsvakt.api.deps import ActorDep, PagingDep, ServicesDep, SessionDep
+from stadsvakt.api.deps import ActorDep, PagingDep, ServicesDep, SessionDep, writes_on_read
 from stadsvakt.centre.cameras import service
 from stadsvakt.centre.cameras.fetch import HttpSnapshots
 from stadsvakt.centre.cameras.models import Camera, Snapshot, SnapshotView
@@ -145,6 +145,7 @@ def take_snapshots(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
 )
+@writes_on_read
 def snapshot_image(
     activation_id: uuid.UUID, snapshot_id: uuid.UUID, session: SessionDep, actor: ActorDep
 ) -> Response:

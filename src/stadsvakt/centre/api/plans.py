@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from sqlalchemy import func, select
 
-from stadsvakt.api.deps import ActorDep, PagingDep, ServicesDep, SessionDep
+from stadsvakt.api.deps import ActorDep, PagingDep, ServicesDep, SessionDep, writes_on_read
 from stadsvakt.centre import contacts
 from stadsvakt.centre.notify import notifier_for
 from stadsvakt.centre.plans import service
@@ -184,6 +184,7 @@ def _activation_plan(
 
 
 @router.get("/activations/{activation_id}/plan", response_model=ActivationPlanOut)
+@writes_on_read
 def activation_plan(
     activation_id: uuid.UUID, session: SessionDep, actor: ActorDep
 ) -> ActivationPlanOut:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.alarms.models import Alarm
-from stadsvakt.api.deps import SessionDep
+from stadsvakt.api.deps import SessionDep, writes_on_read
 from stadsvakt.centre import handling
 from stadsvakt.centre.handling import HeldByOther, NotClosable, StaleVersion, WrongState
 from stadsvakt.centre.models import Activation, ActivationEntry, ActivationState, Cause
@@ -232,6 +232,7 @@ def _title(activation: Activation, alarm: Alarm | None, lang: str) -> str:
 
 
 @router.get("/centre/activations/{activation_id}")
+@writes_on_read
 def activation_page(
     activation_id: uuid.UUID, page: PageDep, session: SessionDep, done: str = ""
 ) -> Response:

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from stadsvakt.api.deps import ServicesDep, SessionDep
+from stadsvakt.api.deps import ServicesDep, SessionDep, writes_on_read
 from stadsvakt.centre.api.cameras import image_response, snapshot_source
 from stadsvakt.centre.cameras import service
 from stadsvakt.centre.cameras.models import Snapshot
@@ -219,6 +219,7 @@ def take_snapshots(
 
 
 @router.get("/centre/activations/{activation_id}/snapshots/{snapshot_id}")
+@writes_on_read
 def snapshot_image(
     activation_id: uuid.UUID, snapshot_id: uuid.UUID, page: PageDep, session: SessionDep
 ) -> Response:

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from stadsvakt.api.deps import ServicesDep, SessionDep
+from stadsvakt.api.deps import ServicesDep, SessionDep, writes_on_read
 from stadsvakt.auth.scope import subtree_ids
 from stadsvakt.centre import contacts as contact_service
 from stadsvakt.centre.models import Activation, ActivationState
@@ -579,6 +579,7 @@ panels.register(plan_panel)
 
 
 @router.get("/centre/activations/{activation_id}/plan")
+@writes_on_read
 def activation_plan_page(activation_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """An activation's action plan on its own page (the same part as on the activation's)."""
     assert page.actor is not None
