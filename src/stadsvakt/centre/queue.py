@@ -246,6 +246,18 @@ def title_of(row: QueueRow, lang: str) -> str:
     return row.title
 
 
+def activation_title(session: Session, activation: Activation, lang: str) -> str:
+    """:func:`title_of` for an activation read on its own (a phone's job, a map marker)."""
+    protocol = None
+    if activation.kind == ActivationKind.ALARM and activation.transmitter_id is not None:
+        protocol = session.scalar(
+            select(Transmitter.protocol).where(Transmitter.id == activation.transmitter_id)
+        )
+    if protocol is None or not activation.code:
+        return activation.title
+    return texts.event_text(str(protocol), activation.code, activation.title, lang)
+
+
 def activation_view(row: QueueRow, *, lang: str, gettext: Gettext) -> dict[str, Any]:
     """One activation as a JSON-able dict for one reader: ids as strings, times in UTC
     (ISO 8601) with a Swedish-time display text beside each, labels in ``lang``."""

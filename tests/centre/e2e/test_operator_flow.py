@@ -158,6 +158,7 @@ def _operator_flow(chromium: Browser, ada_page: Page, made: Night, servers: Serv
         # The guard's phone shows the assignment by itself: accept, then arrive.
         expect(phone.get_by_role("heading", name="Uppdrag")).to_be_visible()
         expect(phone.get_by_text(made.site_street)).to_be_visible()
+        expect(phone.locator(".job-what")).to_have_text("Inbrottslarm")  # not the raw code text
         assert_accessible(phone)
         phone.get_by_role("button", name="Acceptera").click()
         expect(phone.get_by_role("status").filter(has_text="Accepterat.")).to_be_visible()

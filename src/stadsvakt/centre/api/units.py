@@ -200,4 +200,4 @@ def centre_map(
     hours: Annotated[int, Query(ge=1, le=48, description="How far back trails go")] = 2,
 ) -> MapOut:
     """Units, sites with open activations and recent trails (``centre.read``)."""
-    return map_data(session, actor, hours=hours)
+    return map_data(session, actor, hours=hours, lang=actor.language or "sv")

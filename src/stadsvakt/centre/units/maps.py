@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from stadsvakt.centre.models import Activation, ActivationState
 from stadsvakt.centre.positions import recent_trails
+from stadsvakt.centre.queue import activation_title
 from stadsvakt.centre.tenancy import restrict, visible_tenants
 from stadsvakt.centre.units.schemas import (
     MapActivation,
@@ -27,8 +28,8 @@ from stadsvakt.org.models import Site
 MAX_ACTIVATIONS = 500
 
 
-def map_data(session: Session, actor: Actor, *, hours: int = 2) -> MapOut:
-    """Everything the actor's map shows (``centre.read``)."""
+def map_data(session: Session, actor: Actor, *, hours: int = 2, lang: str = "sv") -> MapOut:
+    """Everything the actor's map shows (``centre.read``), event texts in ``lang``."""
     now = utcnow()
     units = list_units(session, actor)
     stmt = restrict(
@@ -57,7 +58,7 @@ def map_data(session: Session, actor: Actor, *, hours: int = 2) -> MapOut:
         entry.activations.append(
             MapActivation(
                 id=activation.id,
-                title=activation.title,
+                title=activation_title(session, activation, lang),
                 priority=activation.priority,
                 category=activation.category,
             )

@@ -18,6 +18,7 @@ from stadsvakt.centre import dispatch as dispatching
 from stadsvakt.centre import positions
 from stadsvakt.centre.dispatch import StepRefused, UnitNotAvailable
 from stadsvakt.centre.models import Activation, ActivationState
+from stadsvakt.centre.queue import activation_title
 from stadsvakt.centre.units import service
 from stadsvakt.centre.units.maps import map_data
 from stadsvakt.centre.units.models import Dispatch, FieldUnit, PositionSource, UnitStatus, UnitType
@@ -253,7 +254,7 @@ def map_page(page: PageDep, session: SessionDep, services: ServicesDep) -> Respo
 def positions_map(session: Session, page: Page) -> Any:
     """The map's data for the page's user (the same as ``GET /api/v1/centre/map``)."""
     assert page.actor is not None
-    return map_data(session, page.actor)
+    return map_data(session, page.actor, lang=page.lang)
 
 
 # --- the dispatch panel on an activation's page ----------------------------------------
@@ -324,13 +325,26 @@ def cancel_dispatch(dispatch_id: uuid.UUID, page: PageDep, session: SessionDep) 
 # --- the unit's phone page -------------------------------------------------------------
 
 
-def _job(session: Session, job: Dispatch | None) -> dict[str, Any]:
+def _job(session: Session, job: Dispatch | None, lang: str) -> dict[str, Any]:
     if job is None:
-        return {"job": None, "job_activation": None, "job_site": None, "map_link": ""}
+        return {
+            "job": None,
+            "job_activation": None,
+            "job_title": "",
+            "job_site": None,
+            "map_link": "",
+        }
     activation = session.get(Activation, job.activation_id)
     site = session.get(Site, activation.site_id) if activation and activation.site_id else None
     link = map_link(site) if site is not None else ""
-    return {"job": job, "job_activation": activation, "job_site": site, "map_link": link}
+    title = activation_title(session, activation, lang) if activation else ""
+    return {
+        "job": job,
+        "job_activation": activation,
+        "job_title": title,
+        "job_site": site,
+        "map_link": link,
+    }
 
 
 @router.get("/centre/unit")
@@ -347,7 +361,7 @@ def phone_page(page: PageDep, session: SessionDep) -> Response:
         "manual_statuses": [
             s.value for s in (UnitStatus.AVAILABLE, UnitStatus.BUSY, UnitStatus.OFF_DUTY)
         ],
-        **_job(session, job),
+        **_job(session, job, page.lang),
         **_labels(page),
     }
     response = page.render("centre/unit_phone.html", context, status=200 if unit else 404)
