@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stadsvakt.api.deps import Services
 from stadsvakt.centre import contacts
-from stadsvakt.centre.models import ActivationEntry
+from stadsvakt.centre.models import Activation, ActivationEntry
 from stadsvakt.centre.notify import NOT_CONFIGURED, SEND_FAILED, notifier_for
 from stadsvakt.centre.plans import service
 from stadsvakt.centre.plans.models import SentSms
@@ -25,6 +26,7 @@ from stadsvakt.centre.plans.schemas import ContactIn
 from stadsvakt.centre.plans.steps import ContactRole
 from stadsvakt.context import acting_as
 from stadsvakt.settings import CentreSettings
+from tests import factories_alarms as fa
 from tests.centre.plans.conftest import Centre, activation, logged_in, plan
 from tests.web.conftest import csrf_of
 
@@ -180,3 +182,22 @@ def test_the_manager_is_notified_at_once_when_an_operator_opens_the_activation(
         )
     ).scalars()
     assert [e.data["step"] for e in entries] == [0]
+
+
+def test_a_notice_names_the_event_in_swedish_from_the_code_tables(
+    client: TestClient, session: Session, services: Services, centre: Centre
+) -> None:
+    _contacts(session, centre)
+    plan(
+        session,
+        centre.admin.actor,
+        {"kind": "notify_manager_parallel", "instruction": "Chefen får SMS", "channel": "sms"},
+        category="intrusion",
+    )
+    panel = fa.transmitter(session, services.box, centre.tenant, centre.site)
+    fa.alarm(session, panel, "Nri1/BA01")  # stored as "Burglary alarm", code BA
+    made = session.scalars(select(Activation).where(Activation.site_id == centre.site.id)).one()
+    browser = logged_in(client, centre.operator)
+    assert browser.get(f"/centre/activations/{made.id}/plan").status_code == 200
+    sms = session.scalars(select(SentSms).where(SentSms.activation_id == made.id)).one()
+    assert sms.text.startswith("Larm: Inbrottslarm") and "Burglary" not in sms.text

@@ -33,6 +33,7 @@ from stadsvakt.centre.notify import NO_RECIPIENTS, About, Notifier, NotifyError
 from stadsvakt.centre.plans.models import ActionPlan, PlanVersion
 from stadsvakt.centre.plans.schemas import PlanIn, StepIn, VersionIn
 from stadsvakt.centre.plans.steps import Channel, Outcome, Step, StepKind, keyed
+from stadsvakt.centre.queue import activation_title
 from stadsvakt.centre.tenancy import restrict, visible_activation
 from stadsvakt.context import Actor
 from stadsvakt.db import utcnow
@@ -520,7 +521,8 @@ def _message(session: Session, activation: Activation, step: Step, translate: Tr
     site = session.get(Site, activation.site_id) if activation.site_id else None
     when = activation.opened_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M %Z")
     return translate(_BODY) % {
-        "title": activation.title,
+        # The event in Swedish from the code tables: the people notified are in Sweden.
+        "title": activation_title(session, activation, "sv"),
         "site": site.name if site else "–",
         "address": f"{site.street}, {site.city}" if site else "–",
         "time": when,
@@ -543,7 +545,8 @@ def _send(
         if not to:
             raise NotifyError(NO_RECIPIENTS)
         if step.channel is Channel.EMAIL:
-            notifier.send_email(to, translate(_SUBJECT) % {"title": activation.title}, body)
+            title = activation_title(session, activation, "sv")
+            notifier.send_email(to, translate(_SUBJECT) % {"title": title}, body)
         else:
             about = About(activation.tenant_id, activation.id, actor.name if actor else AUTOMATIC)
             for number in to:
