@@ -50,6 +50,8 @@ REPLAY_LIMIT = 1000
 BACKLOG = 2000
 #: Seconds a LISTEN connection may be silent before it is checked with a query.
 LISTEN_CHECK_S = 30.0
+#: How long stopping waits for the LISTEN task to end (seconds).
+LISTENER_STOP_S = 5.0
 #: The longest wait before a lost LISTEN connection is opened again (seconds).
 RECONNECT_MAX_S = 30.0
 
@@ -92,7 +94,8 @@ class Subscription:
         list when nothing came; check :attr:`lagged` after each call)."""
         if not self._pending and not self.lagged:
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for (see _follow)
+                    await self._ready.wait()
             except TimeoutError:
                 pass
         self._ready.clear()
@@ -191,7 +194,9 @@ class QueueFollower:
                     await self._follow()
                 finally:
                     listener.cancel()
-                    await asyncio.gather(listener, return_exceptions=True)
+                    # Bounded: psycopg may not give up a notification wait at once when its
+                    # connection was cut, and stopping must never hang on it.
+                    await asyncio.wait([listener], timeout=LISTENER_STOP_S)
                 if not self._subscriptions:
                     self._seq = None  # idle: a later subscriber starts from the head again
         finally:
@@ -206,7 +211,10 @@ class QueueFollower:
             except Exception:  # a lost database must not end the follower
                 log.exception("reading the queue feed failed")
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                # Not wait_for: on Python 3.11 it can swallow a cancellation that comes as
+                # the wake-up does, and the follower would then never stop.
+                async with asyncio.timeout(self.poll_s):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 

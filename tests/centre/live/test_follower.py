@@ -122,7 +122,8 @@ def test_notifications_resume_after_the_connection_is_lost(
             assert [d.change.activation_id for d in got] == [str(made)]
         finally:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            done, _ = await asyncio.wait([task], timeout=30)
+            assert done, "the follower did not stop when cancelled"
 
     asyncio.run(scenario())
 
