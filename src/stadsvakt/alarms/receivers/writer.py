@@ -2,13 +2,15 @@
 
 Frame handlers hand their records to :meth:`AlarmWriter.store` and wait; one task
 collects whatever is waiting (up to ``batch`` messages), writes it in one transaction
-(how, on SQLite and on PostgreSQL, :mod:`stadsvakt.loop_writes` says), commits, and
-only then wakes the handlers, which send their ACKs. Under load many frames share one
-commit; when idle a frame is written at once. Heartbeats, and the alarms once
-committed, only note the time in memory; about once a second the writer stores the
-latest "last seen" per transmitter (one UPDATE per transmitter per second, not one per
-alarm batch). It stores them in small chunks between alarm batches, so an alarm waits
-behind at most one chunk, never behind the "last seen" of every transmitter at once.
+(how, on SQLite and on PostgreSQL, :mod:`stadsvakt.loop_writes` says), commits, and only
+then wakes the handlers, which send their ACKs. Under load many frames share one commit;
+when idle a frame is written at once. Frames with a fire, assault, medical or social
+alarm go ahead of everything waiting (a storm's backlog never delays them). Heartbeats,
+and the alarms once committed, only note the time in memory; about once a second the
+writer stores the latest "last seen" per transmitter (one UPDATE per transmitter per
+second, not one per alarm batch). It stores them in small chunks between alarm batches,
+so an alarm waits behind at most one chunk, never behind the "last seen" of every
+transmitter at once.
 
 One frame's trouble never fails the others. Records are held to the table before they
 are written (:func:`~stadsvakt.alarms.normalise.fitted`); should the database refuse a
@@ -23,6 +25,7 @@ When the database is away, the whole batch is refused at once, as every row woul
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -35,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.alarms.metrics import ALARMS, DUPLICATES, STORE_REFUSED, Metrics
 from stadsvakt.alarms.normalise import AlarmRecord, refused
+from stadsvakt.alarms.protocols.events import Category
 from stadsvakt.alarms.store import (
     Stored,
     describe,
@@ -47,6 +51,8 @@ from stadsvakt.loop_writes import LoopWrites
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: Categories whose frames are written before any other waiting frame.
+URGENT = frozenset({Category.FIRE, Category.HOLD_UP, Category.MEDICAL, Category.SOCIAL})
 
 
 @dataclass(slots=True)
@@ -72,7 +78,10 @@ class AlarmWriter:
         self._batch = batch
         self._seen_flush_s = seen_flush_s
         self._seen_chunk = seen_chunk
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        # Urgent alarms first, else in arrival order: during a storm of mains-loss reports
+        # a fire alarm is written with the next batch, not behind the whole backlog.
+        self._queue: asyncio.PriorityQueue[tuple[int, int, _Job]] = asyncio.PriorityQueue()
+        self._arrivals = itertools.count()
         self._seen: dict[uuid.UUID, datetime] = {}
         # Last-seen times taken from _seen at the last flush, not yet written.
         self._unwritten: list[tuple[uuid.UUID, datetime]] = []
@@ -80,7 +89,8 @@ class AlarmWriter:
     async def store(self, records: Sequence[AlarmRecord]) -> list[Stored]:
         """Commit the records (or recognise them as re-sent); returns once committed."""
         done: asyncio.Future[list[Stored]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(records, done))
+        rank = 0 if any(record.category in URGENT for record in records) else 1
+        self._queue.put_nowait((rank, next(self._arrivals), _Job(records, done)))
         return await done
 
     def seen(self, transmitter_id: uuid.UUID, moment: datetime) -> None:
@@ -100,25 +110,25 @@ class AlarmWriter:
                     pending = dict(self._unwritten) | self._seen
                     self._unwritten, self._seen = sorted(pending.items()), {}
                 if not self._queue.empty():
-                    await self._write_taken(self._take(self._queue.get_nowait()))
+                    await self._write_taken(self._take(self._queue.get_nowait()[2]))
                 elif not self._unwritten:
                     try:
                         # Not wait_for: on 3.11 it can lose a job and a cancellation together.
                         async with asyncio.timeout(self._seen_flush_s):
-                            first = await self._queue.get()
+                            first = (await self._queue.get())[2]
                     except TimeoutError:
                         continue
                     await self._write_taken(self._take(first))
                 await self._write_seen_chunk()
         finally:
             while not self._queue.empty():
-                self._queue.get_nowait().done.cancel()
+                self._queue.get_nowait()[2].done.cancel()
 
     def _take(self, first: _Job) -> list[_Job]:
         """``first`` and whatever else is queued, up to the batch."""
         jobs = [first]
         while len(jobs) < self._batch and not self._queue.empty():
-            jobs.append(self._queue.get_nowait())
+            jobs.append(self._queue.get_nowait()[2])
         return jobs
 
     async def _write_seen_chunk(self) -> None:
