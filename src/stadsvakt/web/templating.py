@@ -12,7 +12,7 @@ from jinja2.runtime import Context
 from starlette.templating import Jinja2Templates
 
 from stadsvakt.centre.texts import FILTERS as OPERATOR_LANGUAGE
-from stadsvakt.web.localtime import local_clock, local_date, local_time
+from stadsvakt.web.localtime import input_value, local_clock, local_date, local_time
 from stadsvakt.web.vendor import VendorAssets
 
 TRANSLATIONS_KEY = "translations"
@@ -62,6 +62,7 @@ def build_templates(vendor: VendorAssets) -> Jinja2Templates:
     env.filters["local_time"] = local_time
     env.filters["local_clock"] = local_clock
     env.filters["local_date"] = local_date
+    env.filters["input_value"] = input_value
     # Code tables in the page's language: {{ alarm|alarm_text }}, {{ x.category|category_label }}.
     for name, function in OPERATOR_LANGUAGE.items():
         env.filters[name] = _in_page_language(function)
