@@ -25,6 +25,7 @@ from stadsvakt.directory.service.groups import (
     update_group,
 )
 from stadsvakt.directory.service.people import (
+    PEOPLE_SORTS,
     create_person,
     find_person_by,
     get_person,
@@ -44,6 +45,7 @@ from stadsvakt.directory.service.training import (
 )
 
 __all__ = [
+    "PEOPLE_SORTS",
     "add_training",
     "create_group",
     "create_person",

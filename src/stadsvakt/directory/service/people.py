@@ -28,6 +28,7 @@ from stadsvakt.directory.service._common import (
 )
 from stadsvakt.directory.service.revoke import revoke_everything
 from stadsvakt.errors import Conflict, Forbidden, InvalidInput
+from stadsvakt.paging import Order, sorted_by
 
 #: Fields that can never be emptied by an update.
 _REQUIRED = ("given_name", "family_name", "kind", "active", "extended_unlock")
@@ -44,6 +45,16 @@ def get_person(session: Session, actor: Actor, person_id: uuid.UUID) -> Person:
     return scoped_person(session, actor, person_id, "person.read")
 
 
+#: What the people list can be sorted by.
+PEOPLE_SORTS = {
+    "name": (Person.family_name, Person.given_name),
+    "employee_number": Person.employee_number,
+    "kind": Person.kind,
+    "status": Person.active,
+}
+BY_NAME = Order("name")
+
+
 def list_people(
     session: Session,
     actor: Actor,
@@ -53,14 +64,19 @@ def list_people(
     q: str | None = None,
     active: bool | None = None,
     unit_id: uuid.UUID | None = None,
+    order: Order = BY_NAME,
 ) -> tuple[list[Person], int]:
-    """People the actor may see, by family then given name, and how many match in all.
+    """People the actor may see, sorted by ``order`` (one of :data:`PEOPLE_SORTS`; by
+    family then given name unless asked), and how many match in all.
 
     ``q`` looks in names, employee number, e-mail and user name; ``unit_id`` keeps
     people whose home unit is that unit or below it.
     """
-    stmt = restrict(select(Person), Person, actor, "person.read").order_by(
-        Person.family_name, Person.given_name, Person.id
+    stmt = sorted_by(
+        restrict(select(Person), Person, actor, "person.read"),
+        PEOPLE_SORTS,
+        order,
+        tiebreak=Person.id,
     )
     if q:
         pattern = f"%{q.strip()}%"

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from stadsvakt.web.views import access, alarms, auth, org_units, overview, people, reports, sites
+from stadsvakt.web.views import (
+    access,
+    alarms,
+    auth,
+    org_units,
+    overview,
+    people,
+    pick,
+    reports,
+    sites,
+)
 from stadsvakt.web.views.centre import centre_pages
 
 
 def web_router() -> APIRouter:
     """Every page of the web UI."""
     router = APIRouter(include_in_schema=False)
-    for module in (auth, overview, org_units, sites, access, alarms, people, reports):
+    for module in (auth, overview, org_units, sites, access, alarms, people, reports, pick):
         router.include_router(module.router)
     router.include_router(centre_pages())
     return router

@@ -3,13 +3,11 @@ form and deactivation with confirmation."""
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -20,11 +18,18 @@ from stadsvakt.directory.schemas import PersonCreate, PersonUpdate
 from stadsvakt.errors import DomainError
 from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
-from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
+from stadsvakt.web.forms import (
+    N_,
+    FormErrors,
+    clean,
+    from_domain,
+    from_validation,
+    is_form_error,
+)
+from stadsvakt.web.listing import ListParameterError, ListSpec, read_list
 from stadsvakt.web.views.org_units import unit_choices, visible_tree
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
-PAGE_SIZE = 25
 FIELDS = (
     "given_name",
     "family_name",
@@ -52,50 +57,42 @@ def _uuid(text: str) -> uuid.UUID | None:
         return None
 
 
+def _unit_filter(text: str) -> str:
+    if _uuid(text) is None:
+        raise ListParameterError("unit", "uuid", N_("Choose a unit from the list."))
+    return text
+
+
+LIST = ListSpec(
+    path="/people",
+    sorts=tuple(service.PEOPLE_SORTS),
+    default_sort="name",
+    filters={"state": tuple(_STATES), "unit": _unit_filter},
+)
+
+
 @router.get("/people")
-def list_people(
-    page: PageDep,
-    session: SessionDep,
-    q: Annotated[str, Query(max_length=100)] = "",
-    state: Annotated[str, Query(max_length=10)] = "",
-    unit: Annotated[str, Query(max_length=40)] = "",
-    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
-    """People in the user's scope: search by name, number or e-mail; filter; paginate."""
+def list_people(page: PageDep, session: SessionDep) -> Response:
+    """People in the user's scope: search by name, number or e-mail; filter, sort, page."""
     assert page.actor is not None
-    search, unit_id = q.strip(), _uuid(unit)
-    active = _STATES.get(state)
+    state = read_list(page.request.query_params, LIST)
+    unit_id = _uuid(state.filters["unit"]) if state.filters["unit"] else None
     people, total = service.list_people(
         session,
         page.actor,
-        limit=PAGE_SIZE,
-        offset=(p - 1) * PAGE_SIZE,
-        q=search or None,
-        active=active,
+        limit=state.size,
+        offset=state.offset,
+        q=state.q or None,
+        active=_STATES.get(state.filters["state"]),
         unit_id=unit_id,
+        order=state.order,
     )
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    shown_state = state if active is not None else ""
-    shown_unit = str(unit_id) if unit_id else ""
-
-    def page_url(number: int) -> str:
-        params = {"q": search, "state": shown_state, "unit": shown_unit, "p": number}
-        return "/people?" + urlencode({k: v for k, v in params.items() if v})
-
     choices, names = _units(page, session)
     context = {
         "nav": "people",
-        "people": people,
-        "total": total,
-        "q": search,
-        "state": shown_state,
-        "unit": shown_unit,
+        "listing": state.result(people, total),
         "unit_choices": choices,
         "units": names,
-        "number": p,
-        "pages": pages,
-        "prev_url": page_url(p - 1) if p > 1 else None,
-        "next_url": page_url(p + 1) if p < pages else None,
     }
     return page.render("people/list.html", context)
 

@@ -1,0 +1,227 @@
+"""Searchable pickers: ``GET /ui/pick/{kind}?q=…`` answers the options a picker shows.
+
+Forms choose doors, zones, profiles, people, units and sites with a
+``<select data-picker="…">`` that ``picker.js`` turns into a Tom Select asking this
+endpoint as the user types, so a page never renders thousands of options. Each answer
+holds at most ``limit`` options the signed-in user may see (the same scoping as the
+lists), each with the words that tell like-named ones apart: a door's site and zone,
+a person's employee number and unit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any, TypeVarTuple
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from stadsvakt.access.models import AccessProfile, Door, Zone
+from stadsvakt.access.services._common import shared_or_scoped
+from stadsvakt.api.deps import SessionDep
+from stadsvakt.auth.scope import require, restrict
+from stadsvakt.context import Actor
+from stadsvakt.directory.models import Person
+from stadsvakt.errors import NotFound
+from stadsvakt.org.models import OrgUnit, Site
+from stadsvakt.web.deps import HtmlRoute, Page, PageDep
+
+router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+Ts = TypeVarTuple("Ts")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice: the form value, what the user reads, and what tells it apart."""
+
+    value: str
+    text: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What a picker is asked: text to search for, or one chosen id, and how many."""
+
+    q: str = ""
+    only: uuid.UUID | None = None
+    limit: int = 20
+
+
+Finder = Callable[[Session, Actor, Page, Ask], list[Option]]
+
+
+def _like(q: str, *columns: Any) -> ColumnElement[bool]:
+    # Escape LIKE's wildcards so a typed "%" or "_" matches itself.
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+
+def _searched(stmt: Select[*Ts], ask: Ask, model: Any, *columns: Any) -> Select[*Ts]:
+    if ask.only is not None:
+        return stmt.where(model.id == ask.only)
+    return stmt.where(_like(ask.q, *columns)) if ask.q else stmt
+
+
+def doors(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Doors by name or code, or by their site's name or code."""
+    stmt = (
+        select(Door.id, Door.name, Door.code, Site.name, Zone.name)
+        .join(Site, Site.id == Door.site_id)
+        .join(Zone, Zone.id == Door.zone_id)
+        .where(Door.tenant_id == actor.tenant_id)
+    )
+    stmt = _searched(
+        restrict(stmt, Door, actor, "access.read"),
+        ask,
+        Door,
+        Door.name,
+        Door.code,
+        Site.name,
+        Site.code,
+    )
+    rows = session.execute(stmt.order_by(Site.name, Door.name, Door.id).limit(ask.limit))
+    return [
+        Option(str(i), f"{name} ({code})", f"{site} · {zone}") for i, name, code, site, zone in rows
+    ]
+
+
+def zones(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Zones by name or code, or by their site's."""
+    stmt = (
+        select(Zone.id, Zone.name, Zone.code, Site.name)
+        .join(Site, Site.id == Zone.site_id)
+        .where(Zone.tenant_id == actor.tenant_id)
+    )
+    stmt = _searched(
+        restrict(stmt, Zone, actor, "access.read"),
+        ask,
+        Zone,
+        Zone.name,
+        Zone.code,
+        Site.name,
+        Site.code,
+    )
+    rows = session.execute(stmt.order_by(Site.name, Zone.name, Zone.id).limit(ask.limit))
+    return [Option(str(i), f"{name} ({code})", site) for i, name, code, site in rows]
+
+
+def profiles(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Access profiles the user may use: the municipality's shared ones and their units'."""
+    stmt = select(AccessProfile.id, AccessProfile.name, AccessProfile.code, OrgUnit.name).outerjoin(
+        OrgUnit, OrgUnit.id == AccessProfile.org_unit_id
+    )
+    stmt = shared_or_scoped(stmt, AccessProfile, actor, "access.read")  # type: ignore[arg-type,assignment]
+    stmt = _searched(stmt, ask, AccessProfile, AccessProfile.name, AccessProfile.code)
+    rows = session.execute(stmt.order_by(AccessProfile.name, AccessProfile.id).limit(ask.limit))
+    shared = page._("Shared by the municipality")
+    return [Option(str(i), f"{name} ({code})", unit or shared) for i, name, code, unit in rows]
+
+
+def people(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Active people by name, employee number or e-mail."""
+    stmt = (
+        select(
+            Person.id, Person.given_name, Person.family_name, Person.employee_number, OrgUnit.name
+        )
+        .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        .where(Person.tenant_id == actor.tenant_id, Person.active.is_(True))
+    )
+    full = Person.given_name + " " + Person.family_name
+    stmt = _searched(
+        restrict(stmt, Person, actor, "person.read"),
+        ask,
+        Person,
+        full,
+        Person.family_name,
+        Person.employee_number,
+        Person.email,
+    )
+    rows = session.execute(
+        stmt.order_by(Person.family_name, Person.given_name, Person.id).limit(ask.limit)
+    )
+    return [
+        Option(str(i), f"{given} {family}", " · ".join(x for x in (number, unit) if x))
+        for i, given, family, number, unit in rows
+    ]
+
+
+def units(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Organisation units by name or code, with their parent."""
+    parent = aliased(OrgUnit)
+    stmt = (
+        select(OrgUnit.id, OrgUnit.name, OrgUnit.code, parent.name)
+        .outerjoin(parent, parent.id == OrgUnit.parent_id)
+        .where(OrgUnit.tenant_id == actor.tenant_id)
+    )
+    stmt = _searched(
+        restrict(stmt, OrgUnit, actor, "org.read"), ask, OrgUnit, OrgUnit.name, OrgUnit.code
+    )
+    rows = session.execute(stmt.order_by(OrgUnit.name, OrgUnit.id).limit(ask.limit))
+    return [
+        Option(str(i), name, " · ".join(x for x in (code, up) if x)) for i, name, code, up in rows
+    ]
+
+
+def sites(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Sites by name, code or street."""
+    stmt = select(Site.id, Site.name, Site.code, Site.street, Site.city).where(
+        Site.tenant_id == actor.tenant_id
+    )
+    stmt = _searched(
+        restrict(stmt, Site, actor, "site.read"), ask, Site, Site.name, Site.code, Site.street
+    )
+    rows = session.execute(stmt.order_by(Site.name, Site.id).limit(ask.limit))
+    return [
+        Option(str(i), f"{name} ({code})", f"{street}, {city}")
+        for i, name, code, street, city in rows
+    ]
+
+
+#: Each picker and the permission it needs.
+FINDERS: dict[str, tuple[str, Finder]] = {
+    "doors": ("access.read", doors),
+    "zones": ("access.read", zones),
+    "profiles": ("access.read", profiles),
+    "people": ("person.read", people),
+    "units": ("org.read", units),
+    "sites": ("site.read", sites),
+}
+
+
+def chosen(page: Page, session: Session, kind: str, value: str) -> Option | None:
+    """The option of a value already chosen, to draw a form again with its choice selected
+    (``None`` for an empty, malformed or invisible value)."""
+    try:
+        wanted = uuid.UUID(value)
+    except ValueError:
+        return None
+    permission, finder = FINDERS[kind]
+    if page.actor is None or not page.actor.can(permission):
+        return None
+    found = finder(session, page.actor, page, Ask(only=wanted, limit=1))
+    return found[0] if found else None
+
+
+@router.get("/ui/pick/{kind}")
+def pick(
+    kind: str,
+    page: PageDep,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> JSONResponse:
+    """Up to ``limit`` options of ``kind`` matching ``q``, as ``{"items": [...]}``."""
+    assert page.actor is not None
+    if kind not in FINDERS:
+        raise NotFound(f"no picker {kind!r}")
+    permission, finder = FINDERS[kind]
+    require(page.actor, permission)
+    items = finder(session, page.actor, page, Ask(q=q.strip(), limit=limit))
+    return JSONResponse(
+        {"items": [asdict(o) for o in items]}, headers={"Cache-Control": "no-store"}
+    )
