@@ -46,10 +46,10 @@ def test_sites_paginate(browser: TestClient, city: City, session: Session) -> No
     for _ in range(26):
         f.site(session, city.tenant)
     first = browser.get("/sites")
-    assert "Sida 1 av 2" in first.text
+    assert "1–25 av 28" in first.text
     assert 'rel="next"' in first.text
     second = browser.get("/sites?p=2")
-    assert "Sida 2 av 2" in second.text and 'rel="prev"' in second.text
+    assert "26–28 av 28" in second.text and 'rel="prev"' in second.text
 
 
 def test_create_site_via_the_form(browser: TestClient, city: City, session: Session) -> None:

@@ -8,6 +8,7 @@ outside the scope is indistinguishable from an unknown one (404).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
@@ -16,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from stadsvakt.access.services.catalogue import seed_service_levels
 from stadsvakt.audit.service import record, snapshot
-from stadsvakt.auth.scope import check_unit_in_scope, restrict
+from stadsvakt.auth.scope import check_unit_in_scope, restrict, subtree_ids
 from stadsvakt.auth.service import ensure_builtin_roles
 from stadsvakt.context import Actor
 from stadsvakt.errors import Conflict, Forbidden, InvalidInput, NotFound
-from stadsvakt.org.models import Municipality, OrgUnit, OwnerKind, Site
+from stadsvakt.org.models import Municipality, OrgUnit, OwnerKind, Site, UnitKind
 from stadsvakt.org.schemas import (
     MunicipalityCreate,
     OrgUnitCreate,
@@ -28,6 +29,8 @@ from stadsvakt.org.schemas import (
     SiteCreate,
     SiteUpdate,
 )
+from stadsvakt.paging import Order, sorted_by
+from stadsvakt.textsearch import contains
 
 M = TypeVar("M", OrgUnit, Site)
 
@@ -110,6 +113,18 @@ def _tenant(actor: Actor) -> uuid.UUID:
 # --- organisation units -------------------------------------------------------------------
 
 
+#: The keys the unit list may be sorted by.
+UNIT_SORTS: dict[str, Any] = {"name": OrgUnit.name, "code": OrgUnit.code, "kind": OrgUnit.kind}
+#: The keys the site list may be sorted by.
+SITE_SORTS: dict[str, Any] = {
+    "name": Site.name,
+    "code": Site.code,
+    "address": (Site.city, Site.street),
+    "owner": (Site.owner_kind, Site.owner_name),
+}
+BY_NAME = Order("name")
+
+
 def list_units(
     session: Session,
     actor: Actor,
@@ -118,14 +133,63 @@ def list_units(
     offset: int,
     parent_id: uuid.UUID | None = None,
     q: str | None = None,
+    kind: UnitKind | None = None,
+    order: Order = BY_NAME,
 ) -> tuple[list[OrgUnit], int]:
-    """Units the actor may see, by name."""
-    stmt = restrict(select(OrgUnit), OrgUnit, actor, "org.read").order_by(OrgUnit.name, OrgUnit.id)
+    """Units the actor may see, sorted by ``order`` (a key of :data:`UNIT_SORTS`; by name
+    unless asked); ``q`` looks in names and codes."""
+    stmt = sorted_by(
+        restrict(select(OrgUnit), OrgUnit, actor, "org.read"),
+        UNIT_SORTS,
+        order,
+        tiebreak=OrgUnit.id,
+    )
     if parent_id is not None:
         stmt = stmt.where(OrgUnit.parent_id == parent_id)
     if q:
-        stmt = stmt.where(or_(OrgUnit.name.ilike(f"%{q}%"), OrgUnit.code.ilike(f"%{q}%")))
+        stmt = stmt.where(contains(q, OrgUnit.name, OrgUnit.code))
+    if kind is not None:
+        stmt = stmt.where(OrgUnit.kind == kind)
     return _page(session, stmt, limit, offset)
+
+
+def unit_paths(session: Session, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each unit's names from the top of the tree down to the unit itself (one query per
+    level), for lists that show where a unit sits. Callers have checked the units' scope."""
+    ids = list(unit_ids)
+    parents: dict[uuid.UUID, tuple[uuid.UUID | None, str]] = {}
+    wanted = set(ids)
+    for _ in range(50):  # deeper than any municipality's tree; guards against a cycle
+        wanted -= parents.keys()
+        if not wanted:
+            break
+        stmt = select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.name).where(OrgUnit.id.in_(wanted))
+        for unit_id, parent_id, name in session.execute(stmt):
+            parents[unit_id] = (parent_id, name)
+        wanted = {p for p, _ in parents.values() if p is not None and p not in parents}
+    paths: dict[uuid.UUID, list[str]] = {}
+    for unit_id in ids:
+        path: list[str] = []
+        current: uuid.UUID | None = unit_id
+        while current is not None and current in parents and len(path) < 50:
+            parent_id, name = parents[current]
+            path.append(name)
+            current = parent_id
+        paths[unit_id] = list(reversed(path))
+    return paths
+
+
+def unit_names(
+    session: Session, actor: Actor, unit_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of the given units the actor may see (for a list's unit column)."""
+    ids = set(unit_ids)
+    if not ids or not actor.can("org.read"):
+        return {}
+    stmt = restrict(
+        select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids)), OrgUnit, actor, "org.read"
+    )
+    return {unit_id: name for unit_id, name in session.execute(stmt)}
 
 
 def get_unit(session: Session, actor: Actor, unit_id: uuid.UUID) -> OrgUnit:
@@ -235,18 +299,23 @@ def list_sites(
     q: str | None = None,
     owner_kind: OwnerKind | None = None,
     org_unit_id: uuid.UUID | None = None,
+    within_unit: uuid.UUID | None = None,
+    order: Order = BY_NAME,
 ) -> tuple[list[Site], int]:
-    """Sites the actor may see, by name."""
-    stmt = restrict(select(Site), Site, actor, "site.read").order_by(Site.name, Site.id)
+    """Sites the actor may see, sorted by ``order`` (a key of :data:`SITE_SORTS`; by name
+    unless asked). ``q`` looks in name, code and street; ``org_unit_id`` keeps the sites of
+    that unit, ``within_unit`` those of that unit or a unit below it."""
+    stmt = sorted_by(
+        restrict(select(Site), Site, actor, "site.read"), SITE_SORTS, order, tiebreak=Site.id
+    )
     if q:
-        pattern = f"%{q}%"
-        stmt = stmt.where(
-            or_(Site.name.ilike(pattern), Site.code.ilike(pattern), Site.street.ilike(pattern))
-        )
+        stmt = stmt.where(contains(q, Site.name, Site.code, Site.street))
     if owner_kind is not None:
         stmt = stmt.where(Site.owner_kind == owner_kind)
     if org_unit_id is not None:
         stmt = stmt.where(Site.org_unit_id == org_unit_id)
+    if within_unit is not None:
+        stmt = stmt.where(Site.org_unit_id.in_(subtree_ids(frozenset({within_unit}))))
     return _page(session, stmt, limit, offset)
 
 

@@ -1,8 +1,9 @@
-// Searchable pickers: every <select data-picker="doors|zones|profiles|people|units|sites">
+// Searchable pickers: every <select data-picker="doors|zones|profiles|schedules|people|units|sites">
 // becomes a Tom Select (npm package tom-select, served from /static/vendor) that asks
 // /ui/pick/<kind>?q=… as the user types, so no page renders thousands of options. The
-// select keeps its name, so the form posts the chosen id as before; texts come from
-// data- attributes written in the page's language.
+// select keeps its name, so the form posts the chosen id as before (a <select multiple>
+// posts one field per choice); texts come from data- attributes written in the page's
+// language.
 (function () {
   "use strict";
 
@@ -10,10 +11,11 @@
     return text ? escape(text) : "";
   }
 
-  function attach(select) {
+  function settings(select) {
     const kind = select.dataset.picker;
     const texts = select.dataset;
-    const picker = new TomSelect(select, {
+    const multiple = select.multiple;
+    const options = {
       valueField: "value",
       labelField: "text",
       searchField: ["text", "detail"],
@@ -21,9 +23,13 @@
       loadThrottle: 250,
       preload: "focus",
       openOnFocus: true,
-      allowEmptyOption: !select.required,
+      allowEmptyOption: !select.required && !multiple,
       placeholder: texts.placeholder || "",
+      // Keep what the server sent: it has searched names, codes and site names already.
+      score: function () { return function () { return 1; }; },
       load: function (query, callback) {
+        // Only this answer's options are shown (the chosen ones are kept).
+        this.clearOptions();
         const url = "/ui/pick/" + encodeURIComponent(kind) + "?q=" + encodeURIComponent(query);
         fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) { return response.ok ? response.json() : { items: [] }; })
@@ -36,7 +42,7 @@
             '<span class="picker-detail">' + escaped(data.detail, escape) + "</span></div>";
         },
         item: function (data, escape) {
-          const detail = data.detail ? " – " + escape(data.detail) : "";
+          const detail = data.detail ? " — " + escape(data.detail) : "";
           return "<div>" + escaped(data.text, escape) + detail + "</div>";
         },
         no_results: function () {
@@ -46,11 +52,42 @@
           return '<div class="loading">' + (texts.loading || "") + "</div>";
         },
       },
-    });
-    // The search box Tom Select adds is named by the original label.
+    };
+    if (multiple) {
+      // Choices stay open for the next one; each chosen item gets a remove button
+      // (Backspace removes the last one from the keyboard).
+      options.closeAfterSelect = false;
+      options.plugins = {
+        remove_button: {
+          title: texts.remove || "",
+          html: function (data) {
+            const button = document.createElement("span");
+            button.className = "remove";
+            button.setAttribute("role", "button");
+            button.setAttribute("aria-label", data.title);
+            button.title = data.title;
+            button.tabIndex = -1;
+            button.textContent = "×";
+            return button;
+          },
+        },
+      };
+    }
+    return options;
+  }
+
+  function attach(select) {
     const label = document.querySelector('label[for="' + select.id + '"]');
-    if (label && picker.control_input) {
-      picker.control_input.setAttribute("aria-label", label.textContent.trim());
+    const name = label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : "";
+    const picker = new TomSelect(select, settings(select));
+    // Tom Select points the label at its search box; the hidden select it keeps for the
+    // form needs a name of its own, and the search box the field's hint and error.
+    if (name) {
+      select.setAttribute("aria-label", name);
+    }
+    const described = select.getAttribute("aria-describedby");
+    if (described && picker.control_input) {
+      picker.control_input.setAttribute("aria-describedby", described);
     }
   }
 

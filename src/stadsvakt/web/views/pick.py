@@ -1,17 +1,18 @@
 """Searchable pickers: ``GET /ui/pick/{kind}?q=…`` answers the options a picker shows.
 
-Forms choose doors, zones, profiles, people, units and sites with a
+Forms choose doors, zones, profiles, schedules, people, units and sites with a
 ``<select data-picker="…">`` that ``picker.js`` turns into a Tom Select asking this
 endpoint as the user types, so a page never renders thousands of options. Each answer
 holds at most ``limit`` options the signed-in user may see (the same scoping as the
 lists), each with the words that tell like-named ones apart: a door's site and zone,
-a person's employee number and unit.
+a person's employee number and unit. A multi-choice (a profile's zones) is a
+``<select multiple>`` posted as repeated fields (see :mod:`stadsvakt.web.multiform`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, TypeVarTuple
 
@@ -20,7 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from stadsvakt.access.models import AccessProfile, Door, Zone
+from stadsvakt.access.models import AccessProfile, Door, Schedule, Zone
 from stadsvakt.access.services._common import shared_or_scoped
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require, restrict
@@ -45,10 +46,10 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Ask:
-    """What a picker is asked: text to search for, or one chosen id, and how many."""
+    """What a picker is asked: text to search for, or the ids already chosen, and how many."""
 
     q: str = ""
-    only: uuid.UUID | None = None
+    only: frozenset[uuid.UUID] | None = None
     limit: int = 20
 
 
@@ -63,7 +64,7 @@ def _like(q: str, *columns: Any) -> ColumnElement[bool]:
 
 def _searched(stmt: Select[*Ts], ask: Ask, model: Any, *columns: Any) -> Select[*Ts]:
     if ask.only is not None:
-        return stmt.where(model.id == ask.only)
+        return stmt.where(model.id.in_(ask.only))
     return stmt.where(_like(ask.q, *columns)) if ask.q else stmt
 
 
@@ -118,6 +119,18 @@ def profiles(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Optio
     stmt = shared_or_scoped(stmt, AccessProfile, actor, "access.read")  # type: ignore[arg-type,assignment]
     stmt = _searched(stmt, ask, AccessProfile, AccessProfile.name, AccessProfile.code)
     rows = session.execute(stmt.order_by(AccessProfile.name, AccessProfile.id).limit(ask.limit))
+    shared = page._("Shared by the municipality")
+    return [Option(str(i), f"{name} ({code})", unit or shared) for i, name, code, unit in rows]
+
+
+def schedules(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Schedules the user may use: the municipality's shared ones and their units'."""
+    stmt = select(Schedule.id, Schedule.name, Schedule.code, OrgUnit.name).outerjoin(
+        OrgUnit, OrgUnit.id == Schedule.org_unit_id
+    )
+    stmt = shared_or_scoped(stmt, Schedule, actor, "access.read")  # type: ignore[arg-type,assignment]
+    stmt = _searched(stmt, ask, Schedule, Schedule.name, Schedule.code)
+    rows = session.execute(stmt.order_by(Schedule.name, Schedule.id).limit(ask.limit))
     shared = page._("Shared by the municipality")
     return [Option(str(i), f"{name} ({code})", unit or shared) for i, name, code, unit in rows]
 
@@ -187,6 +200,7 @@ FINDERS: dict[str, tuple[str, Finder]] = {
     "doors": ("access.read", doors),
     "zones": ("access.read", zones),
     "profiles": ("access.read", profiles),
+    "schedules": ("access.read", schedules),
     "people": ("person.read", people),
     "units": ("org.read", units),
     "sites": ("site.read", sites),
@@ -196,15 +210,27 @@ FINDERS: dict[str, tuple[str, Finder]] = {
 def chosen(page: Page, session: Session, kind: str, value: str) -> Option | None:
     """The option of a value already chosen, to draw a form again with its choice selected
     (``None`` for an empty, malformed or invisible value)."""
-    try:
-        wanted = uuid.UUID(value)
-    except ValueError:
-        return None
-    permission, finder = FINDERS[kind]
-    if page.actor is None or not page.actor.can(permission):
-        return None
-    found = finder(session, page.actor, page, Ask(only=wanted, limit=1))
+    found = chosen_many(page, session, kind, [value])
     return found[0] if found else None
+
+
+def chosen_many(page: Page, session: Session, kind: str, values: Sequence[str]) -> list[Option]:
+    """The options of several values already chosen (a multi-choice picker), in the order
+    given; empty, malformed, repeated or invisible values are left out."""
+    wanted: list[uuid.UUID] = []
+    for value in values:
+        try:
+            parsed = uuid.UUID(value)
+        except ValueError:
+            continue
+        if parsed not in wanted:
+            wanted.append(parsed)
+    permission, finder = FINDERS[kind]
+    if not wanted or page.actor is None or not page.actor.can(permission):
+        return []
+    found = finder(session, page.actor, page, Ask(only=frozenset(wanted), limit=len(wanted)))
+    by_value = {option.value: option for option in found}
+    return [by_value[str(w)] for w in wanted if str(w) in by_value]
 
 
 @router.get("/ui/pick/{kind}")

@@ -1,14 +1,12 @@
-"""Sites (fastigheter): the searchable list, the create form, and a site's details and edit form."""
+"""Sites (fastigheter): the searchable, sortable, paged list, the create form, and a site's
+details and edit form (its unit chosen with a searchable picker)."""
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping
-from typing import Annotated
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -20,10 +18,11 @@ from stadsvakt.org.schemas import SiteCreate, SiteUpdate
 from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
-from stadsvakt.web.views.org_units import unit_choices, visible_tree
+from stadsvakt.web.list_filters import as_uuid, chosen_id
+from stadsvakt.web.listing import ListSpec, read_list
+from stadsvakt.web.views import pick
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
-PAGE_SIZE = 25
 FIELDS = (
     "code",
     "name",
@@ -40,52 +39,38 @@ FIELDS = (
     "owner_phone",
 )
 OPTIONAL = ("org_unit_id", "owner_name", "owner_contact", "owner_email", "owner_phone")
-
-
-def _unit_names(page: Page, session: Session) -> dict[uuid.UUID, str]:
-    assert page.actor is not None
-    if not page.can("org.read"):
-        return {}
-    return {row.unit.id: row.unit.name for row in visible_tree(session, page.actor)}
+LIST = ListSpec(
+    path="/sites",
+    sorts=tuple(service.SITE_SORTS),
+    default_sort="name",
+    filters={"owner": tuple(k.value for k in OwnerKind), "unit": chosen_id("unit")},
+)
 
 
 @router.get("/sites")
-def list_sites(
-    page: PageDep,
-    session: SessionDep,
-    q: Annotated[str, Query(max_length=100)] = "",
-    owner: Annotated[str, Query(max_length=20)] = "",
-    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
-    """Sites in the user's scope: search by name, code or street; filter by owner; paginate."""
+def list_sites(page: PageDep, session: SessionDep) -> Response:
+    """Sites in the user's scope: search by name, code or street; filter by owner and unit
+    (with the units below it); sort; page."""
     assert page.actor is not None
-    owner_kind = OwnerKind(owner) if owner in {k.value for k in OwnerKind} else None
-    search = q.strip()
+    state = read_list(page.request.query_params, LIST)
+    owner, unit = state.filters["owner"], state.filters["unit"]
     sites, total = service.list_sites(
         session,
         page.actor,
-        limit=PAGE_SIZE,
-        offset=(p - 1) * PAGE_SIZE,
-        q=search or None,
-        owner_kind=owner_kind,
+        limit=state.size,
+        offset=state.offset,
+        q=state.q or None,
+        owner_kind=OwnerKind(owner) if owner else None,
+        within_unit=as_uuid(unit),
+        order=state.order,
     )
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-
-    def page_url(number: int) -> str:
-        params = {"q": search, "owner": owner_kind.value if owner_kind else "", "p": number}
-        return "/sites?" + urlencode({k: v for k, v in params.items() if v})
-
     context = {
         "nav": "sites",
-        "sites": sites,
-        "total": total,
-        "q": search,
-        "owner": owner_kind.value if owner_kind else "",
-        "number": p,
-        "pages": pages,
-        "prev_url": page_url(p - 1) if p > 1 else None,
-        "next_url": page_url(p + 1) if p < pages else None,
-        "units": _unit_names(page, session),
+        "listing": state.result(sites, total),
+        "units": service.unit_names(
+            session, page.actor, (s.org_unit_id for s in sites if s.org_unit_id)
+        ),
+        "chosen_unit": pick.chosen(page, session, "units", unit),
     }
     return page.render("sites.html", context)
 
@@ -101,14 +86,16 @@ def _form(
     status: int = 200,
 ) -> Response:
     assert page.actor is not None
-    tree = visible_tree(session, page.actor) if page.can("org.read") else []
+    unit_id = values.get("org_unit_id", "")
     context = {
         "nav": "sites",
         "site": site,
         "values": values,
         "errors": errors or FormErrors(),
-        "unit_choices": unit_choices(tree),
-        "units": {row.unit.id: row.unit.name for row in tree},
+        "chosen_unit": pick.chosen(page, session, "units", unit_id),
+        "units": service.unit_names(session, page.actor, [site.org_unit_id])
+        if site is not None and site.org_unit_id
+        else {},
     }
     return page.render(template, context, status=status)
 
