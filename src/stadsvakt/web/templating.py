@@ -12,6 +12,7 @@ from jinja2.runtime import Context
 from starlette.templating import Jinja2Templates
 
 from stadsvakt.centre.texts import FILTERS as OPERATOR_LANGUAGE
+from stadsvakt.web.labels import label_choices, label_filter
 from stadsvakt.web.localtime import input_value, local_clock, local_date, local_time
 from stadsvakt.web.vendor import VendorAssets
 
@@ -63,6 +64,9 @@ def build_templates(vendor: VendorAssets) -> Jinja2Templates:
     env.filters["local_clock"] = local_clock
     env.filters["local_date"] = local_date
     env.filters["input_value"] = input_value
+    # Stored codes as words (web.labels): {{ credential.state|label("credential_state") }}.
+    env.filters["label"] = label_filter
+    env.globals["label_choices"] = label_choices
     # Code tables in the page's language: {{ alarm|alarm_text }}, {{ x.category|category_label }}.
     for name, function in OPERATOR_LANGUAGE.items():
         env.filters[name] = _in_page_language(function)
