@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from stadsvakt.access.models import Door, DoorMode, Schedule, Zone
 from stadsvakt.access.schemas.places import DoorCreate, DoorUpdate, ZoneCreate, ZoneUpdate
@@ -26,8 +27,30 @@ from stadsvakt.audit.service import snapshot
 from stadsvakt.auth.scope import restrict
 from stadsvakt.context import Actor
 from stadsvakt.errors import Conflict, InvalidInput, NotFound
+from stadsvakt.org.models import Site
+from stadsvakt.paging import Order, sorted_by
+from stadsvakt.textsearch import contains
 
 READ, WRITE = "access.read", "access.write"
+# Aliases: a door's and a zone's scope is a subquery over Site, which a joined Site would
+# swallow (SQLAlchemy correlates it away).
+_SITE = aliased(Site, name="place_site")
+_ZONE = aliased(Zone, name="door_zone")
+#: The keys the zone list may be sorted by.
+ZONE_SORTS: dict[str, Any] = {
+    "code": Zone.code,
+    "name": Zone.name,
+    "site": (_SITE.name, Zone.name),
+}
+#: The keys the door list may be sorted by.
+DOOR_SORTS: dict[str, Any] = {
+    "code": Door.code,
+    "name": Door.name,
+    "site": (_SITE.name, Door.name),
+    "zone": (_ZONE.name, Door.name),
+    "mode": Door.mode,
+}
+BY_CODE = Order("code")
 
 
 # --- zones ---------------------------------------------------------------------------------
@@ -41,13 +64,20 @@ def list_zones(
     offset: int,
     site_id: uuid.UUID | None = None,
     q: str | None = None,
+    order: Order = BY_CODE,
 ) -> tuple[list[Zone], int]:
-    """Zones in the actor's sites, by code."""
-    stmt = restrict(select(Zone), Zone, actor, READ).order_by(Zone.code, Zone.id)
+    """Zones in the actor's sites, sorted by ``order`` (a key of :data:`ZONE_SORTS`; by
+    code unless asked); ``q`` looks in the zone's and its site's name and code."""
+    stmt = sorted_by(
+        restrict(select(Zone).join(_SITE, _SITE.id == Zone.site_id), Zone, actor, READ),
+        ZONE_SORTS,
+        order,
+        tiebreak=Zone.id,
+    )
     if site_id is not None:
         stmt = stmt.where(Zone.site_id == site_id)
     if q:
-        stmt = stmt.where(or_(Zone.name.ilike(f"%{q}%"), Zone.code.ilike(f"%{q}%")))
+        stmt = stmt.where(contains(q, Zone.name, Zone.code, _SITE.name, _SITE.code))
     return page(session, stmt, limit, offset)
 
 
@@ -103,6 +133,68 @@ def delete_zone(session: Session, actor: Actor, zone_id: uuid.UUID) -> None:
 # --- doors ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class DoorRow:
+    """A door with the names that place it: its site and zone."""
+
+    door: Door
+    site_name: str
+    site_code: str
+    zone_name: str
+    zone_code: str
+
+
+def _doors(
+    actor: Actor,
+    *,
+    site_id: uuid.UUID | None,
+    zone_id: uuid.UUID | None,
+    mode: DoorMode | None,
+    q: str | None,
+) -> Select[Door, str, str, str, str]:
+    clauses: list[ColumnElement[bool]] = []
+    if site_id is not None:
+        clauses.append(Door.site_id == site_id)
+    if zone_id is not None:
+        clauses.append(Door.zone_id == zone_id)
+    if mode is not None:
+        clauses.append(Door.mode == mode)
+    if q:
+        clauses.append(
+            contains(q, Door.name, Door.code, _SITE.name, _SITE.code, _ZONE.name, _ZONE.code)
+        )
+    stmt = (
+        select(Door, _SITE.name, _SITE.code, _ZONE.name, _ZONE.code)
+        .join(_SITE, _SITE.id == Door.site_id)
+        .join(_ZONE, _ZONE.id == Door.zone_id)
+        .where(*clauses)
+    )
+    return restrict(stmt, Door, actor, READ)
+
+
+def list_door_rows(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    site_id: uuid.UUID | None = None,
+    zone_id: uuid.UUID | None = None,
+    mode: DoorMode | None = None,
+    q: str | None = None,
+    order: Order = BY_CODE,
+) -> tuple[list[DoorRow], int]:
+    """Doors in the actor's sites with their site and zone, sorted by ``order`` (a key of
+    :data:`DOOR_SORTS`; by code unless asked), and how many match in all. ``q`` looks in
+    the door's, its site's and its zone's names and codes."""
+    found = _doors(actor, site_id=site_id, zone_id=zone_id, mode=mode, q=q)
+    # sorted_by is typed for one-entity selects; the columns stay as they are.
+    stmt: Select[Door, str, str, str, str] = sorted_by(found, DOOR_SORTS, order, tiebreak=Door.id)  # type: ignore[arg-type]
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(stmt.limit(limit).offset(offset))
+    return [DoorRow(door, sn, sc, zn, zc) for door, sn, sc, zn, zc in rows], total
+
+
 def list_doors(
     session: Session,
     actor: Actor,
@@ -113,18 +205,21 @@ def list_doors(
     zone_id: uuid.UUID | None = None,
     mode: DoorMode | None = None,
     q: str | None = None,
+    order: Order = BY_CODE,
 ) -> tuple[list[Door], int]:
-    """Doors in the actor's sites, by code."""
-    stmt = restrict(select(Door), Door, actor, READ).order_by(Door.code, Door.id)
-    if site_id is not None:
-        stmt = stmt.where(Door.site_id == site_id)
-    if zone_id is not None:
-        stmt = stmt.where(Door.zone_id == zone_id)
-    if mode is not None:
-        stmt = stmt.where(Door.mode == mode)
-    if q:
-        stmt = stmt.where(or_(Door.name.ilike(f"%{q}%"), Door.code.ilike(f"%{q}%")))
-    return page(session, stmt, limit, offset)
+    """Doors in the actor's sites (see :func:`list_door_rows`), by code unless asked."""
+    rows, total = list_door_rows(
+        session,
+        actor,
+        limit=limit,
+        offset=offset,
+        site_id=site_id,
+        zone_id=zone_id,
+        mode=mode,
+        q=q,
+        order=order,
+    )
+    return [row.door for row in rows], total
 
 
 def get_door(session: Session, actor: Actor, door_id: uuid.UUID) -> Door:

@@ -23,7 +23,7 @@
       loadThrottle: 250,
       preload: "focus",
       openOnFocus: true,
-      allowEmptyOption: !select.required && !multiple,
+      allowEmptyOption: select.getAttribute("aria-required") !== "true" && !multiple,
       placeholder: texts.placeholder || "",
       // Keep what the server sent: it has searched names, codes and site names already.
       score: function () { return function () { return 1; }; },

@@ -1,4 +1,6 @@
-"""Organisation units (förvaltningar → enheter): the tree, create, edit, delete."""
+"""Organisation units (förvaltningar → enheter): the tree (or, searched and for thousands
+of units, a paged list with each unit's path), create, edit, delete; a unit's parent is
+chosen with a searchable picker."""
 
 from __future__ import annotations
 
@@ -14,16 +16,26 @@ from stadsvakt.api.deps import SessionDep
 from stadsvakt.context import Actor
 from stadsvakt.errors import DomainError
 from stadsvakt.org import service
-from stadsvakt.org.models import OrgUnit
+from stadsvakt.org.models import OrgUnit, UnitKind
 from stadsvakt.org.schemas import OrgUnitCreate, OrgUnitUpdate
 from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
+from stadsvakt.web.listing import ListSpec, ListState, read_list
+from stadsvakt.web.views import pick
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
 FIELDS = ("code", "name", "kind", "parent_id")
-#: More units than any municipality has; the tree is drawn whole.
+#: More units than any municipality has (people's unit filter draws them all).
 TREE_LIMIT = 5000
+#: The most units the page draws as a tree; more are shown as a paged list.
+TREE_MAX = 300
+LIST = ListSpec(
+    path="/org-units",
+    sorts=tuple(service.UNIT_SORTS),
+    default_sort="name",
+    filters={"kind": tuple(k.value for k in UnitKind)},
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +84,11 @@ def _values(unit: OrgUnit | None) -> dict[str, str]:
     }
 
 
+def _is_plain(state: ListState) -> bool:
+    """Whether the list is asked for as it first opens (no search, filter, sort or page)."""
+    return not state.params(sort=LIST.default_sort, descending=False)
+
+
 def _list(
     page: Page,
     session: Session,
@@ -81,12 +98,29 @@ def _list(
     status: int = 200,
 ) -> Response:
     assert page.actor is not None
-    tree = visible_tree(session, page.actor)
+    state = read_list(page.request.query_params, LIST)
+    kind = state.filters["kind"]
+    units, total = service.list_units(
+        session,
+        page.actor,
+        limit=state.size,
+        offset=state.offset,
+        q=state.q or None,
+        kind=UnitKind(kind) if kind else None,
+        order=state.order,
+    )
+    listing = state.result(units, total)
+    # A municipality's tree is drawn whole while it is small; a search, a filter, a sort
+    # or a big tree gives the flat, paged list with each unit's path.
+    tree = visible_tree(session, page.actor) if _is_plain(state) and total <= TREE_MAX else None
+    values = values or _values(None)
     context = {
         "nav": "org",
+        "listing": listing,
         "tree": tree,
-        "choices": unit_choices(tree),
-        "values": values or _values(None),
+        "paths": service.unit_paths(session, (u.id for u in units)) if tree is None else {},
+        "values": values,
+        "chosen_parent": pick.chosen(page, session, "units", values.get("parent_id", "")),
         "errors": errors or FormErrors(),
     }
     return page.render("org_units.html", context, status=status)
@@ -94,7 +128,8 @@ def _list(
 
 @router.get("/org-units")
 def list_units(page: PageDep, session: SessionDep) -> Response:
-    """The tree of units, with a form for a new one."""
+    """The units in the user's scope, as a tree or (searched, filtered, sorted, big) a paged
+    list with each unit's path, and a form for a new one."""
     return _list(page, session)
 
 
@@ -132,32 +167,16 @@ def _edit(
     status: int = 200,
 ) -> Response:
     assert page.actor is not None
-    tree = visible_tree(session, page.actor)
-    own_subtree = _subtree_ids(tree, unit.id)
-    parents = [row for row in tree if row.unit.id not in own_subtree]
+    values = values or _values(unit)
     context = {
         "nav": "org",
         "unit": unit,
-        "choices": unit_choices(parents),
-        "values": values or _values(unit),
+        "path": service.unit_paths(session, [unit.id])[unit.id],
+        "values": values,
+        "chosen_parent": pick.chosen(page, session, "units", values.get("parent_id", "")),
         "errors": errors or FormErrors(),
     }
     return page.render("org_unit_edit.html", context, status=status)
-
-
-def _subtree_ids(tree: Sequence[TreeRow], root: uuid.UUID) -> set[uuid.UUID]:
-    """The unit and everything below it (they cannot become its parent)."""
-    found: set[uuid.UUID] = set()
-    depth: int | None = None
-    for row in tree:
-        if row.unit.id == root:
-            found.add(root)
-            depth = row.depth
-        elif depth is not None:
-            if row.depth <= depth:
-                break
-            found.add(row.unit.id)
-    return found
 
 
 @router.get("/org-units/{unit_id}")
@@ -183,7 +202,7 @@ def edit_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep, form: Form
         session.rollback()
         unit = service.get_unit(session, page.actor, unit_id)
         return _edit(page, session, unit, values=form, errors=_errors(page, exc), status=422)
-    return see_other(f"/org-units?updated={unit_id}")
+    return see_other("/org-units?saved=1")
 
 
 @router.get("/org-units/{unit_id}/delete")

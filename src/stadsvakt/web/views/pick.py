@@ -70,9 +70,11 @@ def _searched(stmt: Select[*Ts], ask: Ask, model: Any, *columns: Any) -> Select[
 
 def doors(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
     """Doors by name or code, or by their site's name or code."""
+    # An alias: the door's scope is a subquery over Site, which a joined Site would swallow.
+    site = aliased(Site)
     stmt = (
-        select(Door.id, Door.name, Door.code, Site.name, Zone.name)
-        .join(Site, Site.id == Door.site_id)
+        select(Door.id, Door.name, Door.code, site.name, Zone.name)
+        .join(site, site.id == Door.site_id)
         .join(Zone, Zone.id == Door.zone_id)
         .where(Door.tenant_id == actor.tenant_id)
     )
@@ -82,20 +84,22 @@ def doors(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
         Door,
         Door.name,
         Door.code,
-        Site.name,
-        Site.code,
+        site.name,
+        site.code,
     )
-    rows = session.execute(stmt.order_by(Site.name, Door.name, Door.id).limit(ask.limit))
+    rows = session.execute(stmt.order_by(site.name, Door.name, Door.id).limit(ask.limit))
     return [
-        Option(str(i), f"{name} ({code})", f"{site} · {zone}") for i, name, code, site, zone in rows
+        Option(str(i), f"{name} ({code})", f"{site_name} · {zone}")
+        for i, name, code, site_name, zone in rows
     ]
 
 
 def zones(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
     """Zones by name or code, or by their site's."""
+    site = aliased(Site)
     stmt = (
-        select(Zone.id, Zone.name, Zone.code, Site.name)
-        .join(Site, Site.id == Zone.site_id)
+        select(Zone.id, Zone.name, Zone.code, site.name)
+        .join(site, site.id == Zone.site_id)
         .where(Zone.tenant_id == actor.tenant_id)
     )
     stmt = _searched(
@@ -104,11 +108,11 @@ def zones(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
         Zone,
         Zone.name,
         Zone.code,
-        Site.name,
-        Site.code,
+        site.name,
+        site.code,
     )
-    rows = session.execute(stmt.order_by(Site.name, Zone.name, Zone.id).limit(ask.limit))
-    return [Option(str(i), f"{name} ({code})", site) for i, name, code, site in rows]
+    rows = session.execute(stmt.order_by(site.name, Zone.name, Zone.id).limit(ask.limit))
+    return [Option(str(i), f"{name} ({code})", site_name) for i, name, code, site_name in rows]
 
 
 def profiles(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:

@@ -1,73 +1,106 @@
-"""Zones and doors, by site: the site's zones with their doors, and forms to add both."""
+"""Zones and doors: the paged door list of every site in scope (search, filters by site,
+zone and mode, sorting), a chosen site's zones, and forms to add both (the door's zone and
+unlock schedule chosen with searchable pickers)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.models import Door, Schedule, Zone
+from stadsvakt.access.models import DoorMode
 from stadsvakt.access.schemas.places import DoorCreate, ZoneCreate
-from stadsvakt.access.services import places, schedules
+from stadsvakt.access.services import places
+from stadsvakt.access.services._common import site_in_scope
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.errors import DomainError
-from stadsvakt.org import service as org
 from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
+from stadsvakt.web.list_filters import as_uuid, chosen_id
+from stadsvakt.web.listing import ListSpec, read_list, with_filters
+from stadsvakt.web.views import pick
 from stadsvakt.web.views.access._forms import form_errors
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
 ZONE_FIELDS = ("code", "name")
 DOOR_FIELDS = ("zone_id", "code", "name", "reader_ids", "mode", "unlock_schedule_id")
+#: A site's zones drawn under the door list (a site has a handful; a cap, not a page).
+SITE_ZONES = 200
+LIST = ListSpec(
+    path="/access/places",
+    sorts=tuple(places.DOOR_SORTS),
+    default_sort="site",
+    filters={
+        "site": chosen_id("site"),
+        "zone": chosen_id("zone"),
+        "mode": tuple(m.value for m in DoorMode),
+    },
+)
 
 
 def _render(
     page: Page,
     session: Session,
-    site_id: uuid.UUID | None,
     *,
+    site_id: uuid.UUID | None = None,
     form: str = "",
     values: Mapping[str, str] | None = None,
     errors: FormErrors | None = None,
     status: int = 200,
 ) -> Response:
     assert page.actor is not None
-    sites, _ = org.list_sites(session, page.actor, limit=500, offset=0)
-    site = next((s for s in sites if s.id == site_id), sites[0] if sites else None)
-    zones: list[Zone] = []
-    doors: list[Door] = []
-    unlock: list[Schedule] = []
-    if site is not None:
-        zones, _ = places.list_zones(session, page.actor, limit=500, offset=0, site_id=site.id)
-        doors, _ = places.list_doors(session, page.actor, limit=500, offset=0, site_id=site.id)
-        unlock, _ = schedules.list_schedules(session, page.actor, limit=500, offset=0)
+    state = read_list(page.request.query_params, LIST)
+    if site_id is not None:  # a refused form: the list shows the form's site
+        state = with_filters(state, site=str(site_id))
+    site_id, zone_id = as_uuid(state.filters["site"]), as_uuid(state.filters["zone"])
+    mode = state.filters["mode"]
+    rows, total = places.list_door_rows(
+        session,
+        page.actor,
+        limit=state.size,
+        offset=state.offset,
+        site_id=site_id,
+        zone_id=zone_id,
+        mode=DoorMode(mode) if mode else None,
+        q=state.q or None,
+        order=state.order,
+    )
+    site = site_in_scope(session, page.actor, site_id, places.READ) if site_id else None
+    zones, zone_total = (
+        places.list_zones(session, page.actor, limit=SITE_ZONES, offset=0, site_id=site.id)
+        if site is not None
+        else ([], 0)
+    )
+    values = values or {}
     context = {
         "nav": "access",
-        "sites": sites,
+        "listing": state.result(rows, total),
         "site": site,
         "zones": zones,
-        "doors_by_zone": {z.id: [d for d in doors if d.zone_id == z.id] for z in zones},
-        "zone_choices": [(str(z.id), f"{z.name} ({z.code})") for z in zones],
-        "schedule_choices": [(str(s.id), f"{s.name} ({s.code})") for s in unlock],
+        "zone_total": zone_total,
+        "chosen_site": pick.chosen(page, session, "sites", state.filters["site"]),
+        "chosen_zone": pick.chosen(page, session, "zones", state.filters["zone"]),
+        "door_zone": pick.chosen(page, session, "zones", values.get("zone_id", "")),
+        "door_schedule": pick.chosen(
+            page, session, "schedules", values.get("unlock_schedule_id", "")
+        ),
         "empty": FormErrors(),
         "form": form,
-        "values": values or {},
+        "values": values,
         "errors": errors or FormErrors(),
     }
     return page.render("access/places.html", context, status=status)
 
 
 @router.get("/access/places")
-def places_page(
-    page: PageDep, session: SessionDep, site: Annotated[uuid.UUID | None, Query()] = None
-) -> Response:
-    """A site's zones and doors (the first site in scope unless one is chosen)."""
-    return _render(page, session, site)
+def places_page(page: PageDep, session: SessionDep) -> Response:
+    """Doors in the user's sites, searched, filtered, sorted and paged; with a site chosen,
+    its zones and the forms to add a zone or a door."""
+    return _render(page, session)
 
 
 @router.post("/access/places/{site_id}/zones")
@@ -84,18 +117,20 @@ def create_zone(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: Fo
             raise
         session.rollback()
         errors = form_errors(page, exc, ZONE_FIELDS)
-        return _render(page, session, site_id, form="zone", values=form, errors=errors, status=422)
+        return _render(
+            page, session, site_id=site_id, form="zone", values=form, errors=errors, status=422
+        )
     return see_other(f"/access/places?site={site_id}&saved=1")
 
 
 @router.post("/access/places/{site_id}/doors")
 def create_door(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
-    """Add a door to one of the site's zones."""
+    """Add a door to a zone (the door belongs to the zone's site)."""
     assert page.actor is not None
     try:
         values = clean(form, DOOR_FIELDS, optional=("unlock_schedule_id", "reader_ids"))
         values["reader_ids"] = (values.get("reader_ids") or "").replace(",", " ").split()
-        places.create_door(
+        door = places.create_door(
             session, page.actor, DoorCreate.model_validate(values, context=FORM_TEXT)
         )
     except (ValidationError, DomainError) as exc:
@@ -103,5 +138,7 @@ def create_door(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: Fo
             raise
         session.rollback()
         errors = form_errors(page, exc, DOOR_FIELDS)
-        return _render(page, session, site_id, form="door", values=form, errors=errors, status=422)
-    return see_other(f"/access/places?site={site_id}&saved=1")
+        return _render(
+            page, session, site_id=site_id, form="door", values=form, errors=errors, status=422
+        )
+    return see_other(f"/access/places?site={door.site_id}&saved=1")
