@@ -189,19 +189,39 @@ class PositionProfile(IdMixin, TimestampMixin, Base):
 
 
 class GrantKind(StrEnum):
-    """Why a direct grant exists."""
+    """Why a direct grant exists; each kind has its own form and rules.
+
+    ``guest`` (gäst), ``contractor`` (entreprenör), ``booking`` (bokning, e.g. a sports
+    hall booked by an association, föreningsbokning) and ``extra`` (extra behörighet,
+    an employee's right beyond their position) are the kinds new grants are made as.
+    ``urgent`` and ``other`` are older kinds, kept so earlier grants read as they were
+    made; no new grant is given as either.
+    """
 
     GUEST = "guest"
     CONTRACTOR = "contractor"
-    BOOKING = "booking"  # e.g. a sports hall booked by an association
-    URGENT = "urgent"  # an urgent change by a department administrator
-    OTHER = "other"
+    BOOKING = "booking"
+    EXTRA = "extra"
+    URGENT = "urgent"  # an urgent change by a department administrator (older grants)
+    OTHER = "other"  # older grants
+
+
+#: The kinds a new grant may be given as (see :class:`GrantKind`).
+CURRENT_GRANT_KINDS = (GrantKind.GUEST, GrantKind.CONTRACTOR, GrantKind.BOOKING, GrantKind.EXTRA)
 
 
 class Grant(IdMixin, TimestampMixin, Base):
-    """A direct grant of a profile to a person or a group, from ``valid_from`` to ``valid_to``."""
+    """A direct grant of a profile to a person or a group, from ``valid_from`` to ``valid_to``.
+
+    Every grant made since the kinds got their own rules names its host (värd: the
+    employee who answers for it) and its reason (anledning); a contractor's grant names
+    the company, a booking the booking party (the association or organisation) and
+    perhaps its booking reference. They are nullable for grants made before.
+    """
 
     __tablename__ = "grants"
+    # Grants ending soon (the dashboard's "ending this week", the list's ending filter).
+    __table_args__ = (Index("ix_grants_tenant_valid_to", "tenant_id", "valid_to"),)
     scope_unit_attr: ClassVar[str] = "org_unit_id"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
@@ -222,6 +242,24 @@ class Grant(IdMixin, TimestampMixin, Base):
     valid_from: Mapped[datetime] = mapped_column()
     valid_to: Mapped[datetime | None] = mapped_column(default=None)
     note: Mapped[str | None] = mapped_column(String(500), default=None)
+    #: The employee who answers for the grant (värd); kept if they leave, then emptied.
+    host_person_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True, default=None
+    )
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    #: A contractor's company (entreprenörens företag).
+    company: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: The association or organisation that booked the premises (bokande förening).
+    booking_party: Mapped[str | None] = mapped_column(String(200), default=None)
+    booking_reference: Mapped[str | None] = mapped_column(String(100), default=None)
+    #: A phone number to reach the guest or the booking's contact during the grant.
+    contact_phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    #: Who gave the grant (the actor's name when it was made).
+    created_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: Set when the grant was ended early, with the end it had before, so the end can be
+    #: undone; cleared by the undo and by any later change of the window.
+    ended_early_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_early_from: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CredentialKind(StrEnum):
