@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from stadsvakt.access.models import Credential, CredentialKind, CredentialState
@@ -48,34 +49,42 @@ def _readable(session: Session, actor: Actor, people: set[uuid.UUID]) -> set[uui
     return readable
 
 
-def orphan_credentials(session: Session, actor: Actor, *, at: datetime) -> list[OrphanRow]:
-    """Active credentials of inactive people or of people with no assignment on ``at``'s day.
+def orphan_condition(holder: Any, at: datetime) -> ColumnElement[bool]:
+    """The WHERE clause of an orphan: an active, unexpired credential whose ``holder`` (the
+    joined Person, or an alias of it) is inactive or has no assignment on ``at``'s day.
 
     An assignment is current from its start day (included) until its end day (excluded:
-    the first day it no longer holds), in Stockholm time, as decisions count it. PIN
-    identifiers are lookup ids, never the PIN.
+    the first day it no longer holds), in Stockholm time, as decisions count it.
     """
-    require(actor, "access.read")
-    bounded(at, "at")
     today = at.astimezone(STOCKHOLM).date()
-    # The holder is an alias: the credential's scope expression is a subquery over Person.
-    holder = aliased(Person)
     current = exists().where(
         Assignment.person_id == holder.id,
         Assignment.start <= today,
         or_(Assignment.end.is_(None), Assignment.end > today),
     )
+    return and_(
+        Credential.state == CredentialState.ACTIVE,
+        or_(Credential.valid_to.is_(None), Credential.valid_to > at),
+        or_(holder.active.is_(False), ~current),
+    )
+
+
+def orphan_credentials(session: Session, actor: Actor, *, at: datetime) -> list[OrphanRow]:
+    """Active credentials of inactive people or of people with no assignment on ``at``'s day.
+
+    See :func:`orphan_condition`. PIN identifiers are lookup ids, never the PIN.
+    """
+    require(actor, "access.read")
+    bounded(at, "at")
+    # The holder is an alias: the credential's scope expression is a subquery over Person.
+    holder = aliased(Person)
     last_end = (
         select(func.max(Assignment.end)).where(Assignment.person_id == holder.id).scalar_subquery()
     )
     stmt = (
         select(Credential, holder, last_end)
         .join(holder, holder.id == Credential.person_id)
-        .where(
-            Credential.state == CredentialState.ACTIVE,
-            or_(Credential.valid_to.is_(None), Credential.valid_to > at),
-            or_(holder.active.is_(False), ~current),
-        )
+        .where(orphan_condition(holder, at))
     )
     stmt = restrict(stmt, Credential, actor, "credential.read")
     found = session.execute(stmt).all()
