@@ -26,7 +26,7 @@ from stadsvakt.access.services._common import shared_or_scoped
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor
-from stadsvakt.directory.models import Person
+from stadsvakt.directory.models import Person, PersonKind
 from stadsvakt.errors import NotFound
 from stadsvakt.org.models import OrgUnit, Site
 from stadsvakt.web.deps import HtmlRoute, Page, PageDep
@@ -139,8 +139,7 @@ def schedules(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Opti
     return [Option(str(i), f"{name} ({code})", unit or shared) for i, name, code, unit in rows]
 
 
-def people(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
-    """Active people by name, employee number or e-mail."""
+def _people(session: Session, actor: Actor, ask: Ask, kind: PersonKind | None) -> list[Option]:
     stmt = (
         select(
             Person.id, Person.given_name, Person.family_name, Person.employee_number, OrgUnit.name
@@ -148,6 +147,8 @@ def people(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]
         .outerjoin(OrgUnit, OrgUnit.id == Person.org_unit_id)
         .where(Person.tenant_id == actor.tenant_id, Person.active.is_(True))
     )
+    if kind is not None:
+        stmt = stmt.where(Person.kind == kind)
     full = Person.given_name + " " + Person.family_name
     stmt = _searched(
         restrict(stmt, Person, actor, "person.read"),
@@ -165,6 +166,26 @@ def people(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]
         Option(str(i), f"{given} {family}", " · ".join(x for x in (number, unit) if x))
         for i, given, family, number, unit in rows
     ]
+
+
+def people(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Active people by name, employee number or e-mail."""
+    return _people(session, actor, ask, None)
+
+
+def employees(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Active employees (a grant's host, an extra right's holder)."""
+    return _people(session, actor, ask, PersonKind.EMPLOYEE)
+
+
+def guests(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Active guests (a guest grant's holder)."""
+    return _people(session, actor, ask, PersonKind.GUEST)
+
+
+def contractors(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Active contractors (a contractor grant's holder)."""
+    return _people(session, actor, ask, PersonKind.CONTRACTOR)
 
 
 def units(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
@@ -206,6 +227,9 @@ FINDERS: dict[str, tuple[str, Finder]] = {
     "profiles": ("access.read", profiles),
     "schedules": ("access.read", schedules),
     "people": ("person.read", people),
+    "employees": ("person.read", employees),
+    "guests": ("person.read", guests),
+    "contractors": ("person.read", contractors),
     "units": ("org.read", units),
     "sites": ("site.read", sites),
 }
