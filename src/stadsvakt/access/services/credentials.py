@@ -7,6 +7,10 @@ Lifecycle::
     active, suspended → revoked        (revoked is final)
 
 A lost card is never brought back (it may have been copied): issue a new one.
+
+Changes that carry ``expected`` (the ``updated_at`` the caller last saw) are refused with
+a 409 naming the rule ``stale`` when the row changed since, so a form opened before
+someone else's change never overwrites it.
 """
 
 from __future__ import annotations
@@ -14,20 +18,22 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access import identifiers
 from stadsvakt.access.models import Credential, CredentialKind, CredentialState
+from stadsvakt.access.reports.orphans import orphan_condition
 from stadsvakt.access.schemas.credentials import CredentialCreate, CredentialUpdate
 from stadsvakt.access.services._common import (
     apply,
     changed,
     flush_or_conflict,
     get_in_scope,
-    page,
     tenant_of,
     window,
 )
@@ -35,8 +41,10 @@ from stadsvakt.audit.service import snapshot
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.auth.scope import restrict
 from stadsvakt.context import Actor
+from stadsvakt.db import utcnow
 from stadsvakt.directory.models import Person
 from stadsvakt.errors import Conflict, InvalidInput, NotFound
+from stadsvakt.paging import Order, contains, sorted_by
 
 READ, WRITE = "credential.read", "credential.write"
 
@@ -78,6 +86,111 @@ def _identifier(data: CredentialCreate) -> str:
     return identifiers.normalise(data.kind, raw)
 
 
+#: What the credentials list can be sorted by (``holder`` needs the holder joined).
+CREDENTIAL_SORTS: dict[str, Any] = {
+    "identifier": Credential.identifier,
+    "holder": (Person.family_name, Person.given_name),
+    "kind": Credential.kind,
+    "state": Credential.state,
+    "created": Credential.created_at,
+}
+BY_IDENTIFIER = Order("identifier")
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRow:
+    """A credential with its holder's name and number, as a list shows it."""
+
+    credential: Credential
+    holder_name: str
+    employee_number: str | None
+    holder_active: bool
+
+
+def _listed(
+    actor: Actor,
+    *,
+    person_id: uuid.UUID | None,
+    kind: CredentialKind | None,
+    state: CredentialState | None,
+    q: str | None,
+    holder_search: bool,
+    orphan_at: datetime | None,
+) -> Select[Credential, Person]:
+    """Credentials joined to their holders, in the actor's scope, filtered."""
+    # Scoped through the joined holder (the same rule as Credential.scope_unit_expr, without
+    # a correlated subquery per row).
+    stmt = restrict(
+        select(Credential, Person).join(Person, Person.id == Credential.person_id),
+        Person,
+        actor,
+        READ,
+    )
+    if person_id is not None:
+        stmt = stmt.where(Credential.person_id == person_id)
+    if kind is not None:
+        stmt = stmt.where(Credential.kind == kind)
+    if state is not None:
+        stmt = stmt.where(Credential.state == state)
+    if orphan_at is not None:
+        stmt = stmt.where(orphan_condition(Person, orphan_at))
+    if q:
+        text = q.strip()
+        compact = identifiers.UID_SEPARATORS.sub("", text)
+        found = [Credential.identifier.ilike(contains(text), escape="\\")]
+        if compact and compact != text:
+            found.append(Credential.identifier.ilike(contains(compact), escape="\\"))
+        if holder_search:
+            name = Person.given_name + " " + Person.family_name
+            found += [
+                name.ilike(contains(text), escape="\\"),
+                Person.family_name.ilike(contains(text), escape="\\"),
+                Person.employee_number.ilike(contains(text), escape="\\"),
+            ]
+        stmt = stmt.where(or_(*found))
+    return stmt
+
+
+def list_credential_rows(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    person_id: uuid.UUID | None = None,
+    kind: CredentialKind | None = None,
+    state: CredentialState | None = None,
+    q: str | None = None,
+    orphan: bool = False,
+    order: Order = BY_IDENTIFIER,
+    now: datetime | None = None,
+) -> tuple[list[CredentialRow], int]:
+    """One page of credentials with their holders (one query for the page), and the total.
+
+    ``q`` looks in the identifier (a UID with or without separators), the holder's name and
+    employee number; ``orphan`` keeps active credentials of inactive people or people
+    without a current assignment (:func:`~stadsvakt.access.reports.orphans.orphan_condition`
+    at ``now``); ``order`` is one of :data:`CREDENTIAL_SORTS`.
+    """
+    stmt = _listed(
+        actor,
+        person_id=person_id,
+        kind=kind,
+        state=state,
+        q=q,
+        holder_search=True,
+        orphan_at=(now or utcnow()) if orphan else None,
+    )
+    # sorted_by is typed for one-entity selects; the order applies the same to two.
+    ordered = sorted_by(cast("Select[Any]", stmt), CREDENTIAL_SORTS, order, tiebreak=Credential.id)
+    total = session.scalar(select(func.count()).select_from(ordered.order_by(None).subquery())) or 0
+    found = session.execute(ordered.limit(limit).offset(offset)).all()
+    rows = [
+        CredentialRow(r[0], r[1].display_name, r[1].employee_number, r[1].active) for r in found
+    ]
+    return rows, total
+
+
 def list_credentials(
     session: Session,
     actor: Actor,
@@ -89,22 +202,22 @@ def list_credentials(
     state: CredentialState | None = None,
     q: str | None = None,
 ) -> tuple[list[Credential], int]:
-    """Credentials of people in the actor's scope, by identifier."""
-    stmt = restrict(select(Credential), Credential, actor, READ).order_by(
-        Credential.identifier, Credential.id
+    """Credentials of people in the actor's scope, by identifier (``q`` searches identifiers)."""
+    stmt = _listed(
+        actor,
+        person_id=person_id,
+        kind=kind,
+        state=state,
+        q=q,
+        holder_search=False,
+        orphan_at=None,
     )
-    if person_id is not None:
-        stmt = stmt.where(Credential.person_id == person_id)
-    if kind is not None:
-        stmt = stmt.where(Credential.kind == kind)
-    if state is not None:
-        stmt = stmt.where(Credential.state == state)
-    if q:
-        compact = identifiers.UID_SEPARATORS.sub("", q)
-        stmt = stmt.where(
-            or_(Credential.identifier.ilike(f"%{q}%"), Credential.identifier.ilike(f"%{compact}%"))
-        )
-    return page(session, stmt, limit, offset)
+    ordered = sorted_by(
+        cast("Select[Any]", stmt), CREDENTIAL_SORTS, BY_IDENTIFIER, tiebreak=Credential.id
+    )
+    total = session.scalar(select(func.count()).select_from(ordered.order_by(None).subquery())) or 0
+    found = session.execute(ordered.limit(limit).offset(offset)).all()
+    return [row[0] for row in found], total
 
 
 def get_credential(session: Session, actor: Actor, credential_id: uuid.UUID) -> Credential:
@@ -153,10 +266,41 @@ def create_credential(
     return credential
 
 
+#: The audit action of a move to each state.
+_ACTIONS = {
+    CredentialState.ACTIVE: "credential.reactivate",
+    CredentialState.SUSPENDED: "credential.suspend",
+    CredentialState.LOST: "credential.lost",
+    CredentialState.REVOKED: "credential.revoke",
+}
+
+
+def can_move(current: CredentialState, target: CredentialState) -> bool:
+    """Whether the lifecycle lets a credential in ``current`` become ``target``."""
+    return target in TRANSITIONS[current]
+
+
+def version_of(credential: Credential) -> str:
+    """The row's version as a form carries it: its last change time, ISO 8601 in UTC."""
+    stamp = credential.updated_at
+    aware = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
+
+
+def _fresh(credential: Credential, expected: str | None) -> None:
+    """Refuse a change made from a stale view of the row (``expected`` from version_of)."""
+    if expected is not None and expected != version_of(credential):
+        raise Conflict(
+            "version: the credential was changed by someone else since it was read",
+            field="version",
+            rule="stale",
+        )
+
+
 def _move(credential: Credential, target: CredentialState) -> None:
     if target == credential.state:
         return
-    if target not in TRANSITIONS[credential.state]:
+    if not can_move(credential.state, target):
         raise InvalidInput(
             f"state: a {credential.state.value} credential cannot become {target.value}",
             field="state",
@@ -171,9 +315,13 @@ def update_credential(
     credential_id: uuid.UUID,
     data: CredentialUpdate,
     passwords: Passwords,
+    *,
+    expected: str | None = None,
 ) -> Credential:
-    """Change a credential's state, window, technology, or a PIN's digits."""
+    """Change a credential's state, window, technology, or a PIN's digits; with ``expected``,
+    refused (409, rule ``stale``) when the row changed since that version was read."""
     credential = get_in_scope(session, actor, Credential, credential_id, WRITE, "credential")
+    _fresh(credential, expected)
     before = snapshot(credential)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"state", "pin"})
     if data.state is not None:
@@ -200,20 +348,35 @@ def update_credential(
     return credential
 
 
-def mark_lost(session: Session, actor: Actor, credential_id: uuid.UUID) -> Credential:
-    """Block a lost card, tag or phone at once (already lost: nothing changes)."""
+def change_state(
+    session: Session,
+    actor: Actor,
+    credential_id: uuid.UUID,
+    target: CredentialState,
+    *,
+    expected: str | None = None,
+) -> Credential:
+    """Suspend, reactivate, report lost or revoke, as the lifecycle allows; audited as
+    ``credential.suspend``/``reactivate``/``lost``/``revoke``. Already there: nothing changes.
+    With ``expected``, refused (409, rule ``stale``) when the row changed since."""
     credential = get_in_scope(session, actor, Credential, credential_id, WRITE, "credential")
-    if credential.state is CredentialState.LOST:
+    if credential.state is target:
         return credential
+    _fresh(credential, expected)
     before = snapshot(credential)
-    _move(credential, CredentialState.LOST)
+    _move(credential, target)
     flush_or_conflict(session, "credential")
     changed(
         session,
-        action="credential.lost",
+        action=_ACTIONS[target],
         obj=credential,
         text=f"{credential.kind.value} {credential.identifier}",
         before=before,
         entity="credential",
     )
     return credential
+
+
+def mark_lost(session: Session, actor: Actor, credential_id: uuid.UUID) -> Credential:
+    """Block a lost card, tag or phone at once (already lost: nothing changes)."""
+    return change_state(session, actor, credential_id, CredentialState.LOST)
