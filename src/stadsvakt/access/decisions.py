@@ -39,6 +39,7 @@ from stadsvakt.api.deps import (
     authenticate,
     get_services,
 )
+from stadsvakt.api.openapi import ACTOR_REQUIREMENT
 from stadsvakt.api.problems import problem_responses
 from stadsvakt.auth.scope import require
 from stadsvakt.auth.tokens import actor_for_token
@@ -295,6 +296,8 @@ router = APIRouter(prefix="/access", tags=["access decisions"])
     "/decisions",
     response_model=DecisionOut,
     responses=problem_responses(401, 403, 422, 503),
+    # The token is read by the endpoint itself (and the fast path), not by a dependency.
+    openapi_extra=ACTOR_REQUIREMENT,
 )
 async def post_decision(data: DecisionIn, request: Request) -> Response:
     """Whether a credential opens a door now (or at ``at``), and why (device token:

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+# The cookie is named where the OpenAPI schemes are; it is still this module's to import.
+from stadsvakt.api.openapi import SESSION_COOKIE as SESSION_COOKIE
+from stadsvakt.api.openapi import bearer_token, session_cookie
 from stadsvakt.auth.login import load_session
 from stadsvakt.auth.models import User, WebSession
 from stadsvakt.auth.passwords import Passwords
@@ -23,7 +27,6 @@ from stadsvakt.db import read_only_session, utcnow
 from stadsvakt.errors import Forbidden, Unauthenticated
 from stadsvakt.settings import Settings
 
-SESSION_COOKIE = "stadsvakt_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -123,7 +126,15 @@ def authenticate(request: Request, session: SessionDep) -> Actor:
     return actor_for_user(user)
 
 
-async def current_actor(actor: Annotated[Actor, Depends(authenticate)]) -> Actor:
+#: The schemes an actor may come with, as dependencies only so OpenAPI lists them on
+#: every operation that needs an actor (``authenticate`` reads the request itself).
+_BearerDoc = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)]
+_CookieDoc = Annotated[str | None, Security(session_cookie)]
+
+
+async def current_actor(
+    actor: Annotated[Actor, Depends(authenticate)], _bearer: _BearerDoc, _cookie: _CookieDoc
+) -> Actor:
     """The authenticated actor, also set as context for the audit trail.
 
     This runs on the event loop (not in the thread pool) so the context variable
@@ -136,7 +147,9 @@ async def current_actor(actor: Annotated[Actor, Depends(authenticate)]) -> Actor
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def pending_web_session(request: Request, session: SessionDep) -> tuple[WebSession, User]:
+def pending_web_session(
+    request: Request, session: SessionDep, _cookie: _CookieDoc
+) -> tuple[WebSession, User]:
     """The web session even before its second factor is given (for the TOTP step)."""
     loaded = _web_session(request, session)
     if loaded is None:

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from stadsvakt.api.deps import SAFE_METHODS, ServicesDep, SessionDep
 from stadsvakt.auth.tokens import actor_for_token
 from stadsvakt.context import Actor, acting_as, current_request_id
+from stadsvakt.scim.discovery import unit_codes
 from stadsvakt.scim.models import build_provider
 from stadsvakt.scim.service import StadsvaktScimService
 from stadsvakt.scim.storage import DatabaseStorage
@@ -43,6 +44,8 @@ MAX_BODY = 2 * 1024 * 1024
 
 #: What the service serves; built once, as it depends on no setting.
 _PROVIDER = build_provider()
+#: The requests answered with the schemas, whose ``department`` lists the unit codes.
+_DISCOVERY_OF_SCHEMAS = frozenset({Operation.schemas, Operation.schema})
 
 router = APIRouter(prefix=SCIM_PREFIX, tags=["scim"], include_in_schema=False)
 
@@ -72,10 +75,13 @@ def provisioning_actor(session: Session, request: ScimRequest) -> Actor:
 def serve(session: Session, request: ScimRequest, service: StadsvaktScimService) -> ScimResponse:
     """Serve one SCIM request; on any error the session is rolled back."""
     try:
-        if service.match(request).operation is Operation.service_provider_config:
+        target = service.match(request)
+        if target.operation is Operation.service_provider_config:
             # RFC 7644 §4: how to authenticate is readable without authenticating.
             return service.service_provider_config(request.url, request.query)
         actor = provisioning_actor(session, request)
+        if target.operation in _DISCOVERY_OF_SCHEMAS and actor.tenant_id is not None:
+            service = service.for_departments(unit_codes(session, actor.tenant_id))
         with acting_as(actor, current_request_id()):
             return ScimHandler(service, DatabaseStorage(session, actor)).handle(request)
     except SCIMException as exc:

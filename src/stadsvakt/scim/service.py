@@ -4,7 +4,7 @@ real clients need."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from itertools import groupby
 from typing import Any
@@ -14,10 +14,13 @@ from scim2_models import (
     Context,
     InvalidSyntaxException,
     InvalidValueException,
+    ListResponse,
+    NotFoundException,
     PatchOp,
     PatchOperation,
     ResourceType,
     ResponseParameters,
+    Schema,
     ScimProvider,
     SearchRequest,
 )
@@ -27,6 +30,7 @@ from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
 from scim2_server.utils import parametrize
 
+from stadsvakt.scim.discovery import with_departments
 from stadsvakt.scim.errors import invalid_patch_value
 from stadsvakt.scim.limits import check_filter_tree, check_response_parameters, check_search
 from stadsvakt.scim.models import USER_SCHEMA, Group
@@ -101,12 +105,46 @@ class StadsvaktScimService(ScimService):
     before they are parsed, and filters again before SQL is built. RFC 7643 §7 has a
     service ignore read-only attributes in POST and PUT; the same is done for PATCH,
     as Entra ID keeps sending them. A PATCH answers with the updated resource (200)
-    rather than 204, which Okta and Entra ID expect.
+    rather than 204, which Okta and Entra ID expect. ``/Schemas`` lists ``departments``
+    (the asking municipality's unit codes) as ``department``'s canonical values.
     """
 
-    def __init__(self, provider: ScimProvider, limits: ScimSettings) -> None:
+    def __init__(
+        self, provider: ScimProvider, limits: ScimSettings, departments: Sequence[str] = ()
+    ) -> None:
         super().__init__(provider)
         self.limits = limits
+        self.departments = tuple(departments)
+
+    def for_departments(self, departments: Sequence[str]) -> StadsvaktScimService:
+        """The same service, publishing ``departments`` as the valid departments."""
+        return StadsvaktScimService(self.provider, self.limits, departments)
+
+    # -- discovery ----------------------------------------------------------
+
+    def published_schemas(self) -> tuple[Schema, ...]:
+        """The schemas ``/Schemas`` serves, with this municipality's departments."""
+        return tuple(with_departments(s, self.departments) for s in self.provider.schemas)
+
+    def schemas(self, location: str, query: Mapping[str, str]) -> ScimResponse:
+        """Every published schema."""
+        self.forbid_filter(query)
+        schemas = self.published_schemas()
+        response = ListResponse[Schema](
+            total_results=len(schemas),
+            items_per_page=len(schemas),
+            start_index=1,
+            resources=[self.locate(s, f"{location}/{s.id}") for s in schemas],
+        )
+        return ScimResponse(HTTPStatus.OK, response.model_dump())
+
+    def schema(self, location: str, schema_id: str, query: Mapping[str, str]) -> ScimResponse:
+        """One published schema, by its URN."""
+        self.forbid_filter(query)
+        for schema in self.published_schemas():
+            if schema.id == schema_id:
+                return self.discovery_response(self.locate(schema, location))
+        raise NotFoundException(detail=f"no schema {schema_id!r}")
 
     # -- searches ---------------------------------------------------------
 
