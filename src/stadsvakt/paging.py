@@ -48,6 +48,13 @@ def sorted_by(
     return stmt.order_by(None).order_by(*direction, tie)
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and ``\\`` taken
+    literally (use with ``escape="\\"``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def counted_page(
     session: Session, stmt: Select[tuple[T]], *, limit: int, offset: int
 ) -> tuple[list[T], int]:

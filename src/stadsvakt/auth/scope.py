@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from stadsvakt.context import Actor
-from stadsvakt.errors import Forbidden, NotFound
+from stadsvakt.errors import N_, Forbidden, NotFound
 from stadsvakt.org.models import OrgUnit
 
 Ts = TypeVarTuple("Ts")
@@ -27,8 +27,12 @@ Scoped = type[Any]
 
 
 def subtree_ids(roots: frozenset[uuid.UUID]) -> Select[tuple[uuid.UUID]]:
-    """A select of the ids of the given units and every unit below them (recursive CTE)."""
-    tree = select(OrgUnit.id).where(OrgUnit.id.in_(roots)).cte("scope_units", recursive=True)
+    """A select of the ids of the given units and every unit below them (recursive CTE).
+
+    The CTE is anonymous: one query may hold two of them (a department administrator's
+    scope and a filter by unit), and two CTEs of one name do not compile.
+    """
+    tree = select(OrgUnit.id).where(OrgUnit.id.in_(roots)).cte(recursive=True)
     child = aliased(OrgUnit)
     tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
     return select(tree.c.id)
@@ -77,8 +81,12 @@ def check_unit_in_scope(
     require(actor, permission)
     if unit_id is None:
         if actor.scope(permission) is not None:
-            raise Forbidden(f"{field}: a department administrator must name one of their own units")
+            raise Forbidden(
+                f"{field}: a department administrator must name one of their own units"
+            ).said(N_("Choose a unit within your own organisation."))
         return
     stmt = restrict(select(OrgUnit.id).where(OrgUnit.id == unit_id), OrgUnit, actor, permission)
     if session.execute(stmt).first() is None:
-        raise NotFound(f"{field}: no organisation unit {unit_id} in your scope")
+        raise NotFound(f"{field}: no organisation unit {unit_id} in your scope").said(
+            N_("Choose a unit within your own organisation.")
+        )

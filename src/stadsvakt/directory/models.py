@@ -9,10 +9,22 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from stadsvakt.db import Base, IdMixin, TimestampMixin
 
@@ -29,6 +41,36 @@ class PersonKind(StrEnum):
     GUEST = "guest"  # gäst
 
 
+def search_text_of(
+    given_name: str | None,
+    family_name: str | None,
+    employee_number: str | None,
+    email: str | None,
+    user_name: str | None,
+) -> str:
+    """What a search for a person looks in, case-folded: the name both ways round, the
+    employee number, e-mail and user name (one column, so one LIKE per row)."""
+    name = f"{given_name or ''} {family_name or ''}".strip()
+    backwards = f"{family_name or ''} {given_name or ''}".strip()
+    parts = (name, backwards, employee_number, email, user_name)
+    return " | ".join(p for p in parts if p).casefold()[:SEARCH_TEXT_MAX]
+
+
+SEARCH_TEXT_MAX = 1000
+
+
+def _search_text_default(context: DefaultExecutionContext) -> str:
+    # For inserts that bypass the ORM (bulk loads): computed from the row's own values.
+    row: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return search_text_of(
+        row.get("given_name"),
+        row.get("family_name"),
+        row.get("employee_number"),
+        row.get("email"),
+        row.get("user_name"),
+    )
+
+
 class Person(IdMixin, TimestampMixin, Base):
     """Someone who may carry a credential.
 
@@ -41,6 +83,8 @@ class Person(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "employee_number", name="uq_people_tenant_employee_number"),
         UniqueConstraint("tenant_id", "external_id", name="uq_people_tenant_external_id"),
+        # The people list's default order (and its first page) without sorting them all.
+        Index("ix_people_tenant_name", "tenant_id", "family_name", "given_name", "id"),
     )
     scope_unit_attr: ClassVar[str] = "org_unit_id"
 
@@ -62,6 +106,10 @@ class Person(IdMixin, TimestampMixin, Base):
     extended_unlock: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Bumped on every change; the SCIM ETag.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: :func:`search_text_of` the row, kept up to date on every insert and update.
+    search_text: Mapped[str] = mapped_column(
+        String(SEARCH_TEXT_MAX), default=_search_text_default, server_default=""
+    )
 
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
@@ -71,6 +119,18 @@ class Person(IdMixin, TimestampMixin, Base):
     def display_name(self) -> str:
         """Given and family name."""
         return f"{self.given_name} {self.family_name}"
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _refresh_search_text(_mapper: Mapper[Person], _connection: Connection, person: Person) -> None:
+    person.search_text = search_text_of(
+        person.given_name,
+        person.family_name,
+        person.employee_number,
+        person.email,
+        person.user_name,
+    )
 
 
 class Assignment(IdMixin, TimestampMixin, Base):

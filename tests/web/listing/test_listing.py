@@ -123,7 +123,7 @@ def test_a_page_past_the_end_is_refused_but_page_one_of_nothing_is_shown() -> No
     assert _read("").result([], 0).pages == 1
     error = pytest.raises(ListParameterError, _read("p=3").result, [], 50).value
     assert error.extra["errors"][0]["rule"] == "page_range"
-    assert error.params == {"page": 3, "pages": 2}
+    assert error.params == {"page": "3", "pages": "2"}
 
 
 def test_notices_after_a_redirect_are_allowed() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.audit.service import snapshot
@@ -27,8 +27,8 @@ from stadsvakt.directory.service._common import (
     tenant_of,
 )
 from stadsvakt.directory.service.revoke import revoke_everything
-from stadsvakt.errors import Conflict, Forbidden, InvalidInput
-from stadsvakt.paging import Order, sorted_by
+from stadsvakt.errors import N_, Conflict, Forbidden, InvalidInput
+from stadsvakt.paging import Order, contains, sorted_by
 
 #: Fields that can never be emptied by an update.
 _REQUIRED = ("given_name", "family_name", "kind", "active", "extended_unlock")
@@ -37,6 +37,12 @@ _UNIQUE = {
     "employee_number": "employee number",
     "external_id": "external id",
     "user_name": "user name",
+}
+#: What a person reads when a key is taken.
+_TAKEN = {
+    "employee_number": N_("The employee number %(value)s is already used by another person."),
+    "external_id": N_("The external id %(value)s is already used by another person."),
+    "user_name": N_("The user name %(value)s is already used by another person."),
 }
 
 
@@ -79,16 +85,7 @@ def list_people(
         tiebreak=Person.id,
     )
     if q:
-        pattern = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(
-                (Person.given_name + " " + Person.family_name).ilike(pattern),
-                (Person.family_name + " " + Person.given_name).ilike(pattern),
-                Person.employee_number.ilike(pattern),
-                Person.email.ilike(pattern),
-                Person.user_name.ilike(pattern),
-            )
-        )
+        stmt = stmt.where(Person.search_text.like(contains(q.strip().casefold()), escape="\\"))
     if active is not None:
         stmt = stmt.where(Person.active.is_(active))
     if unit_id is not None:
@@ -119,7 +116,9 @@ def find_person_by(
     elif employee_number is not None:
         stmt = stmt.where(Person.employee_number == employee_number)
     else:
-        raise InvalidInput("name a key to look up", field="key", rule="required")
+        raise InvalidInput("name a key to look up", field="key", rule="required").said(
+            N_("Give an external id, a user name or an employee number.")
+        )
     return session.execute(stmt.limit(1)).scalar_one_or_none()
 
 
@@ -134,7 +133,9 @@ def _keys_free(
         stmt = select(Person.id).where(Person.tenant_id == tenant_id, column == value)
         existing = session.execute(stmt.limit(1)).scalar_one_or_none()
         if existing is not None and existing != own:
-            raise Conflict(f"{label} '{value}' is already used", field=key)
+            raise Conflict(f"{label} '{value}' is already used", field=key).said(
+                _TAKEN[key], value=str(value)
+            )
 
 
 def _check_kind(actor: Actor, kind: PersonKind) -> None:
@@ -142,6 +143,11 @@ def _check_kind(actor: Actor, kind: PersonKind) -> None:
         raise Forbidden(
             "a department administrator adds guests and contractors; "
             "employees come from the personnel directory"
+        ).said(
+            N_(
+                "A department administrator adds guests and contractors; employees come "
+                "from the personnel directory."
+            )
         )
 
 
@@ -184,7 +190,9 @@ def update_person(
     changes = data.model_dump(exclude_unset=True)
     for key in _REQUIRED:
         if key in changes and changes[key] is None:
-            raise InvalidInput(f"{key} cannot be emptied", field=key, rule="required")
+            raise InvalidInput(f"{key} cannot be emptied", field=key, rule="required").said(
+                N_("This field is required.")
+            )
     if "org_unit_id" in changes and changes["org_unit_id"] != person.org_unit_id:
         check_unit_in_scope(
             session, actor, "person.write", changes["org_unit_id"], field="org_unit_id"
