@@ -15,6 +15,7 @@ from stadsvakt.access.timerules import STOCKHOLM
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.bounds import in_range
 from stadsvakt.db import utcnow
+from stadsvakt.directory import service as directory
 from stadsvakt.web.deps import HtmlRoute, Page, PageDep
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
@@ -83,13 +84,20 @@ def who_can_open_page(
 
 @router.get("/reports/people")
 def what_can_open_page(
-    page: PageDep, session: SessionDep, person: str | None = None, at: str | None = None
+    page: PageDep,
+    session: SessionDep,
+    person: str | None = None,
+    at: str | None = None,
+    person_id: uuid.UUID | None = None,
 ) -> Response:
-    """What a person (by employee number) can open, by site."""
+    """What a person (by employee number, or by id from their page: a guest may have no
+    number) can open, by site."""
     assert page.actor is not None
     context = _context(page, at)
     number = (person or "").strip()
     holder = grants.person_in_scope(session, page.actor, number, "person.read") if number else None
+    if person_id is not None and not number:
+        holder = directory.get_person(session, page.actor, person_id)
     report = None
     if holder is not None:
         when = context["at"]
