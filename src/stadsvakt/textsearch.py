@@ -12,6 +12,11 @@ def like_pattern(q: str) -> str:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def like_prefix(q: str) -> str:
+    """``q%``: what starts with ``q`` (escaped as :func:`like_pattern`)."""
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def contains(q: str, *columns: Any) -> ColumnElement[bool]:
     """Whether any of ``columns`` contains ``q``, ignoring case."""
     pattern = like_pattern(q.strip())

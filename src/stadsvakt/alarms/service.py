@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,8 @@ from stadsvakt.auth.secrets import SecretBox
 from stadsvakt.context import Actor
 from stadsvakt.errors import Conflict, InvalidInput, NotFound
 from stadsvakt.org.models import Site
+from stadsvakt.paging import Order, sorted_by
+from stadsvakt.textsearch import contains, like_prefix
 
 _KEY_BYTES = (16, 24, 32)
 _ASCII_KEY = frozenset(string.printable) - frozenset("\t\n\r\x0b\x0c")
@@ -137,6 +139,17 @@ def _check_encryption(key_bits: int | None, encrypted_only: bool) -> None:
         )
 
 
+#: The keys the transmitter list may be sorted by.
+TRANSMITTER_SORTS: dict[str, Any] = {
+    "account": (Transmitter.account, Transmitter.receiver, Transmitter.line),
+    "name": Transmitter.name,
+    "protocol": Transmitter.protocol,
+    "bearer": Transmitter.bearer,
+    "last_seen": Transmitter.last_seen_at,
+}
+BY_ACCOUNT = Order("account")
+
+
 def list_transmitters(
     session: Session,
     actor: Actor,
@@ -147,10 +160,15 @@ def list_transmitters(
     protocol: TransmitterProtocol | None = None,
     bearer: Bearer | None = None,
     q: str | None = None,
+    order: Order = BY_ACCOUNT,
 ) -> tuple[list[Transmitter], int]:
-    """Transmitters the actor may see, by account."""
-    stmt = restrict(select(Transmitter), Transmitter, actor, "transmitter.read").order_by(
-        Transmitter.account, Transmitter.receiver, Transmitter.line, Transmitter.id
+    """Transmitters the actor may see, sorted by ``order`` (a key of
+    :data:`TRANSMITTER_SORTS`; by account unless asked); ``q`` looks in account and name."""
+    stmt = sorted_by(
+        restrict(select(Transmitter), Transmitter, actor, "transmitter.read"),
+        TRANSMITTER_SORTS,
+        order,
+        tiebreak=Transmitter.id,
     )
     if site_id is not None:
         stmt = stmt.where(Transmitter.site_id == site_id)
@@ -159,8 +177,7 @@ def list_transmitters(
     if bearer is not None:
         stmt = stmt.where(Transmitter.bearer == bearer)
     if q:
-        pattern = f"%{q}%"
-        stmt = stmt.where(or_(Transmitter.account.ilike(pattern), Transmitter.name.ilike(pattern)))
+        stmt = stmt.where(contains(q, Transmitter.account, Transmitter.name))
     return _page(session, stmt, limit, offset)
 
 
@@ -268,6 +285,14 @@ def note_change(session: Session, transmitter_id: uuid.UUID) -> None:
 # --- alarms -------------------------------------------------------------------------------
 
 
+#: The keys the alarm list may be sorted by (the newest first within a priority).
+ALARM_SORTS: dict[str, Any] = {
+    "received": Alarm.received_at,
+    "priority": (Alarm.priority, Alarm.received_at),
+}
+NEWEST = Order("received", descending=True)
+
+
 def list_alarms(
     session: Session,
     actor: Actor,
@@ -278,10 +303,20 @@ def list_alarms(
     category: Category | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    transmitter_id: uuid.UUID | None = None,
+    account: str | None = None,
+    order: Order = NEWEST,
+    count_cap: int | None = None,
 ) -> tuple[list[Alarm], int]:
-    """Alarms the actor may see, newest first, filtered by site, category and time."""
-    stmt = restrict(select(Alarm), Alarm, actor, "alarm.read").order_by(
-        Alarm.received_at.desc(), Alarm.id
+    """Alarms the actor may see, newest first unless ``order`` says otherwise (a key of
+    :data:`ALARM_SORTS`), filtered by site, category, time (``since`` included, ``until``
+    not), transmitter and account (its beginning); and how many match.
+
+    With ``count_cap`` the count stops at ``count_cap + 1`` (a list of millions says
+    "more than ..." instead of counting them all on every page).
+    """
+    stmt = sorted_by(
+        restrict(select(Alarm), Alarm, actor, "alarm.read"), ALARM_SORTS, order, tiebreak=Alarm.id
     )
     if site_id is not None:
         stmt = stmt.where(Alarm.site_id == site_id)
@@ -291,7 +326,15 @@ def list_alarms(
         stmt = stmt.where(Alarm.received_at >= since)
     if until is not None:
         stmt = stmt.where(Alarm.received_at < until)
-    return _page(session, stmt, limit, offset)
+    if transmitter_id is not None:
+        stmt = stmt.where(Alarm.transmitter_id == transmitter_id)
+    if account:
+        stmt = stmt.where(Alarm.account.like(like_prefix(account), escape="\\"))
+    if count_cap is None:
+        return _page(session, stmt, limit, offset)
+    counted = stmt.order_by(None).with_only_columns(Alarm.id).limit(count_cap + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    return list(session.scalars(stmt.limit(limit).offset(offset))), total
 
 
 def get_alarm(session: Session, actor: Actor, alarm_id: uuid.UUID) -> Alarm:

@@ -20,7 +20,7 @@ from stadsvakt.audit.service import record, snapshot
 from stadsvakt.auth.scope import check_unit_in_scope, restrict, subtree_ids
 from stadsvakt.auth.service import ensure_builtin_roles
 from stadsvakt.context import Actor
-from stadsvakt.errors import Conflict, Forbidden, InvalidInput, NotFound
+from stadsvakt.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from stadsvakt.org.models import Municipality, OrgUnit, OwnerKind, Site, UnitKind
 from stadsvakt.org.schemas import (
     MunicipalityCreate,
@@ -94,7 +94,9 @@ def _code_free(
     stmt = select(model.id).where(model.tenant_id == tenant_id, model.code == code)
     existing = session.execute(stmt).scalar_one_or_none()
     if existing is not None and existing != own:
-        raise Conflict(f"code '{code}' is already used", field="code")
+        raise Conflict(f"code '{code}' is already used", field="code").said(
+            N_("The code %(code)s is already used."), code=code
+        )
 
 
 def _flush_or_conflict(session: Session, what: str) -> None:
@@ -239,7 +241,7 @@ def update_unit(session: Session, actor: Actor, unit_id: uuid.UUID, data: OrgUni
         if parent is not None and _would_cycle(session, unit.id, parent):
             raise InvalidInput(
                 "a unit cannot be moved below itself", field="parent_id", rule="no_cycle"
-            )
+            ).said(N_("A unit cannot be moved below itself."))
     if changes.get("code"):
         _code_free(session, OrgUnit, unit.tenant_id, changes["code"], unit.id)
     _apply(unit, changes, required=("code", "name", "kind"))
@@ -261,11 +263,17 @@ def delete_unit(session: Session, actor: Actor, unit_id: uuid.UUID) -> None:
     """Remove an empty unit (no sub-units, no sites)."""
     unit = _get(session, actor, OrgUnit, unit_id, "org.write")
     if actor.scope("org.write") is not None and unit.id in (actor.scope("org.write") or ()):
-        raise Forbidden("a department administrator cannot remove the unit they administer")
+        raise Forbidden("a department administrator cannot remove the unit they administer").said(
+            N_("A department administrator cannot remove the unit they administer.")
+        )
     if session.scalar(select(func.count()).where(OrgUnit.parent_id == unit.id)):
-        raise Conflict(f"unit '{unit.name}' has sub-units; move or remove them first")
+        raise Conflict(f"unit '{unit.name}' has sub-units; move or remove them first").said(
+            N_("The unit %(name)s has sub-units; move or remove them first."), name=unit.name
+        )
     if session.scalar(select(func.count()).where(Site.org_unit_id == unit.id)):
-        raise Conflict(f"unit '{unit.name}' has sites; move them first")
+        raise Conflict(f"unit '{unit.name}' has sites; move them first").said(
+            N_("The unit %(name)s has sites; move them first."), name=unit.name
+        )
     before = snapshot(unit)
     session.delete(unit)
     _flush_or_conflict(session, "organisation unit")
@@ -283,7 +291,9 @@ def delete_unit(session: Session, actor: Actor, unit_id: uuid.UUID) -> None:
 def _apply(obj: object, changes: dict[str, Any], *, required: tuple[str, ...]) -> None:
     for key, value in changes.items():
         if value is None and key in required:
-            raise InvalidInput(f"{key} cannot be emptied", field=key, rule="required")
+            raise InvalidInput(f"{key} cannot be emptied", field=key, rule="required").said(
+                N_("This field is required.")
+            )
         setattr(obj, key, value)
 
 
@@ -317,6 +327,17 @@ def list_sites(
     if within_unit is not None:
         stmt = stmt.where(Site.org_unit_id.in_(subtree_ids(frozenset({within_unit}))))
     return _page(session, stmt, limit, offset)
+
+
+def site_names(
+    session: Session, actor: Actor, site_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
+    """The names of the given sites the actor may see (for a list's site column)."""
+    ids = {i for i in site_ids if i is not None}
+    if not ids or not actor.can("site.read"):
+        return {}
+    stmt = restrict(select(Site.id, Site.name).where(Site.id.in_(ids)), Site, actor, "site.read")
+    return {site_id: name for site_id, name in session.execute(stmt)}
 
 
 def get_site(session: Session, actor: Actor, site_id: uuid.UUID) -> Site:
@@ -378,7 +399,7 @@ def update_site(session: Session, actor: Actor, site_id: uuid.UUID, data: SiteUp
             "required when owner_kind is 'external'",
             field="owner_name",
             rule="required_for_external_owner",
-        )
+        ).said(N_("Required when the owner is external."))
     _flush_or_conflict(session, "site")
     record(
         session,

@@ -88,3 +88,39 @@ def test_sites_pages_pass_axe(world: World, page: Page) -> None:
     assert_accessible(page)
     page.goto(f"{world.url}/sites")
     assert_accessible(page)
+
+
+@pytest.mark.browser
+def test_profile_zones_picked_by_keyboard_after_typing_a_site_name(
+    world: World, page: Page
+) -> None:
+    _log_in(page, world, "/access/profiles")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Profiler")
+    assert_accessible(page)
+    page.goto(f"{world.url}/access/profiles/{world.profile_id}")
+    expect(page.get_by_role("heading", name="Ändra profil")).to_be_visible()
+    assert_accessible(page)
+
+    search = page.get_by_role("combobox", name="Zoner")
+    search.focus()
+    search.press_sequentially("Sjöbo")
+    options = page.locator(".ts-dropdown .option")
+    expect(options).to_have_count(3)
+    assert_accessible(page)  # with the list of options open
+    for _ in range(2):
+        search.press("ArrowDown")
+        search.press("Enter")
+    chosen = page.locator(".ts-wrapper.multi .ts-control .item")
+    expect(chosen).to_have_count(2)
+    picked = [text.split(" (")[0] for text in chosen.all_inner_texts()]
+    assert all(world.site_name in text for text in chosen.all_inner_texts())
+    assert set(picked) <= set(world.zone_names) and len(set(picked)) == 2
+
+    page.get_by_role("button", name="Spara").click()
+    expect(page.get_by_role("status")).to_have_text("Sparat.")
+    listed = page.locator("ul.profile-zones li")
+    expect(listed).to_have_count(2)
+    names = [text.split(" (")[0] for text in listed.all_inner_texts()]
+    assert sorted(names) == sorted(picked)
+    assert all(world.site_name in text for text in listed.all_inner_texts())
+    assert_accessible(page)

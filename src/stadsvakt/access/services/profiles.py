@@ -8,8 +8,9 @@ opening only zones in the sites those units use.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.models import (
@@ -41,7 +42,9 @@ from stadsvakt.access.services._common import (
 from stadsvakt.audit.service import snapshot
 from stadsvakt.auth.scope import check_unit_in_scope, restrict
 from stadsvakt.context import Actor
-from stadsvakt.errors import Conflict, NotFound
+from stadsvakt.errors import N_, Conflict, NotFound
+from stadsvakt.paging import Order, sorted_by
+from stadsvakt.textsearch import contains
 
 READ, WRITE = "access.read", "access.write"
 
@@ -64,6 +67,15 @@ def zone_ids_of(session: Session, profile_ids: list[uuid.UUID]) -> dict[uuid.UUI
     return {pid: sorted(zones, key=str) for pid, zones in out.items()}
 
 
+#: The keys the profile list may be sorted by.
+PROFILE_SORTS: dict[str, Any] = {
+    "code": AccessProfile.code,
+    "name": AccessProfile.name,
+    "course": AccessProfile.required_course,
+}
+BY_CODE = Order("code")
+
+
 def list_profiles(
     session: Session,
     actor: Actor,
@@ -72,18 +84,25 @@ def list_profiles(
     offset: int,
     q: str | None = None,
     zone_id: uuid.UUID | None = None,
+    org_unit_id: uuid.UUID | None = None,
+    order: Order = BY_CODE,
 ) -> tuple[list[AccessProfile], int]:
-    """Shared profiles and those of the actor's units, by code."""
-    stmt = shared_or_scoped(select(AccessProfile), AccessProfile, actor, READ).order_by(
-        AccessProfile.code, AccessProfile.id
+    """Shared profiles and those of the actor's units, sorted by ``order`` (a key of
+    :data:`PROFILE_SORTS`; by code unless asked); ``q`` looks in names and codes,
+    ``zone_id`` keeps the profiles opening that zone, ``org_unit_id`` those of that unit."""
+    stmt = sorted_by(
+        shared_or_scoped(select(AccessProfile), AccessProfile, actor, READ),
+        PROFILE_SORTS,
+        order,
+        tiebreak=AccessProfile.id,
     )
     if q:
-        stmt = stmt.where(
-            or_(AccessProfile.name.ilike(f"%{q}%"), AccessProfile.code.ilike(f"%{q}%"))
-        )
+        stmt = stmt.where(contains(q, AccessProfile.name, AccessProfile.code))
     if zone_id is not None:
         opening = select(ProfileZone.profile_id).where(ProfileZone.zone_id == zone_id)
         stmt = stmt.where(AccessProfile.id.in_(opening))
+    if org_unit_id is not None:
+        stmt = stmt.where(AccessProfile.org_unit_id == org_unit_id)
     return page(session, stmt, limit, offset)
 
 
@@ -180,7 +199,10 @@ def delete_profile(session: Session, actor: Actor, profile_id: uuid.UUID) -> Non
         select(func.count()).where(PositionProfile.profile_id == profile.id)
     ) or session.scalar(select(func.count()).where(Grant.profile_id == profile.id))
     if used:
-        raise Conflict(f"profile '{profile.name}' is given to positions or by grants")
+        raise Conflict(f"profile '{profile.name}' is given to positions or by grants").said(
+            N_("The profile %(name)s is given to positions or by grants; take it away first."),
+            name=profile.name,
+        )
     before = {**snapshot(profile), "zone_ids": sorted(map(str, zone_ids(session, profile.id)))}
     session.delete(profile)
     flush_or_conflict(session, "access profile")
@@ -233,6 +255,9 @@ def _clash(session: Session, pp: PositionProfile) -> None:
     if existing is not None and existing != pp.id:
         raise Conflict(
             f"position '{pp.position}' in this unit already has this profile", field="position"
+        ).said(
+            N_("The position %(position)s in this unit already has this profile."),
+            position=pp.position,
         )
 
 

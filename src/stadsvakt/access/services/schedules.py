@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.holidays import Holiday, resolve
-from stadsvakt.access.models import AccessProfile, Door, HolidayCalendar, Schedule
+from stadsvakt.access.models import AccessProfile, Door, HolidayCalendar, HolidayMode, Schedule
 from stadsvakt.access.schemas.schedules import (
     HolidayCalendarCreate,
     HolidayCalendarUpdate,
@@ -43,7 +43,9 @@ from stadsvakt.access.timerules import parse_intervals
 from stadsvakt.audit.service import snapshot
 from stadsvakt.auth.scope import check_unit_in_scope
 from stadsvakt.context import Actor
-from stadsvakt.errors import Conflict, NotFound
+from stadsvakt.errors import N_, Conflict, NotFound
+from stadsvakt.paging import Order, sorted_by
+from stadsvakt.textsearch import contains
 
 READ, WRITE = "access.read", "access.write"
 
@@ -56,15 +58,37 @@ def normalised_intervals(items: list[IntervalIn]) -> list[dict[str, Any]]:
 # --- schedules -----------------------------------------------------------------------------
 
 
+#: The keys the schedule list may be sorted by.
+SCHEDULE_SORTS: dict[str, Any] = {
+    "code": Schedule.code,
+    "name": Schedule.name,
+    "holidays": Schedule.holiday_mode,
+}
+BY_CODE = Order("code")
+
+
 def list_schedules(
-    session: Session, actor: Actor, *, limit: int, offset: int, q: str | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    q: str | None = None,
+    holiday_mode: HolidayMode | None = None,
+    order: Order = BY_CODE,
 ) -> tuple[list[Schedule], int]:
-    """The municipality's shared schedules and those of the actor's units, by code."""
-    stmt = shared_or_scoped(select(Schedule), Schedule, actor, READ).order_by(
-        Schedule.code, Schedule.id
+    """The municipality's shared schedules and those of the actor's units, sorted by
+    ``order`` (a key of :data:`SCHEDULE_SORTS`; by code unless asked)."""
+    stmt = sorted_by(
+        shared_or_scoped(select(Schedule), Schedule, actor, READ),
+        SCHEDULE_SORTS,
+        order,
+        tiebreak=Schedule.id,
     )
     if q:
-        stmt = stmt.where(or_(Schedule.name.ilike(f"%{q}%"), Schedule.code.ilike(f"%{q}%")))
+        stmt = stmt.where(contains(q, Schedule.name, Schedule.code))
+    if holiday_mode is not None:
+        stmt = stmt.where(Schedule.holiday_mode == holiday_mode)
     return page(session, stmt, limit, offset)
 
 
@@ -140,7 +164,9 @@ def delete_schedule(session: Session, actor: Actor, schedule_id: uuid.UUID) -> N
         select(func.count()).where(AccessProfile.schedule_id == schedule.id)
     ) or session.scalar(select(func.count()).where(Door.unlock_schedule_id == schedule.id))
     if used:
-        raise Conflict(f"schedule '{schedule.name}' is used by profiles or doors")
+        raise Conflict(f"schedule '{schedule.name}' is used by profiles or doors").said(
+            N_("The schedule %(name)s is used by profiles or doors."), name=schedule.name
+        )
     before = snapshot(schedule)
     session.delete(schedule)
     flush_or_conflict(session, "schedule")
@@ -248,7 +274,9 @@ def delete_calendar(session: Session, actor: Actor, calendar_id: uuid.UUID) -> N
         session, actor, HolidayCalendar, calendar_id, WRITE, "holiday calendar"
     )
     if session.scalar(select(func.count()).where(Schedule.holiday_calendar_id == calendar.id)):
-        raise Conflict(f"holiday calendar '{calendar.name}' is used by schedules")
+        raise Conflict(f"holiday calendar '{calendar.name}' is used by schedules").said(
+            N_("The holiday calendar %(name)s is used by schedules."), name=calendar.name
+        )
     before = snapshot(calendar)
     session.delete(calendar)
     flush_or_conflict(session, "holiday calendar")

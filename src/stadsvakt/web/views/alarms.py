@@ -1,15 +1,12 @@
-"""Received alarms (larm) and the transmitter registry (larmsändare): lists, details, a form."""
+"""Received alarms (larm) and the transmitter registry (larmsändare): lists that scale
+(search, checked filters, sorting, paging; the alarm count is capped), details, a form."""
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
-from typing import Annotated
-from urllib.parse import urlencode
+from collections.abc import Iterable, Mapping
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -20,7 +17,7 @@ from stadsvakt.alarms.schemas import TransmitterCreate
 from stadsvakt.api.deps import ServicesDep, SessionDep
 from stadsvakt.centre.texts import labels
 from stadsvakt.errors import DomainError
-from stadsvakt.org.service import list_sites
+from stadsvakt.org.service import site_names
 from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import (
@@ -31,10 +28,37 @@ from stadsvakt.web.forms import (
     from_validation,
     is_form_error,
 )
-from stadsvakt.web.localtime import STOCKHOLM
+from stadsvakt.web.list_filters import as_uuid, chosen_id, end_of, local_moment, start_of
+from stadsvakt.web.listing import ListSpec, read_list
+from stadsvakt.web.views import pick
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
-PAGE_SIZE = 50
+#: Alarms counted at most (a count of millions on every page would be slow); more shows
+#: as "more than ...", and the pages go as far as the count.
+COUNT_CAP = 10_000
+ALARMS = ListSpec(
+    path="/alarms",
+    sorts=tuple(service.ALARM_SORTS),
+    default_sort="received",
+    default_descending=True,
+    filters={
+        "site": chosen_id("site"),
+        "transmitter": chosen_id("transmitter"),
+        "category": tuple(Category),
+        "from": local_moment("from"),
+        "to": local_moment("to"),
+    },
+)
+TRANSMITTERS = ListSpec(
+    path="/transmitters",
+    sorts=tuple(service.TRANSMITTER_SORTS),
+    default_sort="account",
+    filters={
+        "bearer": tuple(Bearer),
+        "protocol": tuple(TransmitterProtocol),
+        "site": chosen_id("site"),
+    },
+)
 #: Category names through the UI's catalogue (the alarm pages use the centre's code
 #: tables, :func:`stadsvakt.centre.texts.category_label`; others still import this).
 CATEGORIES: dict[str, str] = {
@@ -90,71 +114,44 @@ def _domain_errors(exc: DomainError, page: Page) -> FormErrors:
     return from_domain(exc, FIELDS, page._)
 
 
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _site_names(page: Page, session: Session) -> dict[uuid.UUID, str]:
+def _site_names(
+    page: Page, session: Session, ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
     assert page.actor is not None
-    if not page.can("site.read"):
-        return {}
-    sites, _ = list_sites(session, page.actor, limit=500, offset=0)
-    return {site.id: site.name for site in sites}
+    return site_names(session, page.actor, ids)
 
 
 @router.get("/alarms")
-def list_alarms(
-    page: PageDep,
-    session: SessionDep,
-    site: Annotated[str, Query(max_length=40)] = "",
-    category: Annotated[str, Query(max_length=20)] = "",
-    day_from: Annotated[str, Query(alias="from", max_length=10)] = "",
-    day_to: Annotated[str, Query(alias="to", max_length=10)] = "",
-    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
-    """Received alarms, newest first: filter by site, category and days (Swedish time)."""
+def list_alarms(page: PageDep, session: SessionDep) -> Response:
+    """Received alarms, newest first: filter by site, transmitter, account, category and time
+    (Swedish time), sort by time or priority, page; the count stops at ``COUNT_CAP``."""
     assert page.actor is not None
-    chosen = Category(category) if category in set(Category) else None
-    try:
-        site_id = uuid.UUID(site) if site else None
-    except ValueError:
-        site_id = None
-    start, end = _day(day_from), _day(day_to)
+    state = read_list(page.request.query_params, ALARMS)
+    filters = state.filters
+    category = filters["category"]
     alarms, total = service.list_alarms(
         session,
         page.actor,
-        limit=PAGE_SIZE,
-        offset=(p - 1) * PAGE_SIZE,
-        site_id=site_id,
-        category=chosen,
-        since=datetime.combine(start, time(), STOCKHOLM) if start else None,
-        until=datetime.combine(end + timedelta(days=1), time(), STOCKHOLM) if end else None,
+        limit=state.size,
+        offset=state.offset,
+        site_id=as_uuid(filters["site"]),
+        transmitter_id=as_uuid(filters["transmitter"]),
+        account=state.q or None,
+        category=Category(category) if category else None,
+        since=start_of(filters["from"]),
+        until=end_of(filters["to"]),
+        order=state.order,
+        count_cap=COUNT_CAP,
     )
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    filters = {
-        "site": str(site_id) if site_id else "",
-        "category": chosen.value if chosen else "",
-        "from": start.isoformat() if start else "",
-        "to": end.isoformat() if end else "",
-    }
-
-    def page_url(number: int) -> str:
-        return "/alarms?" + urlencode({k: v for k, v in {**filters, "p": number}.items() if v})
-
     context = {
         "nav": "alarms",
-        "alarms": alarms,
-        "total": total,
-        "filters": filters,
+        "listing": state.result(alarms, total),
+        "capped": total > COUNT_CAP,
+        "count_cap": COUNT_CAP,
         "categories": labels("categories", page.lang),
-        "sites": _site_names(page, session),
-        "number": p,
-        "pages": pages,
-        "prev_url": page_url(p - 1) if p > 1 else None,
-        "next_url": page_url(p + 1) if p < pages else None,
+        "sites": _site_names(page, session, (a.site_id for a in alarms)),
+        "chosen_site": pick.chosen(page, session, "sites", filters["site"]),
+        "chosen_transmitter": pick.chosen(page, session, "transmitters", filters["transmitter"]),
     }
     return page.render("alarms/alarms.html", context)
 
@@ -167,7 +164,7 @@ def alarm_page(alarm_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respo
     context = {
         "nav": "alarms",
         "alarm": alarm,
-        "sites": _site_names(page, session),
+        "sites": _site_names(page, session, [alarm.site_id]),
         "raw_text": service.raw_text(alarm.raw),
         "raw_hex": alarm.raw.hex().upper(),
     }
@@ -175,42 +172,30 @@ def alarm_page(alarm_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respo
 
 
 @router.get("/transmitters")
-def list_transmitters(
-    page: PageDep,
-    session: SessionDep,
-    q: Annotated[str, Query(max_length=100)] = "",
-    bearer: Annotated[str, Query(max_length=4)] = "",
-    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
-    """Registered transmitters: search by account or name, filter by bearer (e.g. 2G)."""
+def list_transmitters(page: PageDep, session: SessionDep) -> Response:
+    """Registered transmitters: search by account or name, filter by network (e.g. 2G),
+    protocol and site, sort, page."""
     assert page.actor is not None
-    chosen = Bearer(bearer) if bearer in set(Bearer) else None
+    state = read_list(page.request.query_params, TRANSMITTERS)
+    filters = state.filters
     rows, total = service.list_transmitters(
         session,
         page.actor,
-        limit=PAGE_SIZE,
-        offset=(p - 1) * PAGE_SIZE,
-        bearer=chosen,
-        q=q.strip() or None,
+        limit=state.size,
+        offset=state.offset,
+        bearer=Bearer(filters["bearer"]) if filters["bearer"] else None,
+        protocol=TransmitterProtocol(filters["protocol"]) if filters["protocol"] else None,
+        site_id=as_uuid(filters["site"]),
+        q=state.q or None,
+        order=state.order,
     )
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-
-    def page_url(number: int) -> str:
-        params = {"q": q.strip(), "bearer": chosen.value if chosen else "", "p": number}
-        return "/transmitters?" + urlencode({k: v for k, v in params.items() if v})
-
     context = {
         "nav": "transmitters",
-        "transmitters": rows,
-        "total": total,
-        "q": q.strip(),
-        "bearer": chosen.value if chosen else "",
+        "listing": state.result(rows, total),
         "bearers": [b.value for b in Bearer],
-        "sites": _site_names(page, session),
-        "number": p,
-        "pages": pages,
-        "prev_url": page_url(p - 1) if p > 1 else None,
-        "next_url": page_url(p + 1) if p < pages else None,
+        "protocols": [p.value for p in TransmitterProtocol],
+        "sites": _site_names(page, session, (row.site_id for row in rows)),
+        "chosen_site": pick.chosen(page, session, "sites", filters["site"]),
     }
     return page.render("alarms/transmitters.html", context)
 
@@ -223,12 +208,11 @@ def _form(
     errors: FormErrors | None = None,
     status: int = 200,
 ) -> Response:
-    sites = _site_names(page, session)
     context = {
         "nav": "transmitters",
         "values": values,
         "errors": errors or FormErrors(),
-        "site_choices": [("", page._("Choose a site"))] + [(str(k), v) for k, v in sites.items()],
+        "chosen_site": pick.chosen(page, session, "sites", values.get("site_id", "")),
         "protocols": [(p.value, p.value) for p in TransmitterProtocol],
         "bearers": [("", page._("Not known"))] + [(b.value, b.value) for b in Bearer],
     }
@@ -272,5 +256,6 @@ def transmitter_page(transmitter_id: uuid.UUID, page: PageDep, session: SessionD
     """A transmitter's registration (never its key)."""
     assert page.actor is not None
     row = service.get_transmitter(session, page.actor, transmitter_id)
-    context = {"nav": "transmitters", "row": row, "sites": _site_names(page, session)}
+    sites = _site_names(page, session, [row.site_id])
+    context = {"nav": "transmitters", "row": row, "sites": sites}
     return page.render("alarms/transmitter_detail.html", context)

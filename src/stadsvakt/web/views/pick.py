@@ -1,6 +1,7 @@
 """Searchable pickers: ``GET /ui/pick/{kind}?q=…`` answers the options a picker shows.
 
-Forms choose doors, zones, profiles, schedules, people, units and sites with a
+Forms choose doors, zones, profiles, schedules, people, units, sites and alarm
+transmitters with a
 ``<select data-picker="…">`` that ``picker.js`` turns into a Tom Select asking this
 endpoint as the user types, so a page never renders thousands of options. Each answer
 holds at most ``limit`` options the signed-in user may see (the same scoping as the
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from stadsvakt.access.models import AccessProfile, Door, Schedule, Zone
 from stadsvakt.access.services._common import shared_or_scoped
+from stadsvakt.alarms.models import Transmitter
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor
@@ -220,6 +222,29 @@ def sites(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
     ]
 
 
+def transmitters(session: Session, actor: Actor, page: Page, ask: Ask) -> list[Option]:
+    """Alarm transmitters by account or name, or by their site's name."""
+    site = aliased(Site)
+    stmt = (
+        select(Transmitter.id, Transmitter.account, Transmitter.name, site.name)
+        .join(site, site.id == Transmitter.site_id)
+        .where(Transmitter.tenant_id == actor.tenant_id)
+    )
+    stmt = _searched(
+        restrict(stmt, Transmitter, actor, "transmitter.read"),
+        ask,
+        Transmitter,
+        Transmitter.account,
+        Transmitter.name,
+        site.name,
+    )
+    rows = session.execute(stmt.order_by(Transmitter.account, Transmitter.id).limit(ask.limit))
+    return [
+        Option(str(i), account, " · ".join(x for x in (name, site_name) if x))
+        for i, account, name, site_name in rows
+    ]
+
+
 #: Each picker and the permission it needs.
 FINDERS: dict[str, tuple[str, Finder]] = {
     "doors": ("access.read", doors),
@@ -232,6 +257,7 @@ FINDERS: dict[str, tuple[str, Finder]] = {
     "contractors": ("person.read", contractors),
     "units": ("org.read", units),
     "sites": ("site.read", sites),
+    "transmitters": ("transmitter.read", transmitters),
 }
 
 

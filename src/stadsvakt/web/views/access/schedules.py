@@ -1,4 +1,5 @@
-"""Schedules: the list, a weekly grid of a schedule's intervals, and the form.
+"""Schedules: the searchable, sortable, paged list, a weekly grid of a schedule's intervals,
+and the form.
 
 Intervals are typed one per line (``mon 07:00-18:00``, ``fri 22:00-06:00``,
 ``holiday 10:00-14:00``; Swedish day names work too), because a weekly pattern
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.models import Schedule
+from stadsvakt.access.models import HolidayMode, Schedule
 from stadsvakt.access.schemas.schedules import ScheduleCreate, ScheduleUpdate
 from stadsvakt.access.services import schedules
 from stadsvakt.access.timerules import HOLIDAY, parse_intervals
@@ -25,9 +26,16 @@ from stadsvakt.errors import DomainError, InvalidInput
 from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
+from stadsvakt.web.listing import ListSpec, read_list
 from stadsvakt.web.views.access._forms import form_errors
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+LIST = ListSpec(
+    path="/access/schedules",
+    sorts=tuple(schedules.SCHEDULE_SORTS),
+    default_sort="code",
+    filters={"holidays": tuple(m.value for m in HolidayMode)},
+)
 FIELDS = ("code", "name", "intervals", "holiday_mode")
 _DAYS = {
     **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
@@ -80,6 +88,14 @@ def week_grid(intervals: list[dict[str, Any]]) -> list[list[bool]]:
     return grid
 
 
+def may_change(page: Page, schedule: Schedule) -> bool:
+    """Whether the user may change the schedule: a shared one (no unit) only with the
+    permission for the whole municipality (a department admin only uses it)."""
+    if page.actor is None or not page.can("access.write"):
+        return False
+    return schedule.org_unit_id is not None or page.actor.scope("access.write") is None
+
+
 def _render(
     page: Page,
     session: Session,
@@ -91,15 +107,27 @@ def _render(
     status: int = 200,
 ) -> Response:
     assert page.actor is not None
-    items, _ = schedules.list_schedules(session, page.actor, limit=500, offset=0)
-    context = {
+    context: dict[str, Any] = {
         "nav": "access",
-        "schedules": items,
         "schedule": schedule,
         "grid": week_grid(schedule.intervals) if schedule else None,
+        "may_change": may_change(page, schedule) if schedule else page.can("access.write"),
         "values": values,
         "errors": errors or FormErrors(),
     }
+    if schedule is None:
+        state = read_list(page.request.query_params, LIST)
+        mode = state.filters["holidays"]
+        items, total = schedules.list_schedules(
+            session,
+            page.actor,
+            limit=state.size,
+            offset=state.offset,
+            q=state.q or None,
+            holiday_mode=HolidayMode(mode) if mode else None,
+            order=state.order,
+        )
+        context["listing"] = state.result(items, total)
     return page.render(template, context, status=status)
 
 
