@@ -58,7 +58,7 @@ def test_report_pages_in_swedish(
     page = browser.get(
         "/reports/people", params={"person": teacher.employee_number, "at": "2026-11-23T22:00"}
     )
-    assert page.status_code == 200 and door.name in page.text and "outside_schedule" in page.text
+    assert page.status_code == 200 and door.name in page.text and "Utanför tidsschema" in page.text
     page = browser.get("/reports/people", params={"person": outsider.employee_number})
     assert "Ingen sådan person inom ditt ansvar." in page.text
 
