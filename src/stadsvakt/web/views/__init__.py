@@ -15,12 +15,15 @@ from stadsvakt.web.views import (
     reports,
     sites,
 )
+from stadsvakt.web.views.audit import audit_pages
 from stadsvakt.web.views.centre import centre_pages
 
 
 def web_router() -> APIRouter:
     """Every page of the web UI."""
     router = APIRouter(include_in_schema=False)
+    # Before pick: its /ui/pick/{kind} would take the audit trail's actor picker.
+    router.include_router(audit_pages())
     for module in (auth, overview, org_units, sites, access, alarms, people, reports, pick):
         router.include_router(module.router)
     router.include_router(centre_pages())
