@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from stadsvakt.db import Base, IdMixin, TimestampMixin, utcnow
@@ -57,8 +57,13 @@ class Bearer(StrEnum):
 
 
 def _site_unit(site_id: Any) -> ColumnElement[Any]:
-    """The unit of a row's site, as a correlated subquery (a row's scope follows its site)."""
-    return select(Site.org_unit_id).where(Site.id == site_id).scalar_subquery()
+    """The unit of a row's site, as a correlated subquery (a row's scope follows its site).
+
+    The site is an alias of its own: a query that also joins ``sites`` (the queue shows
+    each activation's site) would otherwise correlate the subquery's FROM away.
+    """
+    owner = aliased(Site)
+    return select(owner.org_unit_id).where(owner.id == site_id).scalar_subquery()
 
 
 class Transmitter(IdMixin, TimestampMixin, Base):
