@@ -1,5 +1,6 @@
-"""People (personer): the searchable list, the new-person form, a person's details, edit
-form and deactivation with confirmation."""
+"""People (personer): the searchable list, the new-person form, a person's page (details,
+credentials, profiles, grants, training; the edit form, refused when stale), and
+deactivation and reactivation, each confirmed on a page that says what happens."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import SessionDep
+from stadsvakt.auth.scope import require
 from stadsvakt.directory import service
 from stadsvakt.directory.models import Person, PersonKind
 from stadsvakt.directory.schemas import PersonCreate, PersonUpdate
@@ -27,6 +29,8 @@ from stadsvakt.web.forms import (
     is_form_error,
 )
 from stadsvakt.web.listing import ListParameterError, ListSpec, read_list
+from stadsvakt.web.views import person_sections
+from stadsvakt.web.views.access.credential_words import STALE
 from stadsvakt.web.views.org_units import unit_choices, visible_tree
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
@@ -124,6 +128,7 @@ def _form(
             context["training"] = service.list_training(
                 session, page.actor, limit=100, offset=0, person_id=person.id
             )[0]
+        context.update(person_sections.sections(page, session, person))
     return page.render(template, context, status=status)
 
 
@@ -165,6 +170,7 @@ def create_person(page: PageDep, session: SessionDep, form: FormDep) -> Response
 
 def _values(person: Person) -> dict[str, str]:
     return {
+        "version": str(person.version),
         "given_name": person.given_name,
         "family_name": person.family_name,
         "employee_number": person.employee_number or "",
@@ -183,12 +189,34 @@ def person_page(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Res
     return _form(page, session, "people/detail.html", values=_values(person), person=person)
 
 
+def _stale(page: Page, person: Person, form: Mapping[str, str]) -> FormErrors | None:
+    """A refusal when the person changed since the form showed them (their ``version``)."""
+    if form.get("version", "") == str(person.version):
+        return None
+    errors = FormErrors()
+    errors.general.append(page._(STALE))
+    return errors
+
+
 @router.post("/people/{person_id}")
 def update_person(
     person_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep
 ) -> Response:
-    """Save a person's changes; errors are shown next to their fields with the values kept."""
+    """Save a person's changes; errors are shown next to their fields with the values kept,
+    and a change made from a stale page (someone saved meanwhile) is refused."""
     assert page.actor is not None
+    person = service.get_person(session, page.actor, person_id)
+    stale = _stale(page, person, form)
+    if stale is not None:
+        return _form(
+            page,
+            session,
+            "people/detail.html",
+            values=form,
+            errors=stale,
+            person=person,
+            status=409,
+        )
     try:
         # Validated as a whole person first, so an emptied required field is an error.
         whole = PersonCreate.model_validate(_checked(form), context=FORM_TEXT)
@@ -214,10 +242,12 @@ def update_person(
 
 @router.get("/people/{person_id}/deactivate")
 def deactivate_page(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
-    """Ask for confirmation before deactivating a person."""
+    """Say what deactivating the person ends, and ask for confirmation."""
     assert page.actor is not None
+    require(page.actor, "person.write")
     person = service.get_person(session, page.actor, person_id)
-    return page.render("people/deactivate.html", {"nav": "people", "person": person})
+    context = {"nav": "people", "person": person, "ending": person_sections.ending(session, person)}
+    return page.render("people/deactivate.html", context)
 
 
 @router.post("/people/{person_id}/deactivate")
@@ -226,3 +256,20 @@ def deactivate(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Resp
     assert page.actor is not None
     service.deactivate_person(session, page.actor, person_id, reason="deactivated in the web UI")
     return see_other(f"/people/{person_id}?deactivated=1")
+
+
+@router.get("/people/{person_id}/reactivate")
+def reactivate_page(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
+    """Say what reactivating an inactive person does (and does not bring back)."""
+    assert page.actor is not None
+    require(page.actor, "person.write")
+    person = service.get_person(session, page.actor, person_id)
+    return page.render("people/reactivate.html", {"nav": "people", "person": person})
+
+
+@router.post("/people/{person_id}/reactivate")
+def reactivate(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
+    """Mark the person active again; ended assignments, grants and credentials stay ended."""
+    assert page.actor is not None
+    service.update_person(session, page.actor, person_id, PersonUpdate(active=True))
+    return see_other(f"/people/{person_id}?reactivated=1")

@@ -1,60 +1,54 @@
-"""Credentials: the list (by person's employee number or identifier) and "mark lost"."""
+"""Credentials: the list (search, kind, state and orphan filters, sorting and paging in the
+URL); its rows lead to the holder's page, where credentials are issued and acted on
+(:mod:`.credential_forms`, :mod:`.credential_actions`, included here)."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Query, Response
-
-from stadsvakt.access.models import Credential
-from stadsvakt.access.services import credentials, grants
+from stadsvakt.access.models import CredentialKind, CredentialState
+from stadsvakt.access.services import credentials
 from stadsvakt.api.deps import SessionDep
-from stadsvakt.web.deps import HtmlRoute, PageDep, see_other
+from stadsvakt.web.deps import HtmlRoute, PageDep
+from stadsvakt.web.listing import ListSpec, read_list
+from stadsvakt.web.views.access import credential_actions, credential_forms
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
 
+LIST = ListSpec(
+    path="/access/credentials",
+    sorts=tuple(credentials.CREDENTIAL_SORTS),
+    default_sort="identifier",
+    filters={
+        "kind": tuple(k.value for k in CredentialKind),
+        "state": tuple(s.value for s in CredentialState),
+        "orphan": ("1",),
+    },
+)
+
 
 @router.get("/access/credentials")
-def list_page(
-    page: PageDep,
-    session: SessionDep,
-    person: Annotated[str, Query(max_length=40)] = "",
-    q: Annotated[str, Query(max_length=64)] = "",
-) -> Response:
-    """Credentials in the user's scope: all, one person's (employee number), or by identifier."""
+def list_page(page: PageDep, session: SessionDep) -> Response:
+    """Credentials in the user's scope: search by identifier, holder's name or employee
+    number; filter by kind, state or orphans; sort and page."""
     assert page.actor is not None
-    holder = (
-        grants.person_in_scope(session, page.actor, person.strip(), "credential.read")
-        if person.strip()
-        else None
+    state = read_list(page.request.query_params, LIST)
+    kind, wanted = state.filters["kind"], state.filters["state"]
+    rows, total = credentials.list_credential_rows(
+        session,
+        page.actor,
+        limit=state.size,
+        offset=state.offset,
+        q=state.q or None,
+        kind=CredentialKind(kind) if kind else None,
+        state=CredentialState(wanted) if wanted else None,
+        orphan=state.filters["orphan"] == "1",
+        order=state.order,
     )
-    items: list[Credential] = []
-    total = 0
-    if not person.strip() or holder is not None:
-        items, total = credentials.list_credentials(
-            session,
-            page.actor,
-            limit=200,
-            offset=0,
-            person_id=holder.id if holder else None,
-            q=q.strip() or None,
-        )
-    context = {
-        "nav": "access",
-        "credentials": items,
-        "total": total,
-        "person": person,
-        "q": q,
-        "holder": holder,
-        "names": grants.names_of(session, [c.person_id for c in items]),
-    }
+    context = {"nav": "access", "listing": state.result(rows, total)}
     return page.render("access/credentials.html", context)
 
 
-@router.post("/access/credentials/{credential_id}/lost")
-def mark_lost(credential_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
-    """Block a lost card at once."""
-    assert page.actor is not None
-    credentials.mark_lost(session, page.actor, credential_id)
-    return see_other("/access/credentials?lost=1")
+# The edit form's path must be matched before the actions' /{action}.
+router.include_router(credential_forms.router)
+router.include_router(credential_actions.router)
