@@ -1,11 +1,37 @@
 """The domain error hierarchy, rendered as RFC 9457 problem details by the API.
 
-Services raise these; only ``api/`` turns them into HTTP responses.
+Services raise these; only ``api/`` turns them into HTTP responses. ``detail`` is
+English and goes to API clients as it is; what a person reads in the web UI is the
+error's *message*: a gettext message id with named parameters, given with
+:meth:`DomainError.said` and marked with :func:`N_` so extraction finds it::
+
+    raise Conflict(f"employee number {value!r} is already used", field="employee_number").said(
+        N_("The employee number %(value)s is already used."), value=value
+    )
+
+A parameter that is itself words to translate (a field's or a thing's name) is a
+:class:`Term`: ``.said(N_("%(what)s cannot be emptied."), what=Term(N_("Name")))``.
+The web UI renders an error through ``stadsvakt.web.errors.explain``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Self
+
+#: A message parameter: a value shown as it is, or a :class:`Term` translated too.
+Param = str | int | float
+
+
+class Term(str):
+    """A message parameter that is a message id itself (a field's name): translated too."""
+
+    __slots__ = ()
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
 
 
 class DomainError(Exception):
@@ -14,11 +40,21 @@ class DomainError(Exception):
     code: str = "error"
     title: str = "Error"
     status: int = 400
+    #: What the UI says (a gettext message id), or None: see :meth:`said`.
+    msgid: str | None = None
+    params: Mapping[str, object] = {}
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+
+    def said(self, msgid: str, /, **params: Param) -> Self:
+        """The same refusal in words for people: a gettext message id with ``%(name)s``
+        parameters (a :class:`Term` parameter is translated too). Returns the error."""
+        self.msgid = msgid
+        self.params = params
+        return self
 
     def headers(self) -> dict[str, str]:
         """Response headers that go with the problem (``Retry-After``, say); none by default."""

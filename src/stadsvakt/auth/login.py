@@ -35,8 +35,11 @@ from stadsvakt.auth.secrets import (
 from stadsvakt.auth.service import actor_for_user, needs_totp
 from stadsvakt.auth.throttle import Throttle, client_key
 from stadsvakt.db import utcnow
-from stadsvakt.errors import InvalidInput, Unauthenticated
+from stadsvakt.errors import N_, InvalidInput, Unauthenticated
 from stadsvakt.settings import SecuritySettings
+
+#: What a refused login says, whichever check refused it (no hint which one).
+_WRONG = N_("Wrong username or password.")
 
 
 class IdentityProvider(Protocol):
@@ -92,7 +95,7 @@ class LocalPasswordProvider:
         checks the backoff again under the lock before the attempt counts."""
         if "\x00" in username:
             # No account has such a name, and PostgreSQL cannot even compare one.
-            raise Unauthenticated("wrong username or password")
+            raise Unauthenticated("wrong username or password").said(_WRONG)
         self.throttle.check(reading, username, client_key(client))
         self.passwords.pool.refuse_when_full()
 
@@ -100,7 +103,7 @@ class LocalPasswordProvider:
         """Refuse while a backoff is in force; otherwise record the attempt (as a failure
         until it concludes) and find what to check the password against. No hashing."""
         if "\x00" in username:
-            raise Unauthenticated("wrong username or password")
+            raise Unauthenticated("wrong username or password").said(_WRONG)
         key = client_key(client)
         self.throttle.take_turns(session, username, key)
         self.throttle.check(session, username, key)
@@ -134,7 +137,7 @@ class LocalPasswordProvider:
         if attempt.user_id is not None:
             user = session.get(User, attempt.user_id, populate_existing=True)
         if user is None or not result.ok or not user.active or user.password_hash != attempt.stored:
-            raise Unauthenticated("wrong username or password")
+            raise Unauthenticated("wrong username or password").said(_WRONG)
         self.throttle.forget(session, attempt.row_id)
         if result.new_hash:
             user.password_hash = result.new_hash
@@ -225,7 +228,7 @@ def verify_totp_step(
         throttle.failed(session, user.username, key)
         raise InvalidInput(
             "the code is wrong, too old or already used", field="code", rule="totp_valid"
-        )
+        ).said(N_("The code is wrong or too old. Enter the code the app shows now."))
     throttle.succeeded(session, user.username, key)
     user.totp_last_step = step
     actor = actor_for_user(user)
@@ -260,7 +263,9 @@ def _pending_or_enabled_secret(row: WebSession, user: User, box: SecretBox) -> s
         return box.open(user.totp_secret)
     pending = row.data.get("pending_totp")
     if not pending:
-        raise InvalidInput("no second factor is being set up", field="code", rule="totp_pending")
+        raise InvalidInput(
+            "no second factor is being set up", field="code", rule="totp_pending"
+        ).said(N_("No second factor is being set up. Start again from the login page."))
     return box.open(str(pending))
 
 

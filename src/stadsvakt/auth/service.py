@@ -18,17 +18,25 @@ from sqlalchemy.orm import Session
 from stadsvakt.audit.service import record, snapshot
 from stadsvakt.auth.locks import take_turns
 from stadsvakt.auth.models import Role, RoleAssignment, User
-from stadsvakt.auth.passwords import Passwords, password_problem
+from stadsvakt.auth.passwords import MIN_LENGTH, Passwords, password_problem
 from stadsvakt.auth.permissions import BUILTIN_ROLES, PERMISSIONS
 from stadsvakt.auth.schemas import RoleAssignmentIn, RoleUpdate, UserCreate, UserUpdate
 from stadsvakt.auth.scope import check_unit_in_scope, require
 from stadsvakt.context import Actor
-from stadsvakt.errors import Conflict, Forbidden, InvalidInput, NotFound
+from stadsvakt.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 
 Grants = dict[str, frozenset[uuid.UUID] | None]
 
 #: The role that may do everything in its municipality, and that one user must keep.
 SYSTEM_OWNER = "system_owner"
+
+#: What a person reads when a username is taken.
+_TAKEN = N_("The username %(username)s is taken.")
+#: What a person reads when a new password is too weak.
+_WEAK = N_(
+    "A password needs at least %(min)s characters (at most 256), with at least 5 "
+    "different characters."
+)
 
 
 class SystemOwnerConflict(Conflict):
@@ -79,7 +87,9 @@ def role_by_name(session: Session, tenant_id: uuid.UUID, name: str) -> Role:
     stmt = select(Role).where(Role.tenant_id == tenant_id, Role.name == name)
     role = session.execute(stmt).scalar_one_or_none()
     if role is None:
-        raise InvalidInput(f"unknown role '{name}'", field="roles.role", rule="known_role")
+        raise InvalidInput(f"unknown role '{name}'", field="roles.role", rule="known_role").said(
+            N_("There is no role named %(name)s."), name=name
+        )
     return role
 
 
@@ -130,13 +140,16 @@ def _assign(session: Session, actor: Actor, user: User, wanted: Sequence[RoleAss
         if actor.kind != "system" and not set(role.permissions) <= set(actor.grants):
             raise Forbidden(
                 f"you cannot give the role '{role.name}': it holds permissions you lack"
+            ).said(
+                N_("You cannot give the role %(name)s: it holds permissions you lack."),
+                name=role.name,
             )
         if role.unit_scoped and item.org_unit_id is None:
             raise InvalidInput(
                 f"role '{role.name}' must be limited to an organisation unit",
                 field="roles.org_unit_id",
                 rule="required_for_unit_scoped_role",
-            )
+            ).said(N_("The role %(name)s must be limited to an organisation unit."), name=role.name)
         if item.org_unit_id is not None:
             check_unit_in_scope(
                 session, actor, "user.write", item.org_unit_id, field="roles.org_unit_id"
@@ -171,9 +184,13 @@ def create_user(
         raise InvalidInput("a municipality must be given", field="tenant", rule="required")
     problem = password_problem(data.password)
     if problem:
-        raise InvalidInput(f"password {problem}", field="password", rule="password_strength")
+        raise InvalidInput(f"password {problem}", field="password", rule="password_strength").said(
+            _WEAK, min=MIN_LENGTH
+        )
     if session.execute(select(User.id).where(User.username == data.username)).first():
-        raise Conflict(f"username '{data.username}' is taken", field="username")
+        raise Conflict(f"username '{data.username}' is taken", field="username").said(
+            _TAKEN, username=data.username
+        )
     user = User(
         tenant_id=tenant,
         username=data.username,
@@ -187,7 +204,9 @@ def create_user(
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"username '{data.username}' is taken", field="username") from exc
+        raise Conflict(f"username '{data.username}' is taken", field="username").said(
+            _TAKEN, username=data.username
+        ) from exc
     record(
         session,
         action="user.create",
@@ -240,6 +259,11 @@ def keep_a_system_owner(session: Session, user: User, *, stays: bool, field: str
             "system owner before deactivating this one or taking the role away",
             field=field,
             rule="last_system_owner",
+        ).said(
+            N_(
+                "This is the municipality's last active system owner: make another user "
+                "system owner before deactivating this one or taking the role away."
+            )
         )
 
 
@@ -260,7 +284,9 @@ def update_user(session: Session, actor: Actor, user_id: uuid.UUID, data: UserUp
     user = get_user(session, actor, user_id, "user.write")
     before = _audit_user(user)
     if data.active is False and actor.id == user.id:
-        raise Forbidden("you cannot deactivate your own account")
+        raise Forbidden("you cannot deactivate your own account").said(
+            N_("You cannot deactivate your own account.")
+        )
     stays, field = _stays_system_owner(user, data)
     keep_a_system_owner(session, user, stays=stays, field=field)
     for field in ("display_name", "language", "active"):
@@ -289,7 +315,9 @@ def set_password(session: Session, user: User, password: str, passwords: Passwor
     """Replace a user's password (audited without the hash)."""
     problem = password_problem(password)
     if problem:
-        raise InvalidInput(f"password {problem}", field="password", rule="password_strength")
+        raise InvalidInput(f"password {problem}", field="password", rule="password_strength").said(
+            _WEAK, min=MIN_LENGTH
+        )
     user.password_hash = passwords.hash(password)
     session.flush()
     record(
@@ -340,7 +368,9 @@ def update_role(session: Session, actor: Actor, name: str, data: RoleUpdate) -> 
     """Change what a role may do, or require a second factor for it."""
     require(actor, "role.write")
     if actor.scope("role.write") is not None:
-        raise Forbidden("roles can only be changed by a municipality-wide administrator")
+        raise Forbidden("roles can only be changed by a municipality-wide administrator").said(
+            N_("Roles can only be changed by a municipality-wide administrator.")
+        )
     stmt = select(Role).where(Role.name == name)
     if actor.tenant_id is not None:
         stmt = stmt.where(Role.tenant_id == actor.tenant_id)
@@ -370,7 +400,9 @@ def update_role(session: Session, actor: Actor, name: str, data: RoleUpdate) -> 
 def set_own_language(session: Session, user: User, language: str) -> None:
     """A user's own choice of UI language (``sv`` or ``en``); needs no permission, is audited."""
     if language not in ("sv", "en"):
-        raise InvalidInput("must be 'sv' or 'en'", field="language", rule="supported_language")
+        raise InvalidInput(
+            "must be 'sv' or 'en'", field="language", rule="supported_language"
+        ).said(N_("Choose one of the options."))
     if user.language == language:
         return
     before = user.language

@@ -42,7 +42,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from stadsvakt.auth.locks import take_turns
 from stadsvakt.auth.models import LoginAttempt
 from stadsvakt.db import utcnow
-from stadsvakt.errors import TooManyAttempts
+from stadsvakt.errors import N_, TooManyAttempts
 from stadsvakt.settings import SecuritySettings
 
 #: The first wait once a count passes its allowance; each further failure doubles it.
@@ -103,7 +103,7 @@ class Throttle:
             seconds = max(1, math.ceil(wait))
             raise TooManyAttempts(
                 f"too many failed logins; try again in {seconds} seconds", retry_after=seconds
-            )
+            ).said(N_("Too many failed logins. Try again in %(seconds)s seconds."), seconds=seconds)
 
     def failed(self, session: Session, username: str, client: str) -> LoginAttempt:
         """Count a failed attempt (and clear out attempts too old to count)."""

@@ -95,7 +95,7 @@ def _code_free(
     existing = session.execute(stmt).scalar_one_or_none()
     if existing is not None and existing != own:
         raise Conflict(f"code '{code}' is already used", field="code").said(
-            N_("The code %(code)s is already used."), code=code
+            N_("This code is already used.")
         )
 
 

@@ -7,6 +7,7 @@ an error page in the visitor's language.
 
 from __future__ import annotations
 
+import inspect
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -14,10 +15,11 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from babel.support import Translations
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.templating import Jinja2Templates
 
 from stadsvakt.api.deps import SAFE_METHODS, SESSION_COOKIE, SessionDep, check_csrf
@@ -27,6 +29,8 @@ from stadsvakt.auth.service import actor_for_user
 from stadsvakt.context import Actor, set_actor
 from stadsvakt.errors import DomainError, Forbidden
 from stadsvakt.org.service import get_municipality
+from stadsvakt.web.errors import specific
+from stadsvakt.web.forms import field_of, parameter_errors
 from stadsvakt.web.i18n import LANG_COOKIE, LANGUAGES, Catalogues, choose_language
 from stadsvakt.web.templating import TRANSLATIONS_KEY
 from stadsvakt.web.vendor import VendorAssets
@@ -242,11 +246,30 @@ def set_login_csrf_cookie(response: Response, value: str, secure: bool) -> None:
     )
 
 
-def error_page(request: Request, exc: DomainError | None, status: int) -> HTMLResponse:
-    """An error page in the visitor's language."""
+def error_page(
+    request: Request,
+    exc: DomainError | None,
+    status: int,
+    *,
+    invalid: RequestValidationError | None = None,
+) -> HTMLResponse:
+    """An error page in the visitor's language: its heading says what kind of refusal it
+    is; below it the error's own words (:func:`~stadsvakt.web.errors.specific`) or each
+    bad parameter by name and rule."""
     existing = getattr(request.state, "page", None)
     page = existing if isinstance(existing, Page) else make_page(request, get_web(request))
-    return page.render("error.html", {"status": status, "error": exc}, status=status)
+    found = specific(exc, page._) if exc is not None else None
+    messages = [found] if found else []
+    if exc is not None and found and exc.code == "invalid_input" and field_of(exc):
+        # Off a form, a refused field is a parameter of the address: name it.
+        messages = [
+            page._("The parameter %(name)s: %(message)s")
+            % {"name": field_of(exc), "message": found}
+        ]
+    if invalid is not None:
+        messages = parameter_errors(invalid.errors(), page._)
+    context = {"status": status, "error": exc, "messages": messages}
+    return page.render("error.html", context, status=status)
 
 
 class HtmlRoute(APIRoute):
@@ -263,7 +286,36 @@ class HtmlRoute(APIRoute):
             except DomainError as exc:
                 return error_page(request, exc, exc.status)
             except RequestValidationError as exc:
-                in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
-                return error_page(request, None, 404 if in_path else 400)
+                # A malformed id in the path is an address that leads nowhere; a bad
+                # query or form parameter is named with the rule it broke.
+                if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+                    return error_page(request, None, 404)
+                return error_page(request, None, 422, invalid=exc)
 
         return route
+
+
+#: Paths answered by machines (problem+json stays their error format).
+_MACHINE_PATHS = ("/api/", "/scim/", "/static/", "/healthz", "/readyz", "/metrics", "/openapi")
+
+
+def _wants_page(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(_MACHINE_PATHS) or path in {"/docs", "/redoc"}:
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """A browser asking for an address no page has (404, 405) gets the UI's own error
+    page in its language; API clients keep the problem+json the app answered before."""
+    fallback = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code in {404, 405} and _wants_page(request):
+            return error_page(request, None, exc.status_code)
+        answered = fallback(request, exc)
+        return await answered if inspect.isawaitable(answered) else answered
+
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -8,13 +8,25 @@ an error that names no field of the form is shown above it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from stadsvakt.errors import DomainError
+from stadsvakt.errors import N_, DomainError
+from stadsvakt.web.errors import RULES, explain
+
+__all__ = [
+    "N_",
+    "FormErrors",
+    "clean",
+    "field_of",
+    "from_domain",
+    "from_validation",
+    "is_form_error",
+    "parameter_errors",
+]
 
 Translate = Callable[[str], str]
 _FIELD_PREFIX = re.compile(r"^([a-z_]+): ")
@@ -118,16 +130,16 @@ def from_validation(exc: ValidationError, known: Collection[str], _: Translate) 
     return errors.in_order(known)
 
 
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
-
-
-_RULES: Mapping[str, str] = {
-    "required_for_external_owner": N_("Required when the owner is external."),
-    "no_cycle": N_("A unit cannot be moved below itself."),
-    "required": N_("This field is required."),
-}
+def parameter_errors(errors: Sequence[Mapping[str, Any]], _: Translate) -> list[str]:
+    """A web route's query or form parameters that failed validation, each named with the
+    rule it broke in words: "The parameter days: Give a whole number." """
+    out = []
+    for err in errors[:5]:
+        loc = [str(part) for part in err.get("loc", ()) if part not in {"query", "body"}]
+        name = ".".join(loc) or "?"
+        text = _message(name, str(err.get("type")), err.get("ctx") or {}, str(err.get("msg")), _)
+        out.append(_("The parameter %(name)s: %(message)s") % {"name": name, "message": text})
+    return out
 
 
 def is_form_error(exc: DomainError) -> bool:
@@ -137,22 +149,40 @@ def is_form_error(exc: DomainError) -> bool:
     return "field" in exc.extra or bool(_FIELD_PREFIX.match(exc.detail))
 
 
-def from_domain(exc: DomainError, known: Collection[str], _: Translate) -> FormErrors:
-    """A service's refusal as a message on the field it names (or on the form)."""
-    errors = FormErrors()
-    for item in exc.extra.get("errors", []):
-        name, rule = str(item.get("field", "")), str(item.get("rule", ""))
-        errors.add(name, _(_RULES[rule]) if rule in _RULES else str(item.get("message")), known)
-    if errors:
-        return errors
-    name = str(exc.extra.get("field", ""))
+def field_of(exc: DomainError) -> str:
+    """The field a refusal names (its first field error's, its ``field``, or its detail's
+    ``name:`` prefix), or ``""``."""
+    items = exc.extra.get("errors", [])
+    name = str(items[0].get("field", "")) if items else str(exc.extra.get("field", ""))
     named = _FIELD_PREFIX.match(exc.detail)
-    if not name and named:
-        name = named.group(1)
-    if exc.code == "conflict" and name == "code":
+    return name or (named.group(1) if named else "")
+
+
+def from_domain(exc: DomainError, known: Collection[str], _: Translate) -> FormErrors:
+    """A service's refusal as a message on the field it names (or on the form), in the
+    page's language (:func:`stadsvakt.web.errors.explain`; never the English detail)."""
+    errors = FormErrors()
+    items = exc.extra.get("errors", [])
+    if exc.msgid is None and len(items) > 1:
+        # Several broken rules: each on its own field, in words for its rule.
+        for item in items:
+            rule = str(item.get("rule", ""))
+            text = _(RULES[rule]) if rule in RULES else explain(exc, _)
+            errors.add(str(item.get("field", "")), text, known)
+        return errors
+    name = field_of(exc)
+    if exc.msgid is None and exc.code == "conflict" and name == "code":
         errors.add(name, _("This code is already used."), known)
-    elif name in {"org_unit_id", "parent_id"} and exc.code in {"not_found", "forbidden"}:
+    elif (
+        exc.msgid is None
+        and name in {"org_unit_id", "parent_id"}
+        and exc.code
+        in {
+            "not_found",
+            "forbidden",
+        }
+    ):
         errors.add(name, _("Choose a unit within your own organisation."), known)
     else:
-        errors.add(None, exc.detail, known)
+        errors.add(name or None, explain(exc, _), known)
     return errors

@@ -84,6 +84,7 @@ _GETTEXT: Mapping[str, Mapping[str, str]] = {
         GrantKind.GUEST: C_("grant_kind", "Guest"),
         GrantKind.CONTRACTOR: C_("grant_kind", "Contractor"),
         GrantKind.BOOKING: C_("grant_kind", "Booking"),
+        GrantKind.EXTRA: C_("grant_kind", "Extra right for an employee"),
         GrantKind.URGENT: C_("grant_kind", "Urgent change"),
         GrantKind.OTHER: C_("grant_kind", "Other"),
     },

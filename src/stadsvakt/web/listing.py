@@ -39,7 +39,7 @@ class ListParameterError(InvalidInput):
     def __init__(self, field_name: str, rule: str, message: str, **params: object) -> None:
         super().__init__(f"{field_name}: {message % params}", field=field_name, rule=rule)
         self.message = message
-        self.params = params
+        self.said(message, **{key: str(value) for key, value in params.items()})
 
 
 @dataclass(frozen=True, slots=True)

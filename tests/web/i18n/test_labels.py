@@ -51,7 +51,7 @@ def test_label_filter_in_the_page_language() -> None:
     values = {"state": "lost", "reason": "outside_schedule", "ok": False, "none": None}
     sv = template.render(lang="sv", translations=load_catalogue("sv"), **values)
     assert sv == (
-        "Förlorat|Utanför tidsschema|Nekad|"
+        "Förlorad|Utanför tidsschema|Nekad|"
         "|secure=Låst;scheduled_unlock=Upplåst enligt schema;lockdown=Nedstängd;"
     )
     en = template.render(lang="en", translations=load_catalogue("en"), **values)

@@ -16,7 +16,7 @@ from stadsvakt.audit.service import record, snapshot
 from stadsvakt.auth.scope import require, restrict, subtree_ids
 from stadsvakt.bounds import EARLIEST, LATEST, RULE, in_range
 from stadsvakt.context import Actor
-from stadsvakt.errors import Conflict, Forbidden, InvalidInput, NotFound
+from stadsvakt.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from stadsvakt.org.models import Site
 
 T = TypeVar("T")
@@ -94,9 +94,13 @@ def get_tenant_wide(
 def whole_municipality(actor: Actor, permission: str, what: str) -> None:
     """Refuse a unit-scoped actor: ``what`` belongs to the whole municipality."""
     if not actor.can(permission):
-        raise Forbidden(f"this needs the {permission} permission")
+        raise Forbidden(f"this needs the {permission} permission").said(
+            N_("You do not have permission to do this.")
+        )
     if actor.scope(permission) is not None:
-        raise Forbidden(f"{what} belong to the whole municipality; a system owner changes them")
+        raise Forbidden(
+            f"{what} belong to the whole municipality; a system owner changes them"
+        ).said(N_("This belongs to the whole municipality; a system owner changes it."))
 
 
 def site_in_scope(session: Session, actor: Actor, site_id: uuid.UUID, permission: str) -> Site:
@@ -104,7 +108,9 @@ def site_in_scope(session: Session, actor: Actor, site_id: uuid.UUID, permission
     stmt = restrict(select(Site).where(Site.id == site_id), Site, actor, permission)
     site = session.execute(stmt).scalar_one_or_none()
     if site is None:
-        raise NotFound(f"site_id: no site {site_id} in your scope", field="site_id")
+        raise NotFound(f"site_id: no site {site_id} in your scope", field="site_id").said(
+            N_("Choose a site within your scope.")
+        )
     return site
 
 
@@ -115,7 +121,9 @@ def code_free(
     stmt = select(model.id).where(model.tenant_id == tenant_id, model.code == code)
     existing = session.execute(stmt).scalar_one_or_none()
     if existing is not None and existing != own:
-        raise Conflict(f"code '{code}' is already used", field="code")
+        raise Conflict(f"code '{code}' is already used", field="code").said(
+            N_("This code is already used.")
+        )
 
 
 def flush_or_conflict(session: Session, what: str) -> None:
@@ -151,7 +159,7 @@ def window(valid_from: datetime | None, valid_to: datetime | None) -> None:
     if valid_from is not None and valid_to is not None and valid_to <= valid_from:
         raise InvalidInput(
             "valid_to: must be after valid_from", field="valid_to", rule="after_valid_from"
-        )
+        ).said(N_("The end must be after the start."))
 
 
 def apply(obj: object, changes: Mapping[str, Any], *, required: tuple[str, ...]) -> None:

@@ -36,7 +36,7 @@ from stadsvakt.access.services._common import (
 from stadsvakt.audit.service import record, snapshot
 from stadsvakt.auth.scope import restrict
 from stadsvakt.context import Actor
-from stadsvakt.errors import Conflict, NotFound
+from stadsvakt.errors import N_, Conflict, NotFound
 from stadsvakt.org.models import Site
 
 READ, WRITE = "access.read", "access.write"
@@ -138,7 +138,9 @@ def delete_level(session: Session, actor: Actor, level_id: uuid.UUID) -> None:
     whole_municipality(actor, WRITE, "service levels")
     level = get_tenant_wide(session, actor, ServiceLevel, level_id, WRITE, "service level")
     if session.scalar(select(func.count()).where(SiteService.level_id == level.id)):
-        raise Conflict(f"service level '{level.name}' is given to sites")
+        raise Conflict(f"service level '{level.name}' is given to sites").said(
+            N_("The service level %(name)s is given to sites."), name=level.name
+        )
     before = snapshot(level)
     session.delete(level)
     flush_or_conflict(session, "service level")
@@ -176,7 +178,9 @@ def get_site_service(session: Session, actor: Actor, site_id: uuid.UUID) -> Site
     site = site_in_scope(session, actor, site_id, READ)
     row = session.get(SiteService, site.id)
     if row is None:
-        raise NotFound(f"site {site.name} has no service level yet")
+        raise NotFound(f"site {site.name} has no service level yet").said(
+            N_("The site %(name)s has no service level yet."), name=site.name
+        )
     level = session.get(ServiceLevel, row.level_id)
     assert level is not None  # a foreign key with RESTRICT
     return SiteServiceView(site, level, list(row.components))

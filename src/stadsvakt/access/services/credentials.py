@@ -43,7 +43,7 @@ from stadsvakt.auth.scope import restrict
 from stadsvakt.context import Actor
 from stadsvakt.db import utcnow
 from stadsvakt.directory.models import Person
-from stadsvakt.errors import Conflict, InvalidInput, NotFound
+from stadsvakt.errors import N_, Conflict, InvalidInput, NotFound, Term
 from stadsvakt.paging import Order, contains, sorted_by
 
 READ, WRITE = "credential.read", "credential.write"
@@ -60,6 +60,15 @@ TRANSITIONS: dict[CredentialState, frozenset[CredentialState]] = {
     ),
     CredentialState.LOST: frozenset({CredentialState.REVOKED}),
     CredentialState.REVOKED: frozenset(),
+}
+
+
+#: A credential's state as a word in a sentence ("A credential that is lost ...").
+_STATE_WORDS = {
+    CredentialState.ACTIVE: N_("active"),
+    CredentialState.SUSPENDED: N_("suspended"),
+    CredentialState.LOST: N_("lost"),
+    CredentialState.REVOKED: N_("revoked"),
 }
 
 
@@ -232,7 +241,9 @@ def create_credential(
     tenant = tenant_of(actor)
     stmt = restrict(select(Person.id).where(Person.id == data.person_id), Person, actor, WRITE)
     if session.execute(stmt).first() is None:
-        raise NotFound(f"person_id: no person {data.person_id} in your scope", field="person_id")
+        raise NotFound(
+            f"person_id: no person {data.person_id} in your scope", field="person_id"
+        ).said(N_("Choose a person within your scope."))
     identifier = _identifier(data)
     window(data.valid_from, data.valid_to)
     taken = select(Credential.id).where(
@@ -241,7 +252,9 @@ def create_credential(
         Credential.identifier == identifier,
     )
     if session.execute(taken).first() is not None:
-        raise Conflict(f"identifier: {identifier} is already issued", field="identifier")
+        raise Conflict(f"identifier: {identifier} is already issued", field="identifier").said(
+            N_("The identifier %(identifier)s is already issued."), identifier=identifier
+        )
     credential = Credential(
         tenant_id=tenant,
         person_id=data.person_id,
@@ -305,6 +318,10 @@ def _move(credential: Credential, target: CredentialState) -> None:
             f"state: a {credential.state.value} credential cannot become {target.value}",
             field="state",
             rule="state_transition",
+        ).said(
+            N_("A credential that is %(state)s cannot become %(target)s."),
+            state=Term(_STATE_WORDS[credential.state]),
+            target=Term(_STATE_WORDS[target]),
         )
     credential.state = target
 

@@ -26,7 +26,7 @@ from stadsvakt.access.services._common import (
 from stadsvakt.audit.service import snapshot
 from stadsvakt.auth.scope import restrict
 from stadsvakt.context import Actor
-from stadsvakt.errors import Conflict, InvalidInput, NotFound
+from stadsvakt.errors import N_, Conflict, InvalidInput, NotFound
 from stadsvakt.org.models import Site
 from stadsvakt.paging import Order, sorted_by
 from stadsvakt.textsearch import contains
@@ -115,7 +115,9 @@ def delete_zone(session: Session, actor: Actor, zone_id: uuid.UUID) -> None:
     """Remove a zone that has no doors (profiles opening it lose it)."""
     zone = get_in_scope(session, actor, Zone, zone_id, WRITE, "zone")
     if session.scalar(select(func.count()).where(Door.zone_id == zone.id)):
-        raise Conflict(f"zone '{zone.name}' has doors; move or remove them first")
+        raise Conflict(f"zone '{zone.name}' has doors; move or remove them first").said(
+            N_("The zone %(name)s has doors; move or remove them first."), name=zone.name
+        )
     before = snapshot(zone)
     session.delete(zone)
     flush_or_conflict(session, "zone")
@@ -279,7 +281,7 @@ def update_door(session: Session, actor: Actor, door_id: uuid.UUID, data: DoorUp
         if zone.site_id != door.site_id:
             raise InvalidInput(
                 "zone_id: the zone must be in the door's site", field="zone_id", rule="same_site"
-            )
+            ).said(N_("The zone must be in the door's site."))
     if "unlock_schedule_id" in changes:
         _check_schedule(session, actor, changes["unlock_schedule_id"])
     if changes.get("code"):

@@ -28,7 +28,7 @@ from stadsvakt.directory.schemas import (
     PersonUpdate,
 )
 from stadsvakt.directory.service._common import local_today, tenant_of
-from stadsvakt.errors import Forbidden
+from stadsvakt.errors import N_, Forbidden
 from stadsvakt.org.models import OrgUnit
 
 #: Called after each person is applied, with how many are done.
@@ -104,7 +104,14 @@ def plan_import(
     """
     tenant = tenant_of(actor)
     if not actor.can("person.write") or actor.scope("person.write") is not None:
-        raise Forbidden("importing the directory needs person.write for the whole municipality")
+        raise Forbidden(
+            "importing the directory needs person.write for the whole municipality"
+        ).said(
+            N_(
+                "Importing the directory needs the right to change people in the whole "
+                "municipality."
+            )
+        )
     rows, people = parse_people(session, actor, data)
     today = local_today(utcnow())
     changes: list[PersonChange] = []

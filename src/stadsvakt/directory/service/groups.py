@@ -19,7 +19,7 @@ from stadsvakt.context import Actor
 from stadsvakt.directory.models import Group, GroupMember, Person
 from stadsvakt.directory.schemas import GroupCreate, GroupUpdate
 from stadsvakt.directory.service._common import audit, flush_or_conflict, page, tenant_of
-from stadsvakt.errors import Conflict, InvalidInput, NotFound
+from stadsvakt.errors import N_, Conflict, InvalidInput, NotFound
 from stadsvakt.events import RecordChanged, announce
 
 
@@ -35,7 +35,9 @@ def _name_free(session: Session, tenant: uuid.UUID, name: str, own: uuid.UUID | 
     stmt = select(Group.id).where(Group.tenant_id == tenant, Group.display_name == name)
     existing = session.execute(stmt).scalar_one_or_none()
     if existing is not None and existing != own:
-        raise Conflict(f"a group named '{name}' exists", field="display_name")
+        raise Conflict(f"a group named '{name}' exists", field="display_name").said(
+            N_("There is already a group named %(name)s."), name=name
+        )
 
 
 def member_ids(session: Session, group_id: uuid.UUID) -> list[uuid.UUID]:
@@ -111,7 +113,7 @@ def update_group(session: Session, actor: Actor, group_id: uuid.UUID, data: Grou
         if changes["display_name"] is None:
             raise InvalidInput(
                 "display_name cannot be emptied", field="display_name", rule="required"
-            )
+            ).said(N_("This field is required."))
         _name_free(session, group.tenant_id, changes["display_name"], group.id)
     if "org_unit_id" in changes and changes["org_unit_id"] != group.org_unit_id:
         check_unit_in_scope(
@@ -161,7 +163,9 @@ def _replace_members(
         found = set(session.scalars(stmt))
         missing = sorted(str(p) for p in wanted - found)
         if missing:
-            raise NotFound(f"members: no person {', '.join(missing[:5])}", field="members")
+            raise NotFound(f"members: no person {', '.join(missing[:5])}", field="members").said(
+                N_("Choose members among the people within your scope.")
+            )
     current = set(member_ids(session, group.id))
     added, removed = wanted - current, current - wanted
     if not added and not removed:

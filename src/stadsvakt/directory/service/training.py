@@ -18,7 +18,7 @@ from stadsvakt.context import Actor
 from stadsvakt.directory.models import Person, TrainingRecord
 from stadsvakt.directory.schemas import TrainingCreate
 from stadsvakt.directory.service._common import audit, flush_or_conflict, page, scoped_person
-from stadsvakt.errors import Conflict, NotFound
+from stadsvakt.errors import N_, Conflict, NotFound
 
 
 def list_training(
@@ -64,6 +64,11 @@ def add_training(session: Session, actor: Actor, data: TrainingCreate) -> Traini
         raise Conflict(
             f"{person.display_name} already has '{data.course}' completed on {data.completed_on}",
             field="course",
+        ).said(
+            N_("%(name)s already has %(course)s completed on %(day)s."),
+            name=person.display_name,
+            course=data.course,
+            day=data.completed_on.isoformat(),
         )
     row = TrainingRecord(tenant_id=person.tenant_id, **data.model_dump())
     session.add(row)
