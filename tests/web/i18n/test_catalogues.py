@@ -21,7 +21,7 @@ def _po_files(lang: str) -> list[Path]:
 
 
 def _entries(lang: str) -> list[tuple[str, object, object, bool]]:
-    out = []
+    out: list[tuple[str, object, object, bool]] = []
     for po in _po_files(lang):
         with po.open("rb") as fp:
             for message in read_po(fp, locale=lang):
