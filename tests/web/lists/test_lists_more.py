@@ -169,8 +169,8 @@ def test_each_sort_key_both_ways(browser: TestClient, listed: tuple[ListCase, Ma
         response = browser.get(case.path, params={**case.query, "sort": key, "size": "50"})
         assert 'aria-sort="ascending"' in response.text, key
         assert sorted(case.row.findall(response.text)) == sorted(many.names), key
-        down = browser.get(case.path, params={**case.query, "sort": f"-{key}", "size": "50"})
-        assert 'aria-sort="descending"' in down.text, key
+        back = browser.get(case.path, params={**case.query, "sort": f"-{key}", "size": "50"})
+        assert 'aria-sort="descending"' in back.text, key
 
 
 def test_sort_links_keep_the_search(browser: TestClient, listed: tuple[ListCase, Many]) -> None:
