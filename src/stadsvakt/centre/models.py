@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from stadsvakt.db import Base, IdMixin, utcnow
@@ -67,7 +67,10 @@ class Cause(StrEnum):
 
 
 def _site_unit(site_id: Any) -> ColumnElement[Any]:
-    return select(Site.org_unit_id).where(Site.id == site_id).scalar_subquery()
+    # An alias of its own: the queue joins ``sites`` too, and a plain subquery over
+    # ``sites`` would be correlated to it and lose its FROM.
+    owner = aliased(Site)
+    return select(owner.org_unit_id).where(owner.id == site_id).scalar_subquery()
 
 
 class Activation(IdMixin, Base):
