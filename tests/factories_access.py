@@ -28,7 +28,7 @@ from stadsvakt.access.schemas.schedules import HolidayCalendarCreate, IntervalIn
 from stadsvakt.access.services import credentials, grants, places, profiles, schedules
 from stadsvakt.auth.passwords import Passwords
 from stadsvakt.context import acting_as
-from stadsvakt.directory.models import Person
+from stadsvakt.directory.models import Person, PersonKind
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 from tests.conftest import fast_security
 from tests.factories import system
@@ -130,16 +130,39 @@ def profile(
         return profiles.create_profile(session, actor, data)
 
 
-def grant(session: Session, who: Person, prof: AccessProfile, *, hours: int = 2) -> Grant:
-    """A guest grant from now for some hours."""
+#: The grant kind a holder of each kind of person gets from :func:`grant`.
+_KIND_FOR = {
+    PersonKind.EMPLOYEE: GrantKind.EXTRA,
+    PersonKind.GUEST: GrantKind.GUEST,
+    PersonKind.CONTRACTOR: GrantKind.CONTRACTOR,
+}
+
+
+def grant(
+    session: Session,
+    who: Person,
+    prof: AccessProfile,
+    *,
+    hours: int = 2,
+    host: Person | None = None,
+    reason: str = "Test",
+) -> Grant:
+    """A grant from now for some hours, of the kind that fits the holder (an employee's
+    extra right, a guest's or a contractor's grant); the host is the employee ``host``,
+    or the holder when they are an employee."""
     actor = system(who.tenant_id)
     now = datetime.now(UTC)
+    kind = _KIND_FOR[who.kind]
+    responsible = host or who
     data = GrantCreate(
         profile_id=prof.id,
         person_id=who.id,
-        kind=GrantKind.GUEST,
+        kind=kind,
         valid_from=now,
         valid_to=now + timedelta(hours=hours),
+        host_person_id=responsible.id,
+        reason=reason,
+        company="Testbolaget AB" if kind is GrantKind.CONTRACTOR else None,
     )
     with acting_as(actor):
         return grants.create_grant(session, actor, data)

@@ -17,12 +17,15 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _grant(profile_id: object, person_id: object, hours: int = 2) -> dict[str, object]:
+    """An employee's extra right (the factories' people are employees), hosted by themselves."""
     return {
         "profile_id": str(profile_id),
         "person_id": str(person_id),
-        "kind": "guest",
+        "kind": "extra",
         "valid_from": NOW.isoformat(),
         "valid_to": (NOW + timedelta(hours=hours)).isoformat(),
+        "host_person_id": str(person_id),
+        "reason": "Test",
     }
 
 

@@ -149,6 +149,15 @@ def objects(w: World) -> Objects:
     return made
 
 
+def _ended(w: World) -> Grant:
+    """The matrix's grant, ended early (so its early end can be undone)."""
+    grant = objects(w).grant
+    grant.ended_early_at, grant.ended_early_from = datetime.now(UTC), grant.valid_to
+    grant.valid_to = grant.ended_early_at
+    w.session.flush()
+    return grant
+
+
 def _soon(hours: int) -> str:
     return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
 
@@ -315,8 +324,11 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], Call]] = {
             json={
                 "profile_id": str(objects(w).profile.id),
                 "person_id": str(objects(w).person.id),
+                "kind": "extra",
                 "valid_from": _soon(0),
                 "valid_to": _soon(2),
+                "host_person_id": str(objects(w).person.id),
+                "reason": "Matris",
             },
         ),
     ),
@@ -326,6 +338,14 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], Call]] = {
         lambda c, w, h: c.patch(
             f"{V1}/grants/{objects(w).grant.id}", headers=h, json={"valid_to": _soon(4)}
         ),
+    ),
+    ("POST", "/grants/{grant_id}/end"): (
+        WRITERS,
+        lambda c, w, h: c.post(f"{V1}/grants/{objects(w).grant.id}/end", headers=h),
+    ),
+    ("POST", "/grants/{grant_id}/undo-end"): (
+        WRITERS,
+        lambda c, w, h: c.post(f"{V1}/grants/{_ended(w).id}/undo-end", headers=h),
     ),
     ("DELETE", "/grants/{grant_id}"): (WRITERS, _delete("/grants/{o.grant.id}")),
     ("GET", "/credentials"): (CREDENTIAL_READERS, _get("/credentials")),

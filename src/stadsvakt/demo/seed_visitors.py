@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.models import CredentialKind, GrantKind
@@ -28,7 +29,7 @@ from stadsvakt.auth.tokens import create_token
 from stadsvakt.context import Actor
 from stadsvakt.demo.seed_access import AccessSeed
 from stadsvakt.demo.staff import CARD_TECHNOLOGY, StaffData, new_uid
-from stadsvakt.directory.models import PersonKind
+from stadsvakt.directory.models import Person, PersonKind
 from stadsvakt.directory.schemas import GroupCreate, PersonCreate
 from stadsvakt.directory.service import create_group, create_person, local_today
 from stadsvakt.org.models import OrgUnit
@@ -72,6 +73,21 @@ def _person(
         ),
     )
     return person.id
+
+
+def _host(session: Session, actor: Actor, unit: OrgUnit) -> uuid.UUID:
+    """An employee of the unit (or else of the municipality) to answer for its visitors."""
+    employees = select(Person.id).where(
+        Person.tenant_id == actor.tenant_id,
+        Person.kind == PersonKind.EMPLOYEE,
+        Person.active.is_(True),
+    )
+    in_unit = employees.where(Person.org_unit_id == unit.id)
+    found = session.scalar(in_unit.order_by(Person.id).limit(1))
+    found = found or session.scalar(employees.order_by(Person.id).limit(1))
+    if found is None:
+        raise ValueError("the demo's visitors need an employee as their host")
+    return found
 
 
 def _card(
@@ -118,6 +134,7 @@ def seed_visitors(
         ),
     )
     grants = 0
+    reception = _host(session, actor, hall_unit)
     for number in range(_GUESTS):
         guest = _person(session, actor, rng, names, PersonKind.GUEST, hall_unit)
         _card(session, actor, passwords, rng, guest)
@@ -132,11 +149,13 @@ def seed_visitors(
                 kind=GrantKind.GUEST,
                 valid_from=start,
                 valid_to=start + timedelta(hours=2),
-                note="Besök på stadshuset",
+                host_person_id=reception,
+                reason="Besök på stadshuset",
             ),
         )
         grants += 1
     service_unit = units[CONTRACTOR_UNIT]
+    caretaker = _host(session, actor, service_unit)
     begun = datetime.combine(today - timedelta(days=14), time(6), STOCKHOLM)
     for _ in range(_TECHNICIANS):
         technician = _person(session, actor, rng, names, PersonKind.CONTRACTOR, service_unit)
@@ -150,7 +169,9 @@ def seed_visitors(
                 kind=GrantKind.CONTRACTOR,
                 valid_from=begun,
                 valid_to=begun + timedelta(days=104),
-                note=f"{CONTRACTOR}: service av hissar och ventilation",
+                host_person_id=caretaker,
+                reason="Service av hissar och ventilation",
+                company=CONTRACTOR,
             ),
         )
         grants += 1
@@ -184,7 +205,9 @@ def seed_visitors(
             kind=GrantKind.BOOKING,
             valid_from=season,
             valid_to=season + timedelta(days=180),
-            note=f"{CLUB}: träningar i {club_site.site.name}",
+            host_person_id=_host(session, actor, club_unit),
+            reason=f"Träningar i {club_site.site.name}",
+            booking_party=CLUB,
         ),
     )
     grants += 1

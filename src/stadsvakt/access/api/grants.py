@@ -12,6 +12,7 @@ from stadsvakt.access.schemas.profiles import GrantCreate, GrantOut, GrantUpdate
 from stadsvakt.access.services import grants as service
 from stadsvakt.api.deps import ActorDep, PagingDep, SessionDep
 from stadsvakt.bounds import BoundedDatetime
+from stadsvakt.db import utcnow
 from stadsvakt.org.schemas import Page
 
 router = APIRouter(tags=["grants"])
@@ -45,7 +46,15 @@ def list_grants(
 
 @router.post("/grants", response_model=GrantOut, status_code=status.HTTP_201_CREATED)
 def create_grant(data: GrantCreate, session: SessionDep, actor: ActorDep) -> GrantOut:
-    """Grant a profile to a person or a group for a time window."""
+    """Give a profile to a person or a group for a time window, with its host and reason.
+
+    Each kind has its rules: a **guest** is a person of kind guest, a **contractor** a
+    person of kind contractor with the ``company``, a **booking** names the
+    ``booking_party`` (to its contact person or a group); these three must end, within
+    365, 730 and 365 days. An **extra** right goes to an active employee. The host is an
+    active employee in the caller's scope. ``urgent`` and ``other`` are refused (older
+    kinds). Each problem names its field and rule.
+    """
     return GrantOut.model_validate(service.create_grant(session, actor, data))
 
 
@@ -59,8 +68,21 @@ def get_grant(grant_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> Gran
 def update_grant(
     grant_id: uuid.UUID, data: GrantUpdate, session: SessionDep, actor: ActorDep
 ) -> GrantOut:
-    """Move a grant's window or change its kind or note."""
+    """Move a grant's window or change its host, reason, note or kind's fields (the kind
+    itself is fixed)."""
     return GrantOut.model_validate(service.update_grant(session, actor, grant_id, data))
+
+
+@router.post("/grants/{grant_id}/end", response_model=GrantOut)
+def end_grant(grant_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> GrantOut:
+    """End a grant in force now; ``undo-end`` gives it back the end it had."""
+    return GrantOut.model_validate(service.end_grant(session, actor, grant_id, now=utcnow()))
+
+
+@router.post("/grants/{grant_id}/undo-end", response_model=GrantOut)
+def undo_end(grant_id: uuid.UUID, session: SessionDep, actor: ActorDep) -> GrantOut:
+    """Undo an early end: the grant gets back the end it had before."""
+    return GrantOut.model_validate(service.undo_end(session, actor, grant_id))
 
 
 @router.delete("/grants/{grant_id}", status_code=status.HTTP_204_NO_CONTENT)

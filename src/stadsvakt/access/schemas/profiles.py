@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stadsvakt.access.models import GrantKind
 from stadsvakt.bounds import BoundedDatetime
-from stadsvakt.org.schemas import Code, Name
+from stadsvakt.org.schemas import Code, Name, Phone
 from stadsvakt.schemas import StrictInput, omittable
 
 Course = Annotated[
@@ -22,6 +22,13 @@ Course = Annotated[
 #: A position name as in assignments, or "*" for every position in the unit.
 Position = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+KIND_HELP = (
+    "guest (a person of kind guest), contractor (a person of kind contractor; needs company), "
+    "booking (a contact person or a group; needs booking_party) or extra (an employee's extra "
+    "right); urgent and other are older kinds no new grant is given as"
+)
 ZoneIds = Annotated[list[uuid.UUID], Field(max_length=500, json_schema_extra={"uniqueItems": True})]
 
 
@@ -81,7 +88,12 @@ class PositionProfileOut(BaseModel):
 
 
 class GrantCreate(StrictInput):
-    """A profile for one person or one group (exactly one of them) in a time window."""
+    """A profile for one person or one group (exactly one of them) in a time window, with
+    the employee who answers for it (host) and why.
+
+    The kind's own rules (who may hold it, the company or booking party it needs,
+    whether it must end and how long it may last) are checked by the grants service.
+    """
 
     # "Exactly one holder" in the schema itself, so a client sees the rule it is held to.
     model_config = ConfigDict(
@@ -99,16 +111,38 @@ class GrantCreate(StrictInput):
     org_unit_id: uuid.UUID | None = Field(
         default=None, description="The giving unit; defaults to the person's or group's unit"
     )
-    kind: GrantKind = GrantKind.GUEST
+    kind: GrantKind = Field(default=GrantKind.GUEST, description=KIND_HELP)
     valid_from: BoundedDatetime
-    valid_to: BoundedDatetime | None = None
+    valid_to: BoundedDatetime | None = Field(
+        default=None, description="Required for a guest, a contractor and a booking"
+    )
+    host_person_id: uuid.UUID = Field(
+        description="The employee who answers for the grant (värd), active and in your scope"
+    )
+    reason: Reason
+    company: Name | None = Field(default=None, description="A contractor's company")
+    booking_party: Name | None = Field(
+        default=None, description="A booking's association or organisation"
+    )
+    booking_reference: Reference | None = None
+    contact_phone: Phone | None = Field(
+        default=None, description="A phone number to reach the guest or the booking's contact"
+    )
     note: Note | None = None
 
 
 class GrantUpdate(StrictInput):
+    """Fields to change. The kind is fixed once given (withdraw and give a new grant)."""
+
     kind: GrantKind | None = omittable()
     valid_from: BoundedDatetime | None = omittable()
     valid_to: BoundedDatetime | None = None
+    host_person_id: uuid.UUID | None = omittable()
+    reason: Reason | None = omittable()
+    company: Name | None = None
+    booking_party: Name | None = None
+    booking_reference: Reference | None = None
+    contact_phone: Phone | None = None
     note: Note | None = None
 
 
@@ -123,6 +157,17 @@ class GrantOut(BaseModel):
     kind: GrantKind
     valid_from: datetime
     valid_to: datetime | None
+    host_person_id: uuid.UUID | None
+    reason: str | None
+    company: str | None
+    booking_party: str | None
+    booking_reference: str | None
+    contact_phone: str | None
     note: str | None
+    created_by: str | None
+    ended_early_at: datetime | None = Field(
+        description="When the grant was ended early (the end can be undone while set)"
+    )
+    ended_early_from: datetime | None = Field(description="The end it had before")
     created_at: datetime
     updated_at: datetime
