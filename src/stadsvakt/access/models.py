@@ -285,6 +285,9 @@ class Credential(IdMixin, TimestampMixin, Base):
     __tablename__ = "credentials"
     __table_args__ = (
         UniqueConstraint("tenant_id", "kind", "identifier", name="uq_credentials_identifier"),
+        # The credentials list's orders (100,000 rows: a page without sorting them all).
+        Index("ix_credentials_tenant_identifier", "tenant_id", "identifier", "id"),
+        Index("ix_credentials_tenant_created", "tenant_id", "created_at", "id"),
     )
     __audit_exclude__: ClassVar[tuple[str, ...]] = ("pin_hash",)
 

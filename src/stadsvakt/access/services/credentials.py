@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access import identifiers
@@ -39,7 +39,7 @@ from stadsvakt.access.services._common import (
 )
 from stadsvakt.audit.service import snapshot
 from stadsvakt.auth.passwords import Passwords
-from stadsvakt.auth.scope import restrict
+from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor
 from stadsvakt.db import utcnow
 from stadsvakt.directory.models import Person
@@ -116,6 +116,27 @@ class CredentialRow:
     holder_active: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    """A credentials list's conditions, and whether one reads the joined holder."""
+
+    where: list[ColumnElement[bool]]
+    reads_holder: bool
+
+    def page(self) -> Select[Credential, Person]:
+        """Credentials with their holders, filtered."""
+        joined = select(Credential, Person).join(Person, Person.id == Credential.person_id)
+        return joined.where(*self.where)
+
+    def count(self, session: Session) -> int:
+        """How many credentials match: without the holders' join unless a condition reads
+        the holder, since every credential has exactly one holder."""
+        counted = select(func.count(Credential.id)).select_from(Credential)
+        if self.reads_holder:
+            counted = counted.join(Person, Person.id == Credential.person_id)
+        return session.scalar(counted.where(*self.where)) or 0
+
+
 def _listed(
     actor: Actor,
     *,
@@ -125,39 +146,48 @@ def _listed(
     q: str | None,
     holder_search: bool,
     orphan_at: datetime | None,
-) -> Select[Credential, Person]:
-    """Credentials joined to their holders, in the actor's scope, filtered."""
-    # Scoped through the joined holder (the same rule as Credential.scope_unit_expr, without
-    # a correlated subquery per row).
-    stmt = restrict(
-        select(Credential, Person).join(Person, Person.id == Credential.person_id),
-        Person,
-        actor,
-        READ,
-    )
+) -> _Filter:
+    """The conditions of credentials in the actor's scope, filtered.
+
+    Over 100,000 credentials neither the page nor the count may join every row: the
+    municipality is a condition on the credentials themselves (their ``(tenant_id,
+    identifier)`` index gives the default order), and a condition on holders (a
+    department's scope, a name searched) is one subquery over people.
+    """
+    require(actor, READ)
+    where: list[ColumnElement[bool]] = []
+    if actor.tenant_id is not None:
+        where.append(Credential.tenant_id == actor.tenant_id)
+    if actor.scope(READ) is not None:
+        # The same rule as Credential.scope_unit_expr: the holder's unit.
+        where.append(Credential.person_id.in_(restrict(select(Person.id), Person, actor, READ)))
     if person_id is not None:
-        stmt = stmt.where(Credential.person_id == person_id)
+        where.append(Credential.person_id == person_id)
     if kind is not None:
-        stmt = stmt.where(Credential.kind == kind)
+        where.append(Credential.kind == kind)
     if state is not None:
-        stmt = stmt.where(Credential.state == state)
+        where.append(Credential.state == state)
     if orphan_at is not None:
-        stmt = stmt.where(orphan_condition(Person, orphan_at))
+        where.append(orphan_condition(Person, orphan_at))
     if q:
-        text = q.strip()
-        compact = identifiers.UID_SEPARATORS.sub("", text)
-        found = [Credential.identifier.ilike(contains(text), escape="\\")]
-        if compact and compact != text:
-            found.append(Credential.identifier.ilike(contains(compact), escape="\\"))
-        if holder_search:
-            name = Person.given_name + " " + Person.family_name
-            found += [
-                name.ilike(contains(text), escape="\\"),
-                Person.family_name.ilike(contains(text), escape="\\"),
-                Person.employee_number.ilike(contains(text), escape="\\"),
-            ]
-        stmt = stmt.where(or_(*found))
-    return stmt
+        where.append(_searched(actor, q.strip(), holder_search))
+    return _Filter(where, reads_holder=orphan_at is not None)
+
+
+def _searched(actor: Actor, text: str, holder_search: bool) -> ColumnElement[bool]:
+    compact = identifiers.UID_SEPARATORS.sub("", text)
+    # Identifiers are stored upper-case (identifiers.normalise).
+    found = [Credential.identifier.like(contains(text.upper()), escape="\\")]
+    if compact and compact != text:
+        found.append(Credential.identifier.like(contains(compact.upper()), escape="\\"))
+    if holder_search:
+        named = select(Person.id).where(
+            Person.search_text.like(contains(text.casefold()), escape="\\")
+        )
+        if actor.tenant_id is not None:
+            named = named.where(Person.tenant_id == actor.tenant_id)
+        found.append(Credential.person_id.in_(named))
+    return or_(*found)
 
 
 def list_credential_rows(
@@ -181,7 +211,7 @@ def list_credential_rows(
     without a current assignment (:func:`~stadsvakt.access.reports.orphans.orphan_condition`
     at ``now``); ``order`` is one of :data:`CREDENTIAL_SORTS`.
     """
-    stmt = _listed(
+    listed = _listed(
         actor,
         person_id=person_id,
         kind=kind,
@@ -191,8 +221,10 @@ def list_credential_rows(
         orphan_at=(now or utcnow()) if orphan else None,
     )
     # sorted_by is typed for one-entity selects; the order applies the same to two.
-    ordered = sorted_by(cast("Select[Any]", stmt), CREDENTIAL_SORTS, order, tiebreak=Credential.id)
-    total = session.scalar(select(func.count()).select_from(ordered.order_by(None).subquery())) or 0
+    ordered = sorted_by(
+        cast("Select[Any]", listed.page()), CREDENTIAL_SORTS, order, tiebreak=Credential.id
+    )
+    total = listed.count(session)
     found = session.execute(ordered.limit(limit).offset(offset)).all()
     rows = [
         CredentialRow(r[0], r[1].display_name, r[1].employee_number, r[1].active) for r in found
@@ -212,7 +244,7 @@ def list_credentials(
     q: str | None = None,
 ) -> tuple[list[Credential], int]:
     """Credentials of people in the actor's scope, by identifier (``q`` searches identifiers)."""
-    stmt = _listed(
+    listed = _listed(
         actor,
         person_id=person_id,
         kind=kind,
@@ -222,9 +254,9 @@ def list_credentials(
         orphan_at=None,
     )
     ordered = sorted_by(
-        cast("Select[Any]", stmt), CREDENTIAL_SORTS, BY_IDENTIFIER, tiebreak=Credential.id
+        cast("Select[Any]", listed.page()), CREDENTIAL_SORTS, BY_IDENTIFIER, tiebreak=Credential.id
     )
-    total = session.scalar(select(func.count()).select_from(ordered.order_by(None).subquery())) or 0
+    total = listed.count(session)
     found = session.execute(ordered.limit(limit).offset(offset)).all()
     return [row[0] for row in found], total
 
