@@ -27,6 +27,7 @@ from stadsvakt.demo.seed import SeedResult, seed_demo
 from stadsvakt.demo.seed_alarms import seed_demo_alarms
 from stadsvakt.demo.seed_centre import seed_demo_centre
 from stadsvakt.demo.staff import PEOPLE_PER_SCALE
+from stadsvakt.demo.steps import step
 from stadsvakt.migrate import upgrade
 from stadsvakt.settings import Mode, Settings
 
@@ -109,12 +110,14 @@ def build_demo(
     console: Console,
     people: int | None = None,
     camera_base: str = DEFAULT_BASE,
+    progress: Progress | None = None,
 ) -> tuple[Services, SeedResult]:
     """Replace the demo database with a freshly migrated and seeded one.
 
     ``people`` is the number of employees; by default :data:`PEOPLE_PER_SCALE` per
     scale step. ``camera_base`` is where the camera simulator answers (the safety
-    centre's cameras are registered there).
+    centre's cameras are registered there). Each step is a row of ``progress``
+    (by default a display on ``console``).
     """
     path = settings.sqlite_path()
     if path is None:
@@ -122,10 +125,9 @@ def build_demo(
     remove_old_database(path)
     city = scale_city(load_city(), scale)
     services = build_services(settings)
-    with _progress(console) as progress:
-        task = progress.add_task("Database schema", total=1)
-        upgrade(settings, services.engine)
-        progress.advance(task)
+    with progress or _progress(console) as progress:
+        with step(progress, "Database schema"):
+            upgrade(settings, services.engine)
         with unit_of_work(services.session_factory) as session:
             result = seed_demo(
                 session,
@@ -202,13 +204,28 @@ def show_city(console: Console, settings: Settings, result: SeedResult) -> None:
     example = result.example
     if example is None:
         return
-    body = json.dumps({"door_id": str(example.door_id), "credential": example.card_uid})
     console.print(
-        f"Try a decision ({example.door_name}, a teacher's card):\n"
-        f"curl -s -X POST {settings.server.public_url}/api/v1/access/decisions "
-        f"-H 'Authorization: Bearer {result.device_token}' "
-        f"-H 'Content-Type: application/json' -d '{body}'",
+        f"Try a decision ({example.door_name}, open round the clock to its staff, and a "
+        "staff member's card: granted at any hour):\n"
+        + decision_command(
+            settings.server.public_url,
+            result.device_token,
+            str(example.door_id),
+            example.card_uid,
+        ),
         highlight=False,
         soft_wrap=True,
         markup=False,
+    )
+
+
+def decision_command(public_url: str, token: str, door_id: str, card: str) -> str:
+    """The curl command that asks for an access decision, as the demo prints it and the
+    README shows it (there with ``<device token>``, ``<door id>`` and ``<card UID>``)."""
+    body = json.dumps({"door_id": door_id, "credential": card})
+    return (
+        f"curl -s -X POST {public_url}/api/v1/access/decisions \\\n"
+        f"  -H 'Authorization: Bearer {token}' \\\n"
+        "  -H 'Content-Type: application/json' \\\n"
+        f"  -d '{body}'"
     )

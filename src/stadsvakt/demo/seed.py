@@ -34,7 +34,7 @@ from stadsvakt.demo.seed_access import (
 from stadsvakt.demo.seed_people import PeopleSeed, seed_employees
 from stadsvakt.demo.seed_visitors import VisitorSeed, device_token, seed_visitors
 from stadsvakt.demo.staff import PEOPLE_PER_SCALE, load_staff_data, plan_staff
-from stadsvakt.demo.steps import steps
+from stadsvakt.demo.steps import step, steps
 from stadsvakt.directory.service import local_today
 from stadsvakt.org.models import Municipality, OrgUnit, OwnerKind, Site, UnitKind
 from stadsvakt.org.schemas import MunicipalityCreate, OrgUnitCreate, SiteCreate
@@ -181,9 +181,8 @@ def _seed_access(
 ) -> AccessSeed:
     plan = load_access_plan()
     access = AccessSeed()
-    seed_schedules(session, actor, plan, local_today(now), access)
-    if progress is not None:
-        progress.add_task("Calendars and schedules", total=1, completed=1)
+    with step(progress, "Calendars and schedules"):
+        seed_schedules(session, actor, plan, local_today(now), access)
     unit_codes = {u.id: code for code, u in units.items()}
     seed_places(session, actor, plan, sites, unit_codes, access, progress)
     seed_profiles(session, actor, city, plan, load_staff_data(), units, access, progress)
@@ -191,14 +190,28 @@ def _seed_access(
     return access
 
 
+#: The schedule of the example's door: open every hour of every day, holidays too, so the
+#: decision the demo prints (and the README shows) is granted whenever it is tried.
+ROUND_THE_CLOCK = "dygnet-runt"
+
+
 def _example(city: DemoCity, access: AccessSeed, people: PeopleSeed) -> ExampleDecision | None:
-    """The main entrance of the first teacher's school and her card."""
-    if people.teacher is None:
-        return None
-    person_id, unit, uid = people.teacher
-    site = next(s for s in city.sites if s.unit == unit)
-    door = access.sites[site.code].doors[0]
-    return ExampleDecision(door.id, f"{site.name}: {door.name}", uid, person_id)
+    """A main entrance open round the clock to its site's staff (a care home), and the
+    card of a current member of that staff."""
+    always = access.schedules.get(ROUND_THE_CLOCK)
+    staff = load_staff_data()
+    for site in city.sites:
+        profile = access.profiles.get(f"{site.code}-PERS")
+        if always is None or profile is None or profile.schedule_id != always.id:
+            continue
+        positions = staff.departments[city.department_of(site.unit).code].positions
+        for position, _ in positions:
+            holder = people.cardholders.get((site.unit, position))
+            if holder is not None:
+                person_id, uid = holder
+                door = access.sites[site.code].doors[0]
+                return ExampleDecision(door.id, f"{site.name}: {door.name}", uid, person_id)
+    return None
 
 
 def seed_municipality(
@@ -207,10 +220,8 @@ def seed_municipality(
     """Create the demo municipality with its built-in roles."""
     actor = system_actor(DEMO_ACTOR)
     data = MunicipalityCreate(name=city.name, code=city.code)
-    municipality = create_municipality(session, actor, data)
-    if progress is not None:
-        progress.add_task("Municipality and roles", total=1, completed=1)
-    return municipality
+    with step(progress, "Municipality and roles"):
+        return create_municipality(session, actor, data)
 
 
 def seed_units(

@@ -39,8 +39,9 @@ class PeopleSeed:
     ended_assignments: int = 0
     inactive: int = 0
     credentials: Counter[str] = field(default_factory=Counter)
-    #: A current teacher with an active card, for the example decision: (person, unit, UID).
-    teacher: tuple[uuid.UUID, str, str] | None = None
+    #: The first current person with one open assignment and an active card, per (unit,
+    #: position): (person, UID); the example decision is chosen among them.
+    cardholders: dict[tuple[str, str], tuple[uuid.UUID, str]] = field(default_factory=dict)
 
 
 def _card(
@@ -121,12 +122,11 @@ def seed_employees(
             _block(session, actor, passwords, card_id, plan.card_state)
             if plan.card_state is not CardState.ACTIVE:
                 seed.credentials[plan.card_state.value] += 1
-            elif (
-                seed.teacher is None
-                and plan.fate is Fate.CURRENT
-                and [a.position for a in plan.assignments] == ["lärare"]
-            ):
-                seed.teacher = (person.id, plan.unit, plan.card)
+            elif plan.fate is Fate.CURRENT and len(plan.assignments) == 1:
+                (only,) = plan.assignments
+                key = (plan.unit, only.position)
+                if only.unit == plan.unit and only.end is None and key not in seed.cardholders:
+                    seed.cardholders[key] = (person.id, plan.card)
         if plan.mobile is not None:
             create_credential(
                 session,
