@@ -4,9 +4,9 @@ One route takes every SCIM request and hands it to scim2-server's handler with
 a storage over the request's session. Authentication is a stadsvakt API token
 with the ``scim.provision`` scope; the municipality is the token's. Errors,
 401 and 403 included, are SCIM error documents (``application/scim+json``),
-never RFC 9457 problems. The routes stay out of ``/openapi.json``: SCIM clients
-discover the service at ``/scim/v2/ServiceProviderConfig``, ``/Schemas`` and
-``/ResourceTypes``.
+never RFC 9457 problems. The operations are in ``/openapi.json`` for people (tag
+"SCIM 2.0", described in :mod:`stadsvakt.scim.openapi`); SCIM clients discover the
+service at ``/scim/v2/ServiceProviderConfig``, ``/Schemas`` and ``/ResourceTypes``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from stadsvakt.api.deps import SAFE_METHODS, ServicesDep, SessionDep
 from stadsvakt.auth.tokens import actor_for_token
 from stadsvakt.context import Actor, acting_as, current_request_id
+from stadsvakt.scim import openapi as scim_openapi
 from stadsvakt.scim.discovery import unit_codes
 from stadsvakt.scim.models import build_provider
 from stadsvakt.scim.service import StadsvaktScimService
@@ -47,7 +48,7 @@ _PROVIDER = build_provider()
 #: The requests answered with the schemas, whose ``department`` lists the unit codes.
 _DISCOVERY_OF_SCHEMAS = frozenset({Operation.schemas, Operation.schema})
 
-router = APIRouter(prefix=SCIM_PREFIX, tags=["scim"], include_in_schema=False)
+router = APIRouter(prefix=SCIM_PREFIX, tags=[scim_openapi.TAG])
 
 
 def provisioning_actor(session: Session, request: ScimRequest) -> Actor:
@@ -117,11 +118,8 @@ def _response(response: ScimResponse) -> Response:
     )
 
 
-@router.api_route(
-    "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
-)
-async def scim(path: str, request: Request, session: SessionDep, services: ServicesDep) -> Response:
-    """Every SCIM request."""
+async def _scim(path: str, request: Request, services: ServicesDep, session: Session) -> Response:
+    """Serve the SCIM request for ``path`` (below the prefix)."""
     service = StadsvaktScimService(_PROVIDER, services.settings.scim)
     body = await _bounded_body(request, MAX_BODY)
     if body is None:
@@ -135,3 +133,35 @@ async def scim(path: str, request: Request, session: SessionDep, services: Servi
         body=body,
     )
     return _response(await run_in_threadpool(serve, session, scim_request, service))
+
+
+async def documented(request: Request, session: SessionDep, services: ServicesDep) -> Response:
+    """A SCIM request to a documented path: served like any other."""
+    _, _, path = request.url.path.partition(SCIM_PREFIX)
+    return await _scim(path.lstrip("/"), request, services, session)
+
+
+# The documented operations first (what /docs shows), then one route for every other
+# SCIM request (bulk, the root, unknown paths), which scim2-server answers as SCIM.
+for _operation in scim_openapi.OPERATIONS:
+    router.add_api_route(
+        _operation.path,
+        documented,
+        methods=[_operation.method],
+        summary=_operation.summary,
+        description=_operation.description or None,
+        responses=scim_openapi.responses(_operation),
+        openapi_extra=scim_openapi.openapi_extra(_operation),
+        response_class=Response,
+        status_code=_operation.statuses[0],
+        operation_id=scim_openapi.operation_id(_operation),
+        name=scim_openapi.operation_id(_operation),
+    )
+
+
+@router.api_route(
+    "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+async def scim(path: str, request: Request, session: SessionDep, services: ServicesDep) -> Response:
+    """Every SCIM request."""
+    return await _scim(path, request, services, session)

@@ -14,8 +14,14 @@ from stadsvakt.api.deps import SESSION_COOKIE
 from tests import factories as f
 
 EITHER: list[dict[str, list[str]]] = [{"bearerToken": []}, {"sessionCookie": []}]
-#: Operations anyone may call: probes and the login itself.
-PUBLIC = {("get", "/healthz"), ("get", "/readyz"), ("post", "/api/v1/auth/login")}
+BEARER: list[dict[str, list[str]]] = [{"bearerToken": []}]
+#: Operations anyone may call: probes, the login itself, and how SCIM authenticates.
+PUBLIC = {
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("post", "/api/v1/auth/login"),
+    ("get", "/scim/v2/ServiceProviderConfig"),
+}
 #: The second factor and logout act on a web session that is not complete yet.
 SESSION_ONLY = {
     ("post", "/api/v1/auth/totp/enroll"),
@@ -64,7 +70,10 @@ def test_public_operations_need_nothing_and_the_others_an_actor(schema: dict[str
     assert {key for key, op in operations.items() if op.get("security") == [EITHER[1]]} == (
         SESSION_ONLY
     )
-    others = set(operations) - PUBLIC - SESSION_ONLY
+    scim = {key for key in operations if key[1].startswith("/scim/v2/")} - PUBLIC
+    assert len(scim) > 10
+    assert [key for key in scim if operations[key]["security"] != BEARER] == []
+    others = set(operations) - PUBLIC - SESSION_ONLY - scim
     wrong = sorted(key for key in others if operations[key].get("security") != EITHER)
     assert wrong == []
     # Read by the endpoint itself, not through a dependency: declared all the same.
