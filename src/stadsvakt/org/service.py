@@ -259,10 +259,19 @@ def update_unit(session: Session, actor: Actor, unit_id: uuid.UUID, data: OrgUni
     return unit
 
 
+def may_remove_unit(actor: Actor, unit: OrgUnit) -> bool:
+    """Whether the actor may remove this unit at all (empty or not): with ``org.write``,
+    and never the unit a department administrator administers."""
+    if not actor.can("org.write"):
+        return False
+    scope = actor.scope("org.write")
+    return scope is None or unit.id not in scope
+
+
 def delete_unit(session: Session, actor: Actor, unit_id: uuid.UUID) -> None:
     """Remove an empty unit (no sub-units, no sites)."""
     unit = _get(session, actor, OrgUnit, unit_id, "org.write")
-    if actor.scope("org.write") is not None and unit.id in (actor.scope("org.write") or ()):
+    if not may_remove_unit(actor, unit):
         raise Forbidden("a department administrator cannot remove the unit they administer").said(
             N_("A department administrator cannot remove the unit they administer.")
         )

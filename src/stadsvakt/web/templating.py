@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 from stadsvakt.centre.texts import FILTERS as OPERATOR_LANGUAGE
 from stadsvakt.web.labels import label_choices, label_filter
 from stadsvakt.web.localtime import input_value, local_clock, local_date, local_time
+from stadsvakt.web.refusal import refusal
 from stadsvakt.web.vendor import VendorAssets
 
 TRANSLATIONS_KEY = "translations"
@@ -67,6 +68,8 @@ def build_templates(vendor: VendorAssets) -> Jinja2Templates:
     # Stored codes as words (web.labels): {{ credential.state|label("credential_state") }}.
     env.filters["label"] = label_filter
     env.globals["label_choices"] = label_choices
+    # The 403 page's facts (web.refusal): the permission needed and who has it.
+    env.globals["refusal"] = refusal
     # Code tables in the page's language: {{ alarm|alarm_text }}, {{ x.category|category_label }}.
     for name, function in OPERATOR_LANGUAGE.items():
         env.filters[name] = _in_page_language(function)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import SessionDep
+from stadsvakt.auth.scope import require
 from stadsvakt.context import Actor
 from stadsvakt.errors import DomainError
 from stadsvakt.org import service
@@ -137,6 +138,8 @@ def list_units(page: PageDep, session: SessionDep) -> Response:
 def create_unit(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Create a unit; errors are shown on the form with the values kept."""
     assert page.actor is not None
+    # Refused before the form is read: a role without the right learns that first.
+    require(page.actor, "org.write")
     try:
         data = OrgUnitCreate.model_validate(
             clean(form, FIELDS, optional=("parent_id",)), context=FORM_TEXT
@@ -190,6 +193,8 @@ def edit_unit_page(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> Re
 def edit_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Save a unit's changes; errors are shown on the form with the values kept."""
     assert page.actor is not None
+    # Refused before the form is read: a role without the right learns that first.
+    require(page.actor, "org.write")
     try:
         checked = OrgUnitCreate.model_validate(
             clean(form, FIELDS, optional=("parent_id",)), context=FORM_TEXT
@@ -207,10 +212,16 @@ def edit_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep, form: Form
 
 @router.get("/org-units/{unit_id}/delete")
 def delete_unit_page(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
-    """Ask before removing a unit."""
+    """Ask before removing a unit; a unit the user may not remove says why, with no button."""
     assert page.actor is not None
+    require(page.actor, "org.write")
     unit = service.get_unit(session, page.actor, unit_id)
-    context = {"nav": "org", "unit": unit, "errors": FormErrors()}
+    context = {
+        "nav": "org",
+        "unit": unit,
+        "errors": FormErrors(),
+        "may_remove": service.may_remove_unit(page.actor, unit),
+    }
     return page.render("org_unit_delete.html", context)
 
 
@@ -226,6 +237,7 @@ def delete_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respo
         session.rollback()
         unit = service.get_unit(session, page.actor, unit_id)
         errors = from_domain(exc, (), page._)
-        context = {"nav": "org", "unit": unit, "errors": errors}
+        may_remove = service.may_remove_unit(page.actor, unit)
+        context = {"nav": "org", "unit": unit, "errors": errors, "may_remove": may_remove}
         return page.render("org_unit_delete.html", context, status=409)
     return see_other("/org-units?deleted=1")

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import SessionDep
+from stadsvakt.auth.scope import require
 from stadsvakt.errors import DomainError
 from stadsvakt.org import service
 from stadsvakt.org.models import OwnerKind, Site
@@ -113,7 +114,9 @@ def _errors(page: Page, exc: ValidationError | DomainError) -> FormErrors:
 
 @router.get("/sites/new")
 def new_site_page(page: PageDep, session: SessionDep) -> Response:
-    """The form for a new site."""
+    """The form for a new site (the 403 page for a role that may not make one)."""
+    assert page.actor is not None
+    require(page.actor, "site.write")
     return _form(page, session, "site_new.html", values={"owner_kind": "city", "city": ""})
 
 
@@ -121,6 +124,8 @@ def new_site_page(page: PageDep, session: SessionDep) -> Response:
 def create_site(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Create a site; errors are shown next to their fields with the values kept."""
     assert page.actor is not None
+    # Refused before the form is read: a role without the right learns that first.
+    require(page.actor, "site.write")
     try:
         site = service.create_site(session, page.actor, _checked(form))
     except (ValidationError, DomainError) as exc:
@@ -151,6 +156,8 @@ def site_page(site_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respons
 def update_site(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Save a site's changes; errors are shown next to their fields with the values kept."""
     assert page.actor is not None
+    # Refused before the form is read: a role without the right learns that first.
+    require(page.actor, "site.write")
     try:
         data = SiteUpdate.model_validate(_checked(form).model_dump())
         service.update_site(session, page.actor, site_id, data)
