@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.audit.service import snapshot
@@ -71,12 +71,14 @@ def list_people(
     active: bool | None = None,
     unit_id: uuid.UUID | None = None,
     order: Order = BY_NAME,
+    among: Select[uuid.UUID] | None = None,
 ) -> tuple[list[Person], int]:
     """People the actor may see, sorted by ``order`` (one of :data:`PEOPLE_SORTS`; by
     family then given name unless asked), and how many match in all.
 
     ``q`` looks in names, employee number, e-mail and user name; ``unit_id`` keeps
-    people whose home unit is that unit or below it.
+    people whose home unit is that unit or below it; ``among`` keeps the people whose
+    ids a select gives (a report's, e.g. those lacking required training).
     """
     stmt = sorted_by(
         restrict(select(Person), Person, actor, "person.read"),
@@ -88,6 +90,8 @@ def list_people(
         stmt = stmt.where(Person.search_text.like(contains(q.strip().casefold()), escape="\\"))
     if active is not None:
         stmt = stmt.where(Person.active.is_(active))
+    if among is not None:
+        stmt = stmt.where(Person.id.in_(among))
     if unit_id is not None:
         stmt = stmt.where(Person.org_unit_id.in_(subtree_ids(frozenset({unit_id}))))
     return page(session, stmt, limit, offset)

@@ -12,8 +12,10 @@ from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from stadsvakt.access.reports.attention import lacking_training
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require
+from stadsvakt.db import utcnow
 from stadsvakt.directory import service
 from stadsvakt.directory.models import Person, PersonKind
 from stadsvakt.directory.schemas import PersonCreate, PersonUpdate
@@ -71,7 +73,7 @@ LIST = ListSpec(
     path="/people",
     sorts=tuple(service.PEOPLE_SORTS),
     default_sort="name",
-    filters={"state": tuple(_STATES), "unit": _unit_filter},
+    filters={"state": tuple(_STATES), "unit": _unit_filter, "training": ("missing",)},
 )
 
 
@@ -81,6 +83,12 @@ def list_people(page: PageDep, session: SessionDep) -> Response:
     assert page.actor is not None
     state = read_list(page.request.query_params, LIST)
     unit_id = _uuid(state.filters["unit"]) if state.filters["unit"] else None
+    among = None
+    if state.filters["training"]:
+        # People lacking training a right of theirs requires (the dashboard links here).
+        require(page.actor, "training.read")
+        assert page.actor.tenant_id is not None
+        among = lacking_training(session, page.actor.tenant_id, at=utcnow())
     people, total = service.list_people(
         session,
         page.actor,
@@ -90,6 +98,7 @@ def list_people(page: PageDep, session: SessionDep) -> Response:
         active=_STATES.get(state.filters["state"]),
         unit_id=unit_id,
         order=state.order,
+        among=among,
     )
     choices, names = _units(page, session)
     context = {
