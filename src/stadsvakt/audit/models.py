@@ -18,6 +18,11 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_tenant_seq", "tenant_id", "seq"),
         Index("ix_audit_log_object", "object_type", "object_id"),
+        # The trail page's filters over millions of rows (web/views/audit).
+        Index("ix_audit_log_tenant_actor_seq", "tenant_id", "actor_id", "seq"),
+        Index("ix_audit_log_tenant_action_seq", "tenant_id", "action", "seq"),
+        Index("ix_audit_log_tenant_type_seq", "tenant_id", "object_type", "seq"),
+        Index("ix_audit_log_tenant_at", "tenant_id", "at"),
     )
 
     seq: Mapped[int] = mapped_column(

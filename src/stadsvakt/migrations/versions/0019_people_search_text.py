@@ -1,5 +1,6 @@
 """People get a case-folded search column and an index in the list's default order;
-credentials get indexes in their list's orders.
+credentials get indexes in their list's orders; the audit trail gets indexes for its
+page's filters.
 
 A search of the people list looked in five expressions per row (names both ways
 round, employee number, e-mail, user name), each lower-cased as it was read: over
@@ -8,7 +9,9 @@ once, case-folded by Python (so Å, Ä and Ö fold as in Swedish, not only ASCII
 kept current by the model on every insert and update. Existing rows are filled in
 here, in batches. The credentials list (100,000 rows) is ordered by identifier or by
 when a credential was made: indexes within the municipality give its first page without
-sorting them all.
+sorting them all. The audit trail page filters by actor, action, object type and time
+within a municipality, over millions of rows: measured on PostgreSQL with two million
+rows, an index per filter took a page from 0.6–2.7 s to 9–190 ms.
 
 Revision ID: 0019
 Revises: 0018
@@ -74,6 +77,14 @@ def _fill() -> None:
         last = rows[-1].id
 
 
+_AUDIT_INDEXES = {
+    "ix_audit_log_tenant_actor_seq": ["tenant_id", "actor_id", "seq"],
+    "ix_audit_log_tenant_action_seq": ["tenant_id", "action", "seq"],
+    "ix_audit_log_tenant_type_seq": ["tenant_id", "object_type", "seq"],
+    "ix_audit_log_tenant_at": ["tenant_id", "at"],
+}
+
+
 def upgrade() -> None:
     """The column (filled in), and the indexes of the lists' orders."""
     with op.batch_alter_table("people", schema=None) as batch_op:
@@ -87,10 +98,16 @@ def upgrade() -> None:
     with op.batch_alter_table("credentials", schema=None) as batch_op:
         batch_op.create_index("ix_credentials_tenant_identifier", ["tenant_id", "identifier", "id"])
         batch_op.create_index("ix_credentials_tenant_created", ["tenant_id", "created_at", "id"])
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        for name, columns in _AUDIT_INDEXES.items():
+            batch_op.create_index(name, columns)
 
 
 def downgrade() -> None:
     """Back to searching the columns themselves."""
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        for name in _AUDIT_INDEXES:
+            batch_op.drop_index(name)
     with op.batch_alter_table("credentials", schema=None) as batch_op:
         batch_op.drop_index("ix_credentials_tenant_created")
         batch_op.drop_index("ix_credentials_tenant_identifier")
