@@ -82,7 +82,7 @@ def _lacking_training(session: Session, world: RoleWorld) -> int:
     return 3
 
 
-def _denials(session: Session, world: RoleWorld) -> int:
+def add_denials(session: Session, world: RoleWorld) -> int:
     now = utcnow()
     for days_ago, reason in (
         (0, "no_right"),
@@ -138,7 +138,7 @@ def board(session: Session, services: Services) -> Board:
     silent.path_failed_at = utcnow()
     fal.transmitter(session, services.box, world.tenant, world.other_site)
     session.flush()
-    denials = _denials(session, world)
+    denials = add_denials(session, world)
     expected = {
         "orphans": 2,
         # The world's two one-day grants, the three-day one (not the ten-day one); the
