@@ -126,3 +126,47 @@ def test_issue_report_lost_and_replace_a_card(world: World, page: Page) -> None:
     page.goto(f"{world.url}/access/credentials?q=andersson&sort=-identifier")
     expect(page.get_by_role("status").first).to_contain_text("Visar 1–2 av 2")
     assert_accessible(page)
+
+
+@pytest.mark.browser
+def test_generate_a_pin_then_suspend_and_undo_a_card(world: World, page: Page) -> None:
+    page.goto(f"{world.url}/people/{world.person_id}/credentials/new?kind=pin")
+    page.get_by_label("Användarnamn").fill(world.username)
+    page.get_by_label("Lösenord").fill(world.password)
+    page.locator("#main").get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Lägg till PIN-kod")
+    expect(page.get_by_label("Skapa en PIN-kod (visas en gång, när du har sparat)")).to_be_checked()
+    assert_accessible(page)
+    page.get_by_role("button", name="Lägg till PIN-kod").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Den nya PIN-koden")
+    pin = page.locator(".secret code").inner_text()
+    assert pin.isdigit() and len(pin) == 6
+    assert_accessible(page)
+    page.get_by_role("link", name="Tillbaka till personen").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Anna Andersson")
+    assert pin not in page.content()
+
+    page.get_by_role("link", name="Lämna ut kort eller tagg").click()
+    page.get_by_label("Kortnummer (UID)").fill(FIRST)
+    page.get_by_role("button", name="Lämna ut kort eller tagg").click()
+    page.get_by_role("link", name=f"Spärra tillfälligt {FIRST}").click()
+    expect(
+        page.get_by_text(
+            f"Kortet {FIRST} som tillhör Anna Andersson spärras direkt och öppnar inga dörrar."
+        )
+    ).to_be_visible()
+    expect(page.get_by_text("Åtgärden kan ångras med Återaktivera.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Ja, spärra tillfälligt").click()
+    notice = page.get_by_role("status").first
+    expect(notice).to_contain_text("har spärrats tillfälligt")
+    assert_accessible(page)
+    assert _states(world)[FIRST] is CredentialState.SUSPENDED
+    notice.get_by_role("button", name="Ångra").click()
+    expect(page.get_by_role("status").first).to_contain_text("Åtgärden har ångrats.")
+    assert_accessible(page)
+    assert _states(world)[FIRST] is CredentialState.ACTIVE
+
+    page.get_by_role("link", name=f"Ändra {FIRST}").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ändra passerbärare")
+    assert_accessible(page)
