@@ -76,6 +76,7 @@ def test_detail_shows_assignments_and_training_and_saves_edits(
         "kind": "employee",
         "org_unit_id": str(city.unit.id),
         "csrf_token": csrf_of(page.text),
+        "version": str(person.version),  # the edit form's hidden row version
     }
     saved = browser.post(f"/people/{person.id}", data=data, follow_redirects=False)
     assert saved.status_code == 303
@@ -129,6 +130,7 @@ def test_emptying_a_name_on_the_edit_form_is_an_error(
         "family_name": person.family_name,
         "kind": "employee",
         "csrf_token": csrf_of(page.text),
+        "version": str(person.version),
     }
     refused = browser.post(f"/people/{person.id}", data=data)
     assert refused.status_code == 422 and 'id="f-given_name-error"' in refused.text
