@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from stadsvakt.settings import Settings
+from stadsvakt.web import favicon
 from stadsvakt.web.deps import WebState, install_error_pages
 from stadsvakt.web.i18n import Catalogues
 from stadsvakt.web.templating import build_templates
@@ -27,6 +28,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         vendor=vendor,
     )
     app.include_router(web_router())
+    app.include_router(favicon.router)
     install_error_pages(app)
     # Before /static, which would otherwise take /static/vendor/... for a file of its own.
     app.mount(VENDOR_PATH, vendor.router(), name="vendor")
