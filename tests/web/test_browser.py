@@ -77,7 +77,11 @@ def test_log_in_list_create_a_site_and_switch_language(live_server: LiveServer, 
     assert_accessible(page)
     page.get_by_label("Namn", exact=True).fill("Backaskolan")
     page.get_by_label("Kod", exact=True).fill("SKO-77")
-    page.get_by_label("Enhet").select_option(label="Skolförvaltningen")
+    # The unit is a searchable picker asking the server: type, then Enter takes the first.
+    unit = page.get_by_role("combobox", name="Enhet")
+    unit.press_sequentially("Skolför")
+    expect(page.locator(".ts-dropdown .option").first).to_contain_text("Skolförvaltningen")
+    unit.press("Enter")
     page.get_by_label("Gatuadress").fill("Backavägen 7")
     page.get_by_label("Postnummer").fill("212 22")
     page.get_by_label("Ort").fill("Sundby")
@@ -91,7 +95,7 @@ def test_log_in_list_create_a_site_and_switch_language(live_server: LiveServer, 
     menu.get_by_role("link", name="Larm", exact=True).click()
     expect(page.get_by_text("1 larm")).to_be_visible()
     assert_accessible(page)
-    page.locator("#main table").get_by_role("link").click()
+    page.locator("#main table tbody").get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("FA")
     assert_accessible(page)
 

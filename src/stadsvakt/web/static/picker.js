@@ -25,8 +25,11 @@
       openOnFocus: true,
       allowEmptyOption: select.getAttribute("aria-required") !== "true" && !multiple,
       placeholder: texts.placeholder || "",
-      // Keep what the server sent: it has searched names, codes and site names already.
-      score: function () { return function () { return 1; }; },
+      // Keep what the server sent (it has searched names, codes and site names already);
+      // the empty choice ("All sites", "No unit") only while nothing is typed.
+      score: function (query) {
+        return function (item) { return query && item.value === "" ? 0 : 1; };
+      },
       load: function (query, callback) {
         // Only this answer's options are shown (the chosen ones are kept).
         this.clearOptions();
@@ -77,14 +80,11 @@
   }
 
   function attach(select) {
-    const label = document.querySelector('label[for="' + select.id + '"]');
-    const name = label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : "";
     const picker = new TomSelect(select, settings(select));
-    // Tom Select points the label at its search box; the hidden select it keeps for the
-    // form needs a name of its own, and the search box the field's hint and error.
-    if (name) {
-      select.setAttribute("aria-label", name);
-    }
+    // Tom Select points the label at its search box, the one control a keyboard and a
+    // screen reader use; the select it keeps (out of the tab order) only carries the
+    // form's value, so it is hidden from assistive technology rather than met twice.
+    select.setAttribute("aria-hidden", "true");
     const described = select.getAttribute("aria-describedby");
     if (described && picker.control_input) {
       picker.control_input.setAttribute("aria-describedby", described);
