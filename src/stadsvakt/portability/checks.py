@@ -53,6 +53,7 @@ REFERENCES: dict[tuple[str, str], str] = {
     ("grants", "profile_id"): "profiles",
     ("grants", "person_id"): "people",
     ("grants", "group_id"): "groups",
+    ("grants", "host_person_id"): "people",
     ("credentials", "person_id"): "people",
     ("site_services", "site_id"): "sites",
     ("site_services", "level_id"): "service_levels",

@@ -189,6 +189,16 @@ class GrantItem(Item):
     valid_from: AwareDatetime
     valid_to: AwareDatetime | None
     note: str | None = Field(max_length=500)
+    # Since grants by kind; absent in older files (None): the host, reason and kind's fields.
+    host_person_id: uuid.UUID | None = None
+    reason: str | None = Field(default=None, max_length=500)
+    company: str | None = Field(default=None, max_length=200)
+    booking_party: str | None = Field(default=None, max_length=200)
+    booking_reference: str | None = Field(default=None, max_length=100)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    created_by: str | None = Field(default=None, max_length=200)
+    ended_early_at: AwareDatetime | None = None
+    ended_early_from: AwareDatetime | None = None
 
 
 class CredentialItem(Item):
