@@ -140,6 +140,10 @@ class Alarm(IdMixin, Base):
     __table_args__ = (
         Index("ix_alarms_tenant_received", "tenant_id", "received_at"),
         Index("ix_alarms_site_received", "site_id", "received_at"),
+        # The alarm log's filters, newest first, over millions of rows.
+        Index("ix_alarms_tenant_category_received", "tenant_id", "category", "received_at"),
+        Index("ix_alarms_transmitter_received", "transmitter_id", "received_at"),
+        Index("ix_alarms_tenant_account_received", "tenant_id", "account", "received_at"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"))

@@ -161,9 +161,12 @@ def list_transmitters(
     bearer: Bearer | None = None,
     q: str | None = None,
     order: Order = BY_ACCOUNT,
+    silent: bool = False,
 ) -> tuple[list[Transmitter], int]:
     """Transmitters the actor may see, sorted by ``order`` (a key of
-    :data:`TRANSMITTER_SORTS`; by account unless asked); ``q`` looks in account and name."""
+    :data:`TRANSMITTER_SORTS`; by account unless asked); ``q`` looks in account and name;
+    ``silent`` keeps those in path failure now (supervision raised a failure and no frame
+    has come since)."""
     stmt = sorted_by(
         restrict(select(Transmitter), Transmitter, actor, "transmitter.read"),
         TRANSMITTER_SORTS,
@@ -176,6 +179,8 @@ def list_transmitters(
         stmt = stmt.where(Transmitter.protocol == protocol)
     if bearer is not None:
         stmt = stmt.where(Transmitter.bearer == bearer)
+    if silent:
+        stmt = stmt.where(Transmitter.path_failed_at.is_not(None))
     if q:
         stmt = stmt.where(contains(q, Transmitter.account, Transmitter.name))
     return _page(session, stmt, limit, offset)

@@ -57,6 +57,7 @@ TRANSMITTERS = ListSpec(
         "bearer": tuple(Bearer),
         "protocol": tuple(TransmitterProtocol),
         "site": chosen_id("site"),
+        "silent": ("1",),
     },
 )
 #: Category names through the UI's catalogue (the alarm pages use the centre's code
@@ -188,6 +189,7 @@ def list_transmitters(page: PageDep, session: SessionDep) -> Response:
         site_id=as_uuid(filters["site"]),
         q=state.q or None,
         order=state.order,
+        silent=filters["silent"] == "1",
     )
     context = {
         "nav": "transmitters",
