@@ -32,12 +32,9 @@ def _names(roles: list[Role]) -> list[RoleName]:
 
 def roles_of_user(session: Session, user_id: uuid.UUID) -> list[RoleName]:
     """The roles a user holds (each once, whatever units it is held in)."""
-    stmt = (
-        select(Role)
-        .join(RoleAssignment, RoleAssignment.role_id == Role.id)
-        .where(RoleAssignment.user_id == user_id)
-        .distinct()
-    )
+    # IN, not DISTINCT: PostgreSQL cannot compare the JSON permissions column.
+    held = select(RoleAssignment.role_id).where(RoleAssignment.user_id == user_id)
+    stmt = select(Role).where(Role.id.in_(held))
     return _names(list(session.scalars(stmt)))
 
 
