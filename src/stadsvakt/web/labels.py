@@ -55,6 +55,7 @@ from stadsvakt.access.reports.orphans import NO_CURRENT_ASSIGNMENT, PERSON_INACT
 from stadsvakt.alarms.models import TransmitterProtocol
 from stadsvakt.alarms.protocols.events import Category, Qualifier
 from stadsvakt.centre import texts
+from stadsvakt.centre.models import ActivationState
 from stadsvakt.directory.models import PersonKind
 from stadsvakt.org.models import OwnerKind, UnitKind
 
@@ -132,6 +133,7 @@ _CENTRE: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "decision_reason": ("reasons", tuple(Reason)),
     "alarm_category": ("categories", tuple(Category)),
     "alarm_qualifier": ("qualifiers", tuple(Qualifier)),
+    "activation_state": ("states", tuple(ActivationState)),
 }
 
 #: Every group's codes in display order (the enum's order).
@@ -154,6 +156,7 @@ ENUMS: Mapping[str, type[Enum]] = {
     "decision_reason": Reason,
     "alarm_category": Category,
     "alarm_qualifier": Qualifier,
+    "activation_state": ActivationState,
 }
 
 

@@ -215,6 +215,29 @@ def object_link(object_type: str, object_id: str | None, can: Callable[[str], bo
 _MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
 
 
+#: Stored codes shown as words (``web.labels`` groups), by object type and field.
+CODED_FIELDS: Mapping[tuple[str, str], str] = {
+    ("credential", "state"): "credential_state",
+    ("credential", "kind"): "credential_kind",
+    ("grant", "kind"): "grant_kind",
+    ("person", "kind"): "person_kind",
+    ("door", "mode"): "door_mode",
+    ("schedule", "holiday_mode"): "holiday_mode",
+    ("org_unit", "kind"): "unit_kind",
+    ("site", "owner_kind"): "owner_kind",
+    ("transmitter", "protocol"): "transmitter_protocol",
+    ("activation", "state"): "activation_state",
+    ("activation", "category"): "alarm_category",
+    ("alarm", "category"): "alarm_category",
+}
+
+
+def coded_group(object_type: str | None, field: str, value: Any) -> str | None:
+    """The label group a stored value of this field is shown with, if it is a code."""
+    group = CODED_FIELDS.get((object_type or "", field))
+    return group if group is not None and isinstance(value, str) and value else None
+
+
 def shown_value(value: Any, _: Translate) -> str:
     """A before/after value as text: times in Swedish time, yes/no, lists joined."""
     if value is MISSING:
