@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from stadsvakt.auth.permissions import BUILTIN_ROLES, PERMISSIONS
+from stadsvakt.web.deps import Needs
 from tests.web.conftest import csrf_of, log_in
 from tests.web.roles.crawl import web_routes
 from tests.web.roles.outcomes import Knock, knock
@@ -88,29 +89,7 @@ HEADING = {"sv": "Det här får du inte göra", "en": "You cannot do this"}
 
 #: Known failures, for the lead: routes that do not answer a role without the permission
 #: with the UI's 403 page, and why. Remove a line when its owner has fixed the route.
-_VALIDATES_FIRST = "the view validates the form (422) before it checks the permission"
-_CENTRE_404 = "the centre view looks the object up (404) before it checks the permission"
-KNOWN: dict[str, str] = {
-    "/access/places/{site_id}/doors": _VALIDATES_FIRST,
-    "/access/places/{site_id}/zones": _VALIDATES_FIRST,
-    "/access/profiles": _VALIDATES_FIRST,
-    "/access/schedules": _VALIDATES_FIRST,
-    "/people/new": _VALIDATES_FIRST,
-    "/people/{person_id}": "the stale-form check (409) comes before the permission check",
-    "/transmitters/new": _VALIDATES_FIRST,
-    "/centre/cameras/new": _VALIDATES_FIRST,
-    "/centre/incidents/new": _VALIDATES_FIRST,
-    "/centre/served": _VALIDATES_FIRST,
-    "/centre/tasks/new": _VALIDATES_FIRST,
-    "/centre/tasks/{schedule_id}": _VALIDATES_FIRST,
-    "/centre/tests": _VALIDATES_FIRST,
-    "/centre/units/new": _VALIDATES_FIRST,
-    "/centre/dispatches": _CENTRE_404,
-    "/centre/dispatches/{dispatch_id}/cancel": _CENTRE_404,
-    "/centre/officer-notices": _CENTRE_404,
-    "/centre/unit/{step}": "a login that is no field unit gets 404 ('not a field unit'), not 403",
-    "/centre/units/{unit_id}/status": "no status: a 303 before the permission check",
-}
+KNOWN: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -209,3 +188,17 @@ def test_the_forbidden_page_says_what_was_refused_and_who_may(
     for role in holders:
         assert role in text, f"the page names {role} as a role that may"
     assert 'href="/sites"' in response.text, "a link back to where the user came from"
+
+
+#: Posting routes anyone may use: signing in and out, and the language switch.
+UNGUARDED = frozenset({"/login", "/login/totp", "/logout", "/language"})
+
+
+def test_every_posting_route_declares_the_permission_it_needs(app: FastAPI) -> None:
+    declared = {}
+    for route in web_routes(app, "POST"):
+        if route.path in UNGUARDED:
+            continue
+        checks = [d.dependency for d in route.dependencies if isinstance(d.dependency, Needs)]
+        declared[route.path] = checks[0].permission if checks else None
+    assert declared == POSTS

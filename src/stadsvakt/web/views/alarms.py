@@ -19,7 +19,7 @@ from stadsvakt.centre.texts import labels
 from stadsvakt.errors import DomainError
 from stadsvakt.org.service import site_names
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import (
     N_,
     FormErrors,
@@ -228,7 +228,7 @@ def new_transmitter_page(page: PageDep, session: SessionDep) -> Response:
     return _form(page, session, values=defaults)
 
 
-@router.post("/transmitters/new")
+@router.post("/transmitters/new", dependencies=[needs("transmitter.write")])
 def create_transmitter(
     page: PageDep, session: SessionDep, services: ServicesDep, form: FormDep
 ) -> Response:

@@ -20,7 +20,7 @@ from stadsvakt.org import service
 from stadsvakt.org.models import OrgUnit, UnitKind
 from stadsvakt.org.schemas import OrgUnitCreate, OrgUnitUpdate
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
 from stadsvakt.web.listing import ListSpec, ListState, read_list
 from stadsvakt.web.views import pick
@@ -134,7 +134,7 @@ def list_units(page: PageDep, session: SessionDep) -> Response:
     return _list(page, session)
 
 
-@router.post("/org-units")
+@router.post("/org-units", dependencies=[needs("org.write")])
 def create_unit(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Create a unit; errors are shown on the form with the values kept."""
     assert page.actor is not None
@@ -189,7 +189,7 @@ def edit_unit_page(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> Re
     return _edit(page, session, service.get_unit(session, page.actor, unit_id))
 
 
-@router.post("/org-units/{unit_id}")
+@router.post("/org-units/{unit_id}", dependencies=[needs("org.write")])
 def edit_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Save a unit's changes; errors are shown on the form with the values kept."""
     assert page.actor is not None
@@ -225,7 +225,7 @@ def delete_unit_page(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> 
     return page.render("org_unit_delete.html", context)
 
 
-@router.post("/org-units/{unit_id}/delete")
+@router.post("/org-units/{unit_id}/delete", dependencies=[needs("org.write")])
 def delete_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """Remove an empty unit; a unit with sub-units or sites is refused with the reason."""
     assert page.actor is not None

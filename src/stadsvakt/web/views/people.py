@@ -21,7 +21,7 @@ from stadsvakt.directory.models import Person, PersonKind
 from stadsvakt.directory.schemas import PersonCreate, PersonUpdate
 from stadsvakt.errors import DomainError
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import (
     N_,
     FormErrors,
@@ -160,7 +160,7 @@ def new_person_page(page: PageDep, session: SessionDep) -> Response:
     return _form(page, session, "people/new.html", values={"kind": kind})
 
 
-@router.post("/people/new")
+@router.post("/people/new", dependencies=[needs("person.write")])
 def create_person(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Create a person; errors are shown next to their fields with the values kept."""
     assert page.actor is not None
@@ -207,7 +207,7 @@ def _stale(page: Page, person: Person, form: Mapping[str, str]) -> FormErrors | 
     return errors
 
 
-@router.post("/people/{person_id}")
+@router.post("/people/{person_id}", dependencies=[needs("person.write")])
 def update_person(
     person_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep
 ) -> Response:
@@ -259,7 +259,7 @@ def deactivate_page(person_id: uuid.UUID, page: PageDep, session: SessionDep) ->
     return page.render("people/deactivate.html", context)
 
 
-@router.post("/people/{person_id}/deactivate")
+@router.post("/people/{person_id}/deactivate", dependencies=[needs("person.write")])
 def deactivate(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """Deactivate a person: every assignment, grant and credential ends at once."""
     assert page.actor is not None
@@ -276,7 +276,7 @@ def reactivate_page(person_id: uuid.UUID, page: PageDep, session: SessionDep) ->
     return page.render("people/reactivate.html", {"nav": "people", "person": person})
 
 
-@router.post("/people/{person_id}/reactivate")
+@router.post("/people/{person_id}/reactivate", dependencies=[needs("person.write")])
 def reactivate(person_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """Mark the person active again; ended assignments, grants and credentials stay ended."""
     assert page.actor is not None

@@ -17,7 +17,7 @@ from stadsvakt.org import service
 from stadsvakt.org.models import OwnerKind, Site
 from stadsvakt.org.schemas import SiteCreate, SiteUpdate
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation, is_form_error
 from stadsvakt.web.list_filters import as_uuid, chosen_id
 from stadsvakt.web.listing import ListSpec, read_list
@@ -120,7 +120,7 @@ def new_site_page(page: PageDep, session: SessionDep) -> Response:
     return _form(page, session, "site_new.html", values={"owner_kind": "city", "city": ""})
 
 
-@router.post("/sites/new")
+@router.post("/sites/new", dependencies=[needs("site.write")])
 def create_site(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Create a site; errors are shown next to their fields with the values kept."""
     assert page.actor is not None
@@ -152,7 +152,7 @@ def site_page(site_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respons
     return _form(page, session, "site_detail.html", values=_values(site), site=site)
 
 
-@router.post("/sites/{site_id}")
+@router.post("/sites/{site_id}", dependencies=[needs("site.write")])
 def update_site(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Save a site's changes; errors are shown next to their fields with the values kept."""
     assert page.actor is not None

@@ -14,7 +14,7 @@ from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require
 from stadsvakt.directory import service as directory
 from stadsvakt.errors import DomainError, NotFound
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.views.access.credential_words import (
     ACTIONS,
     NOT_ALLOWED,
@@ -62,7 +62,9 @@ def confirm_page(
     return page.render("access/credential_confirm.html", context, status=200 if allowed else 409)
 
 
-@router.post("/access/credentials/{credential_id}/{action}")
+@router.post(
+    "/access/credentials/{credential_id}/{action}", dependencies=[needs("credential.write")]
+)
 def act(
     credential_id: uuid.UUID, action: str, page: PageDep, session: SessionDep, form: FormDep
 ) -> Response:

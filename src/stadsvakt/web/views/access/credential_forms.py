@@ -23,7 +23,7 @@ from stadsvakt.auth.scope import require
 from stadsvakt.directory import service as directory
 from stadsvakt.directory.models import Person
 from stadsvakt.errors import DomainError, InvalidInput
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, from_validation
 from stadsvakt.web.localtime import input_value, parse_local_datetime
 from stadsvakt.web.views.access.credential_words import field_and_rule, refusal
@@ -146,7 +146,7 @@ def _create(
     return created, shown
 
 
-@router.post("/people/{person_id}/credentials/new")
+@router.post("/people/{person_id}/credentials/new", dependencies=[needs("credential.write")])
 def issue(
     person_id: uuid.UUID,
     page: PageDep,
@@ -219,7 +219,7 @@ def edit_page(credential_id: uuid.UUID, page: PageDep, session: SessionDep) -> R
     return _edit_page(page, session, credential, values)
 
 
-@router.post("/access/credentials/{credential_id}/edit")
+@router.post("/access/credentials/{credential_id}/edit", dependencies=[needs("credential.write")])
 def edit(
     credential_id: uuid.UUID,
     page: PageDep,

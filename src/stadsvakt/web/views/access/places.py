@@ -18,7 +18,7 @@ from stadsvakt.access.services._common import site_in_scope
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.errors import DomainError
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.list_filters import as_uuid, chosen_id
 from stadsvakt.web.listing import ListSpec, read_list, with_filters
@@ -103,7 +103,7 @@ def places_page(page: PageDep, session: SessionDep) -> Response:
     return _render(page, session)
 
 
-@router.post("/access/places/{site_id}/zones")
+@router.post("/access/places/{site_id}/zones", dependencies=[needs("access.write")])
 def create_zone(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Add a zone to the site."""
     assert page.actor is not None
@@ -123,7 +123,7 @@ def create_zone(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: Fo
     return see_other(f"/access/places?site={site_id}&saved=1")
 
 
-@router.post("/access/places/{site_id}/doors")
+@router.post("/access/places/{site_id}/doors", dependencies=[needs("access.write")])
 def create_door(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Add a door to a zone (the door belongs to the zone's site)."""
     assert page.actor is not None

@@ -19,7 +19,7 @@ from stadsvakt.access.services import profiles
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.errors import DomainError
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.list_filters import as_uuid, chosen_id
 from stadsvakt.web.listing import ListSpec, read_list
@@ -113,7 +113,7 @@ def list_page(page: PageDep, session: SessionDep) -> Response:
     return _render(page, session, values={})
 
 
-@router.post("/access/profiles")
+@router.post("/access/profiles", dependencies=[needs("access.write")])
 def create(page: PageDep, session: SessionDep, form: FormDep, lists: FormListsDep) -> Response:
     """Create a profile from the form (its zones posted as repeated ``zone_ids``)."""
     assert page.actor is not None
@@ -178,7 +178,7 @@ def detail(profile_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respons
     return _detail(page, session, profiles.get_profile(session, page.actor, profile_id))
 
 
-@router.post("/access/profiles/{profile_id}")
+@router.post("/access/profiles/{profile_id}", dependencies=[needs("access.write")])
 def update(
     profile_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep, lists: FormListsDep
 ) -> Response:

@@ -24,7 +24,7 @@ from stadsvakt.access.timerules import HOLIDAY, parse_intervals
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.errors import DomainError, InvalidInput
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.listing import ListSpec, read_list
 from stadsvakt.web.views.access._forms import form_errors
@@ -143,7 +143,7 @@ def list_page(page: PageDep, session: SessionDep) -> Response:
     return _render(page, session, "access/schedules.html", values={"holiday_mode": "closed"})
 
 
-@router.post("/access/schedules")
+@router.post("/access/schedules", dependencies=[needs("access.write")])
 def create(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Create a schedule; an impossible interval is shown on the intervals field."""
     assert page.actor is not None
@@ -176,7 +176,7 @@ def detail(schedule_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respon
     return _render(page, session, "access/schedule.html", values=values, schedule=schedule)
 
 
-@router.post("/access/schedules/{schedule_id}")
+@router.post("/access/schedules/{schedule_id}", dependencies=[needs("access.write")])
 def update(schedule_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Save a schedule's changes."""
     assert page.actor is not None

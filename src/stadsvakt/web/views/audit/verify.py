@@ -22,7 +22,7 @@ from stadsvakt.audit.verification import (
     run_verification,
     verification_rows,
 )
-from stadsvakt.web.deps import HtmlRoute, PageDep, see_other
+from stadsvakt.web.deps import HtmlRoute, PageDep, needs, see_other
 from stadsvakt.web.forms import N_
 from stadsvakt.web.views.audit.trail import reader
 
@@ -88,7 +88,7 @@ def _moment(text: str) -> datetime | None:
         return None
 
 
-@router.post("/audit/verify")
+@router.post("/audit/verify", dependencies=[needs("audit.read")])
 def start_verify(page: PageDep, services: ServicesDep, background: BackgroundTasks) -> Response:
     """Start a check after this answer and show its page."""
     actor = reader(page)

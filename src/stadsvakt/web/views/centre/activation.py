@@ -31,7 +31,7 @@ from stadsvakt.centre.site_info import add_site_note, site_info
 from stadsvakt.centre.texts import alarm_text, cause_label, entry_label, labels
 from stadsvakt.db import utcnow
 from stadsvakt.errors import DomainError, InvalidInput
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import N_, FormErrors
 from stadsvakt.web.localtime import STOCKHOLM, local_time, to_local
 from stadsvakt.web.views.centre import panels
@@ -393,7 +393,7 @@ def _refusal(page: Page, exc: DomainError, action: str) -> tuple[FormErrors, lis
     return errors, lines
 
 
-@router.post("/centre/activations/{activation_id}/{action}")
+@router.post("/centre/activations/{activation_id}/{action}", dependencies=[needs("centre.operate")])
 def act(
     activation_id: uuid.UUID,
     action: str,

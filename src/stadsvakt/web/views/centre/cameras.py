@@ -34,7 +34,7 @@ from stadsvakt.errors import DomainError
 from stadsvakt.org.service import list_sites
 from stadsvakt.schemas import FORM_TEXT
 from stadsvakt.settings import CentreSettings
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, safe_next, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, safe_next, see_other
 from stadsvakt.web.forms import N_, FormErrors, clean, from_domain, from_validation, is_form_error
 from stadsvakt.web.views.centre import panels
 
@@ -128,7 +128,7 @@ def new_camera_page(page: PageDep, session: SessionDep) -> Response:
     return _form(page, session, values={"auth": "none"})
 
 
-@router.post("/centre/cameras/new")
+@router.post("/centre/cameras/new", dependencies=[needs("centre.admin")])
 def create_camera(
     page: PageDep, session: SessionDep, services: ServicesDep, form: FormDep
 ) -> Response:
@@ -152,7 +152,7 @@ def create_camera(
     return see_other("/centre/cameras?saved=1")
 
 
-@router.post("/centre/cameras/{camera_id}/delete")
+@router.post("/centre/cameras/{camera_id}/delete", dependencies=[needs("centre.admin")])
 def delete_camera(camera_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """Remove a camera; its snapshots stay with their activations."""
     assert page.actor is not None
@@ -190,7 +190,9 @@ def camera_panel(session: Session, page: Page, activation: Activation) -> panels
 panels.register(camera_panel)
 
 
-@router.post("/centre/activations/{activation_id}/snapshots/fetch")
+@router.post(
+    "/centre/activations/{activation_id}/snapshots/fetch", dependencies=[needs("centre.operate")]
+)
 def take_snapshots(
     activation_id: uuid.UUID,
     page: PageDep,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.centre import receiving
 from stadsvakt.centre.queue import activation_view, open_queue
-from stadsvakt.web.deps import FormDep, HtmlRoute, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, PageDep, needs, see_other
 from stadsvakt.web.forms import N_
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
@@ -72,7 +72,7 @@ def console(page: PageDep, session: SessionDep) -> Response:
     return page.render("centre/console.html", context)
 
 
-@router.post("/centre/receiving")
+@router.post("/centre/receiving", dependencies=[needs("centre.operate")])
 def toggle_receiving(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Start or stop receiving new activations (offered fairly among those receiving)."""
     assert page.actor is not None

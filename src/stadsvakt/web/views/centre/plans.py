@@ -45,7 +45,7 @@ from stadsvakt.db import utcnow
 from stadsvakt.errors import DomainError
 from stadsvakt.org.models import Site
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, safe_next, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, safe_next, see_other
 from stadsvakt.web.forms import N_, FormErrors, from_validation
 from stadsvakt.web.views.alarms import CATEGORIES
 from stadsvakt.web.views.centre import panels
@@ -190,7 +190,7 @@ def plans_page(page: PageDep, session: SessionDep, done: str = "") -> Response:
     return page.render("centre/plans.html", context)
 
 
-@router.post("/centre/plans")
+@router.post("/centre/plans", dependencies=[needs("centre.admin")])
 def create_plan(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Start a plan for a site (or the centre) and category (or all); then add steps."""
     assert page.actor is not None
@@ -318,7 +318,7 @@ def _step_from_form(form: Mapping[str, str], key: str) -> Step:
     return service.step_from_input(StepIn.model_validate(data, context=FORM_TEXT))
 
 
-@router.post("/centre/plans/{plan_id}")
+@router.post("/centre/plans/{plan_id}", dependencies=[needs("centre.admin")])
 def edit_plan(plan_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """One change to the plan, saved as its next version: ``action`` is ``add``,
     ``save:n`` (step n changed), ``up:n``, ``down:n``, ``remove:n`` or ``restore:v``."""
@@ -442,7 +442,7 @@ def _windows_error(page: Page) -> FormErrors:
     return errors
 
 
-@router.post("/centre/sites/{site_id}/contacts")
+@router.post("/centre/sites/{site_id}/contacts", dependencies=[needs("centre.admin")])
 def add_contact(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Add a contact last in the site's call order."""
     assert page.actor is not None
@@ -488,7 +488,7 @@ def contact_page(contact_id: uuid.UUID, page: PageDep, session: SessionDep) -> R
     return _render_contact(page, session, contact)
 
 
-@router.post("/centre/contacts/{contact_id}")
+@router.post("/centre/contacts/{contact_id}", dependencies=[needs("centre.admin")])
 def change_contact(
     contact_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep
 ) -> Response:
@@ -593,7 +593,10 @@ def _back(form: Mapping[str, str], activation_id: uuid.UUID, number: int) -> str
     return f"{target}#plan-step-{number}"
 
 
-@router.post("/centre/activations/{activation_id}/plan/steps/{number}")
+@router.post(
+    "/centre/activations/{activation_id}/plan/steps/{number}",
+    dependencies=[needs("centre.operate")],
+)
 def step_done(
     activation_id: uuid.UUID, number: int, page: PageDep, session: SessionDep, form: FormDep
 ) -> Response:
@@ -607,7 +610,10 @@ def step_done(
     return see_other(_back(form, activation_id, number))
 
 
-@router.post("/centre/activations/{activation_id}/plan/steps/{number}/send")
+@router.post(
+    "/centre/activations/{activation_id}/plan/steps/{number}/send",
+    dependencies=[needs("centre.operate")],
+)
 def step_send(
     activation_id: uuid.UUID,
     number: int,

@@ -26,7 +26,7 @@ from stadsvakt.centre.units.schemas import PositionIn, UnitCreate, UnitUpdate
 from stadsvakt.errors import Conflict, DomainError, Forbidden, NotFound
 from stadsvakt.org.models import Site
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import N_, FormErrors, clean, from_domain, from_validation
 from stadsvakt.web.views.centre import panels
 
@@ -159,7 +159,7 @@ def _save_errors(page: Page, exc: ValidationError | DomainError) -> FormErrors:
     return from_domain(exc, FIELDS, page._)
 
 
-@router.post("/centre/units/new")
+@router.post("/centre/units/new", dependencies=[needs("centre.admin")])
 def create_unit(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Register a field unit; errors are shown by their fields."""
     assert page.actor is not None
@@ -182,7 +182,7 @@ def edit_unit_page(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> Re
     return _form(page, values=_values(unit), unit=unit)
 
 
-@router.post("/centre/units/{unit_id}/edit")
+@router.post("/centre/units/{unit_id}/edit", dependencies=[needs("centre.admin")])
 def edit_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Change a field unit; its status is set on the list or by its phone."""
     assert page.actor is not None
@@ -199,7 +199,7 @@ def edit_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep, form: Form
     return see_other("/centre/units?saved=1")
 
 
-@router.post("/centre/units/{unit_id}/delete")
+@router.post("/centre/units/{unit_id}/delete", dependencies=[needs("centre.admin")])
 def delete_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """Remove a field unit (refused while it is on a dispatch)."""
     assert page.actor is not None
@@ -211,7 +211,7 @@ def delete_unit(unit_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respo
     return see_other("/centre/units?saved=deleted")
 
 
-@router.post("/centre/units/{unit_id}/status")
+@router.post("/centre/units/{unit_id}/status", dependencies=[needs("centre.operate")])
 def unit_status(unit_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Set a unit available, busy or off duty from the list (``centre.operate``)."""
     assert page.actor is not None
@@ -292,7 +292,7 @@ def _back(activation_id: uuid.UUID, **params: str) -> Response:
     return see_other(f"/centre/activations/{activation_id}?{query}#dispatch")
 
 
-@router.post("/centre/dispatches")
+@router.post("/centre/dispatches", dependencies=[needs("centre.operate")])
 def dispatch_unit(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Send a unit from the panel; back to the activation with what happened."""
     assert page.actor is not None
@@ -309,7 +309,7 @@ def dispatch_unit(page: PageDep, session: SessionDep, form: FormDep) -> Response
     return _back(activation_id, dispatch="sent")
 
 
-@router.post("/centre/dispatches/{dispatch_id}/cancel")
+@router.post("/centre/dispatches/{dispatch_id}/cancel", dependencies=[needs("centre.operate")])
 def cancel_dispatch(dispatch_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """Call a unit off from the panel."""
     assert page.actor is not None
@@ -385,7 +385,7 @@ def _phone_back(**params: str) -> Response:
     return see_other("/centre/unit" + (f"?{query}" if query else ""))
 
 
-@router.post("/centre/unit/{step}")
+@router.post("/centre/unit/{step}", dependencies=[needs("unit.report")])
 def phone_step(step: str, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Accept, arrive, clear, a status or a position from the phone page."""
     assert page.actor is not None

@@ -27,7 +27,7 @@ from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require
 from stadsvakt.db import utcnow
 from stadsvakt.errors import DomainError
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, is_form_error
 from stadsvakt.web.localtime import input_value
 from stadsvakt.web.views.access.grants._common import RULES, errors_of, when
@@ -106,7 +106,7 @@ def _is_stale(exc: ValidationError | DomainError) -> bool:
     return isinstance(exc, DomainError) and exc.extra.get("rule") == "stale"
 
 
-@router.post("/access/grants/{grant_id}")
+@router.post("/access/grants/{grant_id}", dependencies=[needs("grant.write")])
 def edit(grant_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Change from, to and reason, unless the grant changed since the form was drawn."""
     assert page.actor is not None
@@ -143,7 +143,7 @@ def confirm_end(grant_id: uuid.UUID, page: PageDep, session: SessionDep) -> Resp
     return page.render("access/grant_confirm.html", context)
 
 
-@router.post("/access/grants/{grant_id}/end")
+@router.post("/access/grants/{grant_id}/end", dependencies=[needs("grant.write")])
 def end(grant_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """End the grant now (it can be undone on its page)."""
     assert page.actor is not None
@@ -157,7 +157,7 @@ def end(grant_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) 
     return see_other(f"/access/grants/{grant_id}?ended=1")
 
 
-@router.post("/access/grants/{grant_id}/undo-end")
+@router.post("/access/grants/{grant_id}/undo-end", dependencies=[needs("grant.write")])
 def undo_end(grant_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Give the grant back the end it had before it was ended early."""
     assert page.actor is not None
@@ -179,7 +179,7 @@ def confirm_delete(grant_id: uuid.UUID, page: PageDep, session: SessionDep) -> R
     return page.render("access/grant_confirm.html", context)
 
 
-@router.post("/access/grants/{grant_id}/delete")
+@router.post("/access/grants/{grant_id}/delete", dependencies=[needs("grant.write")])
 def delete(grant_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Withdraw the grant at once."""
     assert page.actor is not None

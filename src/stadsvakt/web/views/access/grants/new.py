@@ -25,7 +25,7 @@ from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require
 from stadsvakt.directory.models import PersonKind
 from stadsvakt.errors import DomainError, NotFound
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, is_form_error
 from stadsvakt.web.views import pick
 from stadsvakt.web.views.access.grants._common import RULES, errors_of, when
@@ -207,7 +207,7 @@ def _create(page: Page, session: Session, spec: KindForm, form: Mapping[str, str
     return grants.create_grant(session, page.actor, data)
 
 
-@router.post("/access/grants/new/{slug}")
+@router.post("/access/grants/new/{slug}", dependencies=[needs("grant.write")])
 def create(slug: str, page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Give the grant (registering its guest or contractor if new); errors on their fields."""
     assert page.actor is not None

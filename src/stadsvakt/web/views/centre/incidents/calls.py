@@ -16,7 +16,7 @@ from stadsvakt.centre.texts import category_label
 from stadsvakt.errors import DomainError
 from stadsvakt.org.models import Site
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import N_, FormErrors, clean, is_form_error
 from stadsvakt.web.views.centre.incidents.common import form_errors, grouped_sites, municipalities
 
@@ -72,7 +72,7 @@ def new_incident(page: PageDep, session: SessionDep) -> Response:
     return _form(page, session, defaults)
 
 
-@router.post("/centre/incidents/new")
+@router.post("/centre/incidents/new", dependencies=[needs("centre.operate")])
 def create_incident(
     page: PageDep, session: SessionDep, services: ServicesDep, form: FormDep
 ) -> Response:

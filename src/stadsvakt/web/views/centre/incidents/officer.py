@@ -16,7 +16,7 @@ from stadsvakt.centre.models import Activation, ActivationState
 from stadsvakt.centre.tenancy import visible_activation
 from stadsvakt.errors import DomainError, NotFound
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, safe_next, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, safe_next, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.views.centre import panels
 from stadsvakt.web.views.centre.incidents.common import form_errors
@@ -74,7 +74,7 @@ def _error_page(
     return page.render("centre/incident_officer_form.html", context, status=422)
 
 
-@router.post("/centre/officer-notices")
+@router.post("/centre/officer-notices", dependencies=[needs("centre.operate")])
 def inform_officer(
     page: PageDep,
     session: SessionDep,
@@ -109,7 +109,9 @@ def inform_officer(
     return see_other(f"/centre/activations/{activation_id}?officer=informed#officer")
 
 
-@router.post("/centre/officer-notices/{notice_id}/acknowledge")
+@router.post(
+    "/centre/officer-notices/{notice_id}/acknowledge", dependencies=[needs("centre.operate")]
+)
 def acknowledge(
     notice_id: uuid.UUID,
     page: PageDep,

@@ -15,7 +15,7 @@ from stadsvakt.auth.scope import require
 from stadsvakt.centre import tasks
 from stadsvakt.errors import DomainError
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import N_, FormErrors, clean, is_form_error
 from stadsvakt.web.views.centre.incidents.common import form_errors, grouped_sites
 
@@ -153,7 +153,7 @@ def _save(
     return see_other("/centre/tasks?saved=1")
 
 
-@router.post("/centre/tasks/new")
+@router.post("/centre/tasks/new", dependencies=[needs("centre.admin")])
 def create_schedule(page: PageDep, session: SessionDep, form: FormDep, days: DaysDep) -> Response:
     """Save a new schedule."""
     return _save(page, session, form, days, None)
@@ -167,7 +167,7 @@ def edit_schedule(schedule_id: uuid.UUID, page: PageDep, session: SessionDep) ->
     return _form(page, session, _values_of(row), schedule_id=row.id)
 
 
-@router.post("/centre/tasks/{schedule_id}")
+@router.post("/centre/tasks/{schedule_id}", dependencies=[needs("centre.admin")])
 def update_schedule(
     schedule_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep, days: DaysDep
 ) -> Response:
@@ -175,7 +175,7 @@ def update_schedule(
     return _save(page, session, form, days, schedule_id)
 
 
-@router.post("/centre/tasks/{schedule_id}/delete")
+@router.post("/centre/tasks/{schedule_id}/delete", dependencies=[needs("centre.admin")])
 def delete_schedule(schedule_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """Remove a schedule."""
     assert page.actor is not None

@@ -13,7 +13,7 @@ from stadsvakt.api.deps import SessionDep
 from stadsvakt.centre import served
 from stadsvakt.errors import DomainError
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.views.centre.incidents.common import form_errors
 
@@ -47,7 +47,7 @@ def served_page(page: PageDep, session: SessionDep) -> Response:
     return _page(page, session, {})
 
 
-@router.post("/centre/served")
+@router.post("/centre/served", dependencies=[needs("centre.admin")])
 def add_served(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     """Serve a municipality by its code."""
     assert page.actor is not None
@@ -69,7 +69,7 @@ def add_served(page: PageDep, session: SessionDep, form: FormDep) -> Response:
     return see_other("/centre/served?added=1")
 
 
-@router.post("/centre/served/{served_id}/remove")
+@router.post("/centre/served/{served_id}/remove", dependencies=[needs("centre.admin")])
 def remove_served(served_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
     """Stop serving a municipality."""
     assert page.actor is not None

@@ -15,7 +15,7 @@ from stadsvakt.api.deps import ServicesDep, SessionDep
 from stadsvakt.centre import testmode
 from stadsvakt.errors import DomainError
 from stadsvakt.schemas import FORM_TEXT
-from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, see_other
+from stadsvakt.web.deps import FormDep, HtmlRoute, Page, PageDep, needs, see_other
 from stadsvakt.web.forms import FormErrors, clean, is_form_error
 from stadsvakt.web.views.centre.incidents.common import (
     form_errors,
@@ -77,7 +77,7 @@ def tests_page(page: PageDep, session: SessionDep, services: ServicesDep) -> Res
     return _page(page, session, services, defaults)
 
 
-@router.post("/centre/tests")
+@router.post("/centre/tests", dependencies=[needs("centre.operate")])
 def start_test(
     page: PageDep, session: SessionDep, services: ServicesDep, form: FormDep
 ) -> Response:
@@ -105,7 +105,7 @@ def start_test(
     return see_other("/centre/tests?started=1")
 
 
-@router.post("/centre/tests/{window_id}/end")
+@router.post("/centre/tests/{window_id}/end", dependencies=[needs("centre.operate")])
 def end_test(
     window_id: uuid.UUID, page: PageDep, session: SessionDep, services: ServicesDep
 ) -> Response:
