@@ -102,8 +102,12 @@ def upgrade() -> None:
         )
     _fill()
     with op.batch_alter_table("credentials", schema=None) as batch_op:
-        batch_op.create_index("ix_credentials_tenant_identifier", ["tenant_id", "identifier", "id"])
-        batch_op.create_index("ix_credentials_tenant_created", ["tenant_id", "created_at", "id"])
+        batch_op.create_index(
+            "ix_credentials_tenant_identifier", ["tenant_id", "identifier", "id", "person_id"]
+        )
+        batch_op.create_index(
+            "ix_credentials_tenant_created", ["tenant_id", "created_at", "id", "person_id"]
+        )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         for name, columns in _AUDIT_INDEXES.items():
             batch_op.create_index(name, columns)
