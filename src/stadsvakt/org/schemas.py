@@ -22,7 +22,10 @@ PostalCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[1-9][0-9]{2} ?[0-9]{2}$")
 ]
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()-]{5,40}$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9()-][0-9 ()-]{3,38}[0-9()-]$"
+    ),
 ]
 
 T = TypeVar("T")

@@ -6,7 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 from stadsvakt.access.models import GrantKind
 from stadsvakt.bounds import BoundedDatetime
@@ -29,6 +37,28 @@ KIND_HELP = (
     "booking (a contact person or a group; needs booking_party) or extra (an employee's extra "
     "right); urgent and other are older kinds no new grant is given as"
 )
+#: The kinds a new grant is given as (urgent and other only describe older grants).
+NEW_KINDS = (GrantKind.GUEST, GrantKind.CONTRACTOR, GrantKind.BOOKING, GrantKind.EXTRA)
+
+
+def _new_kind(kind: GrantKind) -> GrantKind:
+    if kind not in NEW_KINDS:
+        raise PydanticCustomError(
+            "legacy_kind",
+            "{kind} is an older kind no new grant is given as; use guest, contractor, "
+            "booking or extra",
+            {"kind": kind.value},
+        )
+    return kind
+
+
+#: A new grant's kind: the schema lists only the kinds accepted, so a client (or a
+#: fuzzer) reading it never sends an older one.
+NewGrantKind = Annotated[
+    GrantKind,
+    AfterValidator(_new_kind),
+    WithJsonSchema({"type": "string", "enum": [k.value for k in NEW_KINDS]}),
+]
 ZoneIds = Annotated[list[uuid.UUID], Field(max_length=500, json_schema_extra={"uniqueItems": True})]
 
 
@@ -111,7 +141,7 @@ class GrantCreate(StrictInput):
     org_unit_id: uuid.UUID | None = Field(
         default=None, description="The giving unit; defaults to the person's or group's unit"
     )
-    kind: GrantKind = Field(default=GrantKind.GUEST, description=KIND_HELP)
+    kind: NewGrantKind = Field(default=GrantKind.GUEST, description=KIND_HELP)
     valid_from: BoundedDatetime
     valid_to: BoundedDatetime | None = Field(
         default=None, description="Required for a guest, a contractor and a booking"
