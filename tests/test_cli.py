@@ -195,3 +195,9 @@ def test_configuration_errors_are_reported_clearly(
     result = run("audit", "verify")
     assert result.exit_code == 2
     assert "STADSVAKT_SECURITY__SECRET_KEY" in result.stderr
+
+
+def test_reindex_search_rebuilds_the_search_indexes(ready: Run) -> None:
+    result = ready("db", "reindex-search")
+    assert result.exit_code == 0, result.output
+    assert "Search indexes rebuilt: 2" in result.output

@@ -33,6 +33,7 @@ from sqlalchemy import Engine, select, text
 
 from benchmarks.dc09.run import DEFAULT_POSTGRES, _throwaway_postgres
 from benchmarks.decisions import city as city_mod
+from stadsvakt import db_statistics
 from stadsvakt.access.decisions import index_of_app
 from stadsvakt.app import build_services, create_app
 from stadsvakt.auth.schemas import RoleAssignmentIn, UserCreate
@@ -142,11 +143,13 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _analyze(engine: Engine) -> None:
-    """Give PostgreSQL's planner statistics of the bulk-loaded city, as autovacuum does soon
-    after a load on a server (without them it plans the lists as over empty tables)."""
+    """Give the planner statistics of the bulk-loaded city: on PostgreSQL as autovacuum
+    does soon after a load on a server (without them it plans the lists as over empty
+    tables), on SQLite as a serving process does every interval (stadsvakt.db_statistics)."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
+    db_statistics.refresh(engine)
 
 
 def _settled(app: FastAPI, timeout_s: float = 600.0) -> None:

@@ -51,6 +51,7 @@ from stadsvakt.portability.commands import register as register_portability
 from stadsvakt.ports import CannotListen, check_free, serve_listeners
 from stadsvakt.server import run_single, run_workers
 from stadsvakt.settings import Settings
+from stadsvakt.textsearch import rebuild_on
 
 console = Console()
 err = Console(stderr=True)
@@ -190,6 +191,15 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
         sealed = seal_chain(services.session_factory)
         if sealed is not None:
             console.print(f"Audit trail sealed with HMAC key {sealed.object_id} (row {sealed.seq})")
+
+
+@db_app.command("reindex-search")
+def db_reindex_search() -> None:
+    """Rebuild SQLite's search indexes (FTS5) from their tables: after a manual VACUUM."""
+    services = services_for(load_settings())
+    with services.engine.begin() as connection:
+        rebuilt = rebuild_on(connection)
+    console.print(f"Search indexes rebuilt: {rebuilt}")
 
 
 @municipality_app.command("create")

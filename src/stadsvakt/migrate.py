@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from stadsvakt import db_statistics
 from stadsvakt.settings import Settings
 
 
@@ -27,6 +28,8 @@ def upgrade(settings: Settings, engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        # New indexes (and tables) are planned from statistics: gather them now.
+        db_statistics.refresh_on(connection)
 
 
 def head_revisions(settings: Settings) -> tuple[str, ...]:

@@ -43,6 +43,13 @@ class DatabaseSettings(BaseModel):
     )
     echo: bool = False
     pool_size: int = Field(default=10, ge=1, le=200)
+    statistics_interval_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="How often a serving process refreshes SQLite's query-planner statistics "
+        "(stadsvakt.db_statistics); PostgreSQL's autovacuum keeps its own.",
+    )
 
 
 class ServerSettings(BaseModel):

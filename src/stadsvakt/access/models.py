@@ -289,13 +289,13 @@ class Credential(IdMixin, TimestampMixin, Base):
         # with the holder, so a search or a department's scope reads the index alone.
         Index("ix_credentials_tenant_identifier", "tenant_id", "identifier", "id", "person_id"),
         Index("ix_credentials_tenant_created", "tenant_id", "created_at", "id", "person_id"),
+        # A holder's credentials, and a count of a department's from the index alone.
+        Index("ix_credentials_person_tenant", "person_id", "tenant_id"),
     )
     __audit_exclude__: ClassVar[tuple[str, ...]] = ("pin_hash",)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     kind: Mapped[CredentialKind] = mapped_column(_enum(CredentialKind))
     #: Card UID in upper-case hex or mobile key id; for a PIN a lookup id (the PIN is hashed).
     identifier: Mapped[str] = mapped_column(String(64))

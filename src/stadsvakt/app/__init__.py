@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from stadsvakt import __version__
+from stadsvakt import __version__, db_statistics
 from stadsvakt.access import decisions as access_decisions
 from stadsvakt.access.fast_path import DecisionFastPath
 from stadsvakt.api import problems
@@ -58,7 +58,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     own_sessions = create_session_factory(services.engine)
     escalations = centre_escalation.running(own_sessions, services.settings.centre)
     jobs = centre_jobs.running(own_sessions, services.settings.centre)
+    statistics_s = services.settings.database.statistics_interval_minutes * 60
     async with (
+        db_statistics.kept_fresh(services.engine, statistics_s),
         access_decisions.background(app),
         centre_follower.background(app),
         visits,

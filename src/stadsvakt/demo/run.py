@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from stadsvakt import db_statistics
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services
 from stadsvakt.db import unit_of_work
@@ -145,6 +146,8 @@ def build_demo(
                 test_max_hours=settings.centre.test_window_max_hours,
                 progress=progress,
             )
+        with step(progress, "Query planner statistics"):
+            db_statistics.refresh(services.engine)
     return services, replace(result, centre=centre.counts())
 
 

@@ -85,12 +85,14 @@ class Person(IdMixin, TimestampMixin, Base):
         UniqueConstraint("tenant_id", "external_id", name="uq_people_tenant_external_id"),
         # The people list's default order (and its first page) without sorting them all.
         Index("ix_people_tenant_name", "tenant_id", "family_name", "given_name", "id"),
+        # The people of a unit (a department's scope) from the index alone.
+        Index("ix_people_unit_tenant", "org_unit_id", "tenant_id", "id"),
     )
     scope_unit_attr: ClassVar[str] = "org_unit_id"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
     org_unit_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("org_units.id", ondelete="SET NULL"), index=True, default=None
+        ForeignKey("org_units.id", ondelete="SET NULL"), default=None
     )
     kind: Mapped[PersonKind] = mapped_column(_enum(PersonKind), default=PersonKind.EMPLOYEE)
     employee_number: Mapped[str | None] = mapped_column(String(40), default=None)

@@ -28,7 +28,8 @@ from stadsvakt.directory.service._common import (
 )
 from stadsvakt.directory.service.revoke import revoke_everything
 from stadsvakt.errors import N_, Conflict, Forbidden, InvalidInput
-from stadsvakt.paging import Order, contains, sorted_by
+from stadsvakt.paging import Order, sorted_by
+from stadsvakt.textsearch import PEOPLE_TEXT
 
 #: Fields that can never be emptied by an update.
 _REQUIRED = ("given_name", "family_name", "kind", "active", "extended_unlock")
@@ -87,7 +88,7 @@ def list_people(
         tiebreak=Person.id,
     )
     if q:
-        stmt = stmt.where(Person.search_text.like(contains(q.strip().casefold()), escape="\\"))
+        stmt = stmt.where(PEOPLE_TEXT.contains(session, q.strip().casefold()))
     if active is not None:
         stmt = stmt.where(Person.active.is_(active))
     if among is not None:

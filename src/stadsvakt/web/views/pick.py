@@ -31,7 +31,7 @@ from stadsvakt.context import Actor
 from stadsvakt.directory.models import Person, PersonKind
 from stadsvakt.errors import NotFound
 from stadsvakt.org.models import OrgUnit, Site
-from stadsvakt.paging import contains
+from stadsvakt.textsearch import PEOPLE_TEXT
 from stadsvakt.web.deps import HtmlRoute, Page, PageDep
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
@@ -157,7 +157,7 @@ def _people(session: Session, actor: Actor, ask: Ask, kind: PersonKind | None) -
         stmt = stmt.where(Person.id.in_(ask.only))
     elif ask.q:
         # One case-folded column (names both ways, number, e-mail, user name), as the list.
-        stmt = stmt.where(Person.search_text.like(contains(ask.q.casefold()), escape="\\"))
+        stmt = stmt.where(PEOPLE_TEXT.contains(session, ask.q.casefold()))
     rows = session.execute(
         stmt.order_by(Person.family_name, Person.given_name, Person.id).limit(ask.limit)
     )
