@@ -16,6 +16,8 @@ from typing import Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stadsvakt.edge.settings import EdgeSettings
+
 #: The placeholder secret used in development; refused in production mode.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 
@@ -621,6 +623,7 @@ class Settings(BaseSettings):
     centre: CentreSettings = CentreSettings()
     scim: ScimSettings = ScimSettings()
     audit: AuditSettings = AuditSettings()
+    edge: EdgeSettings = EdgeSettings()
     default_language: str = Field(default="sv", pattern="^(sv|en)$")
     #: Shortcut for ``database.url``: ``STADSVAKT_DATABASE_URL``.
     database_url: str | None = None

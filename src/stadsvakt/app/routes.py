@@ -21,6 +21,7 @@ from stadsvakt.auth.api import router as auth_router
 from stadsvakt.centre.api import centre_router
 from stadsvakt.db import read_only
 from stadsvakt.directory.api import router as directory_router
+from stadsvakt.edge.api import edge_router
 from stadsvakt.migrate import is_current
 from stadsvakt.org.api import router as org_router
 
@@ -42,6 +43,7 @@ def api_router() -> APIRouter:
     router.include_router(access_router())
     router.include_router(access_reports_router)
     router.include_router(centre_router())
+    router.include_router(edge_router())
     return router
 
 

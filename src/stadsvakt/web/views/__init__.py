@@ -17,6 +17,7 @@ from stadsvakt.web.views import (
 )
 from stadsvakt.web.views.audit import audit_pages
 from stadsvakt.web.views.centre import centre_pages
+from stadsvakt.web.views.edge import edge_pages
 
 
 def web_router() -> APIRouter:
@@ -27,4 +28,5 @@ def web_router() -> APIRouter:
     for module in (auth, overview, org_units, sites, access, alarms, people, reports, pick):
         router.include_router(module.router)
     router.include_router(centre_pages())
+    router.include_router(edge_pages())
     return router

@@ -1,0 +1,1 @@
+"""The edge agent (``stadsvakt edge --config edge.toml``): readers, outputs, door contacts."""

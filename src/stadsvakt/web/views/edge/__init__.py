@@ -1,0 +1,11 @@
+"""The edge's web pages (devices, enrolment codes), each part's router included here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def edge_pages() -> APIRouter:
+    """Every edge page."""
+    router = APIRouter(include_in_schema=False)
+    return router
