@@ -2,8 +2,37 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
 
 
 class BrokerSettings(BaseModel):
-    """Where the edge broker is and how the centre reaches it."""
+    """Where the edge broker is and how the centre reaches it (``STADSVAKT_EDGE__BROKER__...``)."""
+
+    enabled: bool = Field(
+        default=False, description="Connect the centre to the edge broker with `stadsvakt serve`."
+    )
+    host: str = Field(default="127.0.0.1", description="The broker's host name (TLS checks it).")
+    port: int = Field(default=8883, ge=1, le=65535, description="The broker's TLS port.")
+    tls_ca: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the broker's certificate (none: the "
+        "system's trust store).",
+    )
+    tls_cert: Path | None = Field(
+        default=None,
+        description="The broker's certificate (PEM), for a generated Mosquitto config.",
+    )
+    tls_key: Path | None = Field(
+        default=None,
+        description="The broker's private key (PEM), for a generated Mosquitto config.",
+    )
+    centre_username: str = Field(
+        default="stadsvakt-centre",
+        min_length=1,
+        description="The centre's own MQTT user (reads and writes stadsvakt/edge/#).",
+    )
+    centre_password: SecretStr | None = Field(
+        default=None, description="The centre's MQTT password (required when enabled)."
+    )
