@@ -35,6 +35,7 @@ from stadsvakt.centre.tasks import TaskSchedule, TaskVisit
 from stadsvakt.centre.units.models import Dispatch, FieldUnit, GpsPosition
 from stadsvakt.db import Base
 from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, TrainingRecord
+from stadsvakt.edge.devices.models import EdgeDevice, EdgeDeviceDoor, EnrolmentCode
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 
 __all__ = [
@@ -59,6 +60,9 @@ __all__ = [
     "Dispatch",
     "FieldUnit",
     "GpsPosition",
+    "EdgeDevice",
+    "EdgeDeviceDoor",
+    "EnrolmentCode",
     "Alarm",
     "Transmitter",
     "AccessChange",

@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, str] = {
     "centre.lead": "Lead a shift: receive escalations, reassign activations, see every operator",
     "centre.admin": "Set up the centre: action plans, cameras, field units, served municipalities",
     "unit.report": "Report a field unit's status and position (the unit's phone)",
+    "device.read": "Read edge devices (site agents, lock hubs), their status and enrolment codes",
+    "device.write": "Make enrolment codes for edge devices and revoke devices",
 }
 
 
@@ -80,6 +82,8 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
             "person.write",
             "training.read",
             "centre.read",
+            "device.read",
+            "device.write",
         ),
         unit_scoped=True,
     ),
@@ -87,7 +91,15 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
         "operator",
         "Larmoperatör",
         "Alarm operator",
-        (*_READ, "access.read", "credential.read", "person.read", *_ALARM_READ, *_CENTRE),
+        (
+            *_READ,
+            "access.read",
+            "credential.read",
+            "person.read",
+            *_ALARM_READ,
+            *_CENTRE,
+            "device.read",
+        ),
     ),
     RoleSpec(
         "shift_leader",
@@ -103,6 +115,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
             *_ALARM_READ,
             *_CENTRE,
             "centre.lead",
+            "device.read",
         ),
     ),
     RoleSpec(
@@ -120,6 +133,7 @@ BUILTIN_ROLES: tuple[RoleSpec, ...] = (
             "training.read",
             *_ALARM_READ,
             "centre.read",
+            "device.read",
         ),
     ),
     RoleSpec("read_only", "Läsbehörighet", "Read only", (*_READ, "access.read", "alarm.read")),
