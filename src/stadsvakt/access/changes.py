@@ -21,7 +21,14 @@ entity                 id, and what the index reloads
 ``position_profile``   position profile id: the people holding the position
 ``grant``              grant id: the person, or the group's members
 ``org_unit``           unit id (moved in the tree): the people in its subtree
+``site_door_rules``    site id: the site's holiday calendar choice (its doors)
+``site_emergency``     site id: the site's emergency open was set or ended (its doors)
+``door_lockdown``      door id: the door went into lockdown or out of it (noted beside
+                       ``door``)
 =====================  ==================================================================
+
+:data:`URGENT` names the kinds that open or shut doors at once (emergency open,
+lockdown): a sender of deltas to edge agents sends them ahead of other changes.
 
 An entity the index does not know makes it reload everything, which is correct but slow.
 
@@ -59,6 +66,13 @@ class Entity(StrEnum):
     POSITION_PROFILE = "position_profile"
     GRANT = "grant"
     ORG_UNIT = "org_unit"
+    SITE_DOOR_RULES = "site_door_rules"
+    SITE_EMERGENCY = "site_emergency"
+    DOOR_LOCKDOWN = "door_lockdown"
+
+
+#: The kinds of change to send ahead of all others (they open or shut doors at once).
+URGENT = frozenset({Entity.SITE_EMERGENCY, Entity.DOOR_LOCKDOWN})
 
 
 def note_change(

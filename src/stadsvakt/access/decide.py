@@ -16,6 +16,7 @@ reader mobile key ids, and the same text of the other kind is another credential
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Container
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from stadsvakt.access.identifiers import CARD
-from stadsvakt.access.timerules import LocalTime, WeekSchedule
+from stadsvakt.access.pins import door_pin_digest
+from stadsvakt.access.timerules import NO_DAYS, LocalTime, WeekSchedule
 from stadsvakt.errors import InvalidInput
 
 
@@ -45,11 +47,15 @@ class Reason(StrEnum):
     OUTSIDE_SCHEDULE = "outside_schedule"
     HOLIDAY = "holiday"
     TRAINING_MISSING = "training_missing"
+    PIN_REQUIRED = "pin_required"
+    PIN_WRONG = "pin_wrong"
+    PIN_LOCKED_OUT = "pin_locked_out"
     # Grants
     GRANTED_BY_POSITION = "granted_by_position"
     GRANTED_BY_GRANT = "granted_by_grant"
     GRANTED_BY_GROUP_GRANT = "granted_by_group_grant"
     DOOR_UNLOCKED_BY_SCHEDULE = "door_unlocked_by_schedule"
+    DOOR_EMERGENCY_OPEN = "door_emergency_open"
 
 
 #: The reasons that open the door.
@@ -59,8 +65,12 @@ GRANT_REASONS = frozenset(
         Reason.GRANTED_BY_GRANT,
         Reason.GRANTED_BY_GROUP_GRANT,
         Reason.DOOR_UNLOCKED_BY_SCHEDULE,
+        Reason.DOOR_EMERGENCY_OPEN,
     }
 )
+
+#: The reasons that count as a wrong PIN for a lock-out (see :class:`PinAttempts`).
+PIN_FAILURES = frozenset({Reason.PIN_WRONG})
 
 # Credential states, as stored (``access.models.CredentialState``), mapped to their deny.
 _STATE_DENY = {
@@ -78,12 +88,14 @@ MODE_LOCKDOWN = "lockdown"
 @dataclass(frozen=True, slots=True)
 class DecisionRequest:
     """A credential presented at a door, on behalf of a municipality (``tenant_id``): its
-    text as the reader sent it and its kind (``card`` or ``mobile``, by the reader)."""
+    text as the reader sent it and its kind (``card`` or ``mobile``, by the reader), and
+    the digits typed on the reader's keypad (``pin``, for doors that require a PIN)."""
 
     tenant_id: uuid.UUID
     door_id: uuid.UUID
     credential: str
     kind: str = CARD
+    pin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +110,27 @@ class Decision:
 
 
 class DoorEntry:
-    """A door as the index holds it."""
+    """A door as the index holds it.
+
+    The door rules (all optional, so an entry built without them behaves as before):
+    ``requires_pin`` (card and PIN: the holder types their PIN on the reader's keypad),
+    ``escape_route`` (opens for anyone while ``emergency_open`` is set for its site),
+    ``emergency_open`` (the site's emergency state, copied onto each of its doors so a
+    decision reads no second entry), and ``holidays``/``eves`` (the door's site's holiday
+    calendar: when not None, every schedule checked at this door uses these days instead
+    of its own calendar's).
+    """
 
     __slots__ = (
+        "emergency_open",
+        "escape_route",
+        "eves",
         "extended_unlock_seconds",
+        "holidays",
         "id",
         "mode",
+        "requires_pin",
+        "site_id",
         "tenant_id",
         "unlock_schedule_id",
         "unlock_seconds",
@@ -119,6 +146,13 @@ class DoorEntry:
         unlock_schedule_id: uuid.UUID | None,
         unlock_seconds: int,
         extended_unlock_seconds: int,
+        *,
+        site_id: uuid.UUID | None = None,
+        requires_pin: bool = False,
+        escape_route: bool = False,
+        emergency_open: bool = False,
+        holidays: Container[date] | None = None,
+        eves: Container[date] = NO_DAYS,
     ) -> None:
         self.id = id
         self.tenant_id = tenant_id
@@ -127,6 +161,34 @@ class DoorEntry:
         self.unlock_schedule_id = unlock_schedule_id
         self.unlock_seconds = unlock_seconds
         self.extended_unlock_seconds = extended_unlock_seconds
+        self.site_id = site_id
+        self.requires_pin = requires_pin
+        self.escape_route = escape_route
+        self.emergency_open = emergency_open
+        self.holidays = holidays
+        self.eves = eves
+
+
+class PinEntry:
+    """A PIN credential as the index holds it: its door digest (:mod:`stadsvakt.access.pins`,
+    never the PIN), the salt it was made with, and its state and window."""
+
+    __slots__ = ("digest", "salt", "state", "valid_from", "valid_to")
+
+    def __init__(
+        self, salt: bytes, digest: bytes, state: str, valid_from: float, valid_to: float
+    ) -> None:
+        self.salt = salt
+        self.digest = digest
+        self.state = state
+        self.valid_from = valid_from
+        self.valid_to = valid_to
+
+    def accepts(self, pin: str, ts: float) -> bool:
+        """Whether ``pin`` is this credential's PIN and the credential is usable at ``ts``."""
+        if self.state != "active" or not self.valid_from <= ts < self.valid_to:
+            return False
+        return hmac.compare_digest(door_pin_digest(self.salt, pin), self.digest)
 
 
 class CredentialEntry:
@@ -184,7 +246,7 @@ class Right:
 class PersonEntry:
     """A person's compiled rights: active flag, accessibility, rights and valid courses."""
 
-    __slots__ = ("active", "extended_unlock", "id", "rights", "training")
+    __slots__ = ("active", "extended_unlock", "id", "pins", "rights", "training")
 
     def __init__(
         self,
@@ -193,6 +255,7 @@ class PersonEntry:
         extended_unlock: bool,
         rights: tuple[Right, ...],
         training: dict[str, float],
+        pins: tuple[PinEntry, ...] = (),
     ) -> None:
         self.id = id
         self.active = active
@@ -200,6 +263,8 @@ class PersonEntry:
         self.rights = rights
         #: Course → end of validity (timestamp; inf if it never expires).
         self.training = training
+        #: The person's PIN credentials (for doors that require a PIN).
+        self.pins = pins
 
 
 class ProfileEntry:
@@ -222,14 +287,22 @@ class ProfileEntry:
 
 class ScheduleEntry:
     """A compiled schedule with its holiday dates (any container of dates: a calendar's
-    public holidays are worked out per year when first asked, for any year)."""
+    public holidays are worked out per year when first asked, for any year) and its
+    calendar's eves (the days its ``"eve"`` intervals apply on, if it has any)."""
 
-    __slots__ = ("holidays", "id", "week")
+    __slots__ = ("eves", "holidays", "id", "week")
 
-    def __init__(self, id: uuid.UUID, week: WeekSchedule, holidays: Container[date]) -> None:
+    def __init__(
+        self,
+        id: uuid.UUID,
+        week: WeekSchedule,
+        holidays: Container[date],
+        eves: Container[date] = NO_DAYS,
+    ) -> None:
         self.id = id
         self.week = week
         self.holidays = holidays
+        self.eves = eves
 
 
 class DecisionState(Protocol):
@@ -251,20 +324,33 @@ class DecisionState(Protocol):
         """The schedule, or None."""
 
 
+class PinLockouts(Protocol):
+    """The caller's count of wrong PINs (decide() only reads it; the caller records each
+    ``pin_wrong`` answer and forgets a person's count after a ``granted`` at a PIN door)."""
+
+    def locked_out(self, tenant_id: uuid.UUID, person_id: uuid.UUID, ts: float) -> bool:
+        """Whether the person typed too many wrong PINs lately to be let try again at ``ts``."""
+
+
 def _deny(reason: Reason, door_id: uuid.UUID, person_id: uuid.UUID | None = None) -> Decision:
     return Decision(False, reason, person_id, door_id, 0)
 
 
-_NO_HOLIDAYS: frozenset[date] = frozenset()
-
-
-def _schedule_state(entry: ScheduleEntry | None, local: LocalTime) -> Reason | None:
-    """None if open, else OUTSIDE_SCHEDULE or HOLIDAY (closed only because of a holiday)."""
+def _schedule_state(
+    entry: ScheduleEntry | None, local: LocalTime, door: DoorEntry
+) -> Reason | None:
+    """None if open, else OUTSIDE_SCHEDULE or HOLIDAY (closed only because of a holiday).
+    The door's site calendar, when it has one, replaces the schedule's own."""
     if entry is None:
         return Reason.OUTSIDE_SCHEDULE
-    if entry.week.open_at(entry.holidays, local):
+    holidays = door.holidays
+    if holidays is None:
+        holidays, eves = entry.holidays, entry.eves
+    else:
+        eves = door.eves
+    if entry.week.open_at(holidays, local, eves):
         return None
-    if entry.holidays and entry.week.open_at(_NO_HOLIDAYS, local):
+    if holidays and entry.week.open_at(NO_DAYS, local, eves):
         return Reason.HOLIDAY
     return Reason.OUTSIDE_SCHEDULE
 
@@ -273,8 +359,14 @@ def _schedule_state(entry: ScheduleEntry | None, local: LocalTime) -> Reason | N
 _MISS_RANK = {Reason.OUTSIDE_SCHEDULE: 1, Reason.HOLIDAY: 2, Reason.TRAINING_MISSING: 3}
 
 
-def decide(request: DecisionRequest, state: DecisionState, now: datetime) -> Decision:
-    """Whether ``request`` opens its door at ``now`` (timezone-aware), and why."""
+def decide(
+    request: DecisionRequest,
+    state: DecisionState,
+    now: datetime,
+    lockouts: PinLockouts | None = None,
+) -> Decision:
+    """Whether ``request`` opens its door at ``now`` (timezone-aware), and why; ``lockouts``
+    is the caller's count of wrong PINs (without it, PINs are never locked out)."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidInput(
             "now: a decision needs a time with a time zone", field="now", rule="timezone"
@@ -287,11 +379,13 @@ def decide(request: DecisionRequest, state: DecisionState, now: datetime) -> Dec
     person_id = credential.person_id if credential is not None else None
     if door.mode == MODE_LOCKDOWN:
         return _deny(Reason.DOOR_LOCKDOWN, door_id, person_id)
+    if door.emergency_open and door.escape_route:
+        return Decision(True, Reason.DOOR_EMERGENCY_OPEN, person_id, door_id, door.unlock_seconds)
     # Converted to Stockholm time once, when the first schedule is checked.
     local: LocalTime | None = None
     if door.mode == MODE_SCHEDULED_UNLOCK and door.unlock_schedule_id is not None:
         local = LocalTime.of(now)
-        if _schedule_state(state.schedule(door.unlock_schedule_id), local) is None:
+        if _schedule_state(state.schedule(door.unlock_schedule_id), local, door) is None:
             return Decision(True, Reason.DOOR_UNLOCKED_BY_SCHEDULE, person_id, door_id, 0)
     if credential is None:
         return _deny(Reason.UNKNOWN_CREDENTIAL, door_id)
@@ -316,10 +410,14 @@ def decide(request: DecisionRequest, state: DecisionState, now: datetime) -> Dec
             continue
         if local is None:
             local = LocalTime.of(now)
-        closed = _schedule_state(state.schedule(profile.schedule_id), local)
+        closed = _schedule_state(state.schedule(profile.schedule_id), local, door)
         if closed is None:
             course = profile.required_course
             if course is None or person.training.get(course, -1.0) > ts:
+                if door.requires_pin:
+                    pin_deny = _pin_check(request, person, ts, lockouts)
+                    if pin_deny is not None:
+                        return _deny(pin_deny, door_id, person_id)
                 seconds = door.extended_unlock_seconds if person.extended_unlock else 0
                 return Decision(
                     True, right.source, person.id, door_id, seconds or door.unlock_seconds
@@ -328,3 +426,18 @@ def decide(request: DecisionRequest, state: DecisionState, now: datetime) -> Dec
         if _MISS_RANK[closed] > _MISS_RANK.get(miss, 0):
             miss = closed
     return _deny(miss, door_id, person_id)
+
+
+def _pin_check(
+    request: DecisionRequest, person: PersonEntry, ts: float, lockouts: PinLockouts | None
+) -> Reason | None:
+    """None if the typed PIN is one of the holder's usable PINs, else why not."""
+    if lockouts is not None and lockouts.locked_out(request.tenant_id, person.id, ts):
+        return Reason.PIN_LOCKED_OUT
+    pin = request.pin
+    if not pin:
+        return Reason.PIN_REQUIRED
+    for entry in person.pins:
+        if entry.accepts(pin, ts):
+            return None
+    return Reason.PIN_WRONG

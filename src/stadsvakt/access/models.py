@@ -93,6 +93,10 @@ class Door(_OnSite, IdMixin, TimestampMixin, Base):
     )
     unlock_seconds: Mapped[int] = mapped_column(Integer, default=5)
     extended_unlock_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    #: Card and PIN: the holder also types their PIN on the reader's keypad.
+    requires_pin: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: An escape route (utrymningsväg): opens for anyone while its site is in emergency open.
+    escape_route: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class HolidayCalendar(IdMixin, TimestampMixin, Base):
@@ -107,6 +111,37 @@ class HolidayCalendar(IdMixin, TimestampMixin, Base):
     include_public: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Local days: ``[{"date": "2026-06-05", "name": "Studiedag"}]``.
     local_days: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    #: Local days every year (studiedagar, lovdagar): ``{"from": "12-23", "to": "01-06",
+    #: "name": "Jullov"}`` (month-day, may run over the new year) or ``{"week": "44",
+    #: "name": "Höstlov"}`` (an ISO week).
+    recurring_days: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+
+class EmergencySource(StrEnum):
+    """Who set a site's emergency open: a fire alarm from its panel or an operator."""
+
+    FIRE_ALARM = "fire_alarm"
+    OPERATOR = "operator"
+
+
+class SiteDoorRules(Base):
+    """A site's door rules: its own holiday calendar (for every door on the site) and its
+    emergency state (nödöppning: escape-route doors open for anyone while it is set)."""
+
+    __tablename__ = "site_door_rules"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    holiday_calendar_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("holiday_calendars.id", ondelete="SET NULL"), index=True, default=None
+    )
+    emergency_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    emergency_source: Mapped[EmergencySource | None] = mapped_column(
+        _enum(EmergencySource), default=None
+    )
+    emergency_since: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class HolidayMode(StrEnum):
@@ -292,7 +327,7 @@ class Credential(IdMixin, TimestampMixin, Base):
         # A holder's credentials, and a count of a department's from the index alone.
         Index("ix_credentials_person_tenant", "person_id", "tenant_id"),
     )
-    __audit_exclude__: ClassVar[tuple[str, ...]] = ("pin_hash",)
+    __audit_exclude__: ClassVar[tuple[str, ...]] = ("pin_hash", "door_pin_digest")
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
@@ -303,6 +338,8 @@ class Credential(IdMixin, TimestampMixin, Base):
         String(60), default=None
     )  # e.g. MIFARE DESFire EV2
     pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: For a PIN: the fast salted digest door decisions check (``access.pins``).
+    door_pin_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     state: Mapped[CredentialState] = mapped_column(
         _enum(CredentialState), default=CredentialState.ACTIVE
     )

@@ -18,6 +18,12 @@ counts:
   into the holiday morning (a night shift that began on a normal day ends normally), and
   a holiday interval that crosses midnight spills into the next day whatever it is.
 
+**Eves.** Intervals whose day is ``"eve"`` are a schedule's reduced hours on the day
+before a holiday (the calendar's *eves*, see :mod:`stadsvakt.access.holidays`). On an eve
+that is not itself a holiday, a schedule with eve intervals uses them instead of the
+weekday's; a schedule without any keeps its weekday hours. An eve interval that crosses
+midnight spills into the next day, as a holiday's does.
+
 **Daylight saving time.** Times are wall-clock times in Europe/Stockholm; an aware
 datetime is converted to that zone first, a naive one is taken as already local.
 
@@ -48,6 +54,12 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 #: The day index used for the intervals whose day is ``"holiday"``.
 HOLIDAY = 7
+#: The day index used for the intervals whose day is ``"eve"`` (reduced hours on the day
+#: before a holiday: trettondagsafton, skärtorsdagen, valborgsmässoafton, allhelgonaafton).
+EVE = 8
+
+#: No days: the empty calendar.
+NO_DAYS: frozenset[date] = frozenset()
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -98,8 +110,11 @@ class Interval:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form stored in ``schedules.intervals``."""
-        day: int | str = "holiday" if self.day == HOLIDAY else self.day
+        day: int | str = _SPECIAL_NAMES.get(self.day, self.day)
         return {"day": day, "start": _format_time(self.start), "end": _format_time(self.end)}
+
+
+_SPECIAL_NAMES = {HOLIDAY: "holiday", EVE: "eve"}
 
 
 def _format_time(minutes: int) -> str:
@@ -118,10 +133,12 @@ def _parse_time(value: object, field: str, *, allow_24: bool) -> int:
 def _parse_day(value: object, field: str) -> int:
     if value == "holiday":
         return HOLIDAY
+    if value == "eve":
+        return EVE
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
         return value
     raise ScheduleError(
-        field, "day", f'{field}: expected 0-6 (Monday = 0) or "holiday", got {value!r}'
+        field, "day", f'{field}: expected 0-6 (Monday = 0), "holiday" or "eve", got {value!r}'
     )
 
 
@@ -151,20 +168,23 @@ def _parse_one(raw: object, index: int) -> Interval:
 
 
 def _day_name(day: int) -> str:
-    return "holiday" if day == HOLIDAY else ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[day]
+    if day in _SPECIAL_NAMES:
+        return _SPECIAL_NAMES[day]
+    return ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[day]
 
 
 def _check_overlaps(intervals: Sequence[Interval]) -> None:
     """Refuse intervals that cover the same minute of the same day (spill-over included)."""
     # Per day: (start, end, index of the interval, whether this is a spill-over part).
-    parts: dict[int, list[tuple[int, int, int, bool]]] = {d: [] for d in range(HOLIDAY + 1)}
+    parts: dict[int, list[tuple[int, int, int, bool]]] = {d: [] for d in range(EVE + 1)}
     for index, interval in enumerate(intervals):
         parts[interval.day].append((*interval.own_part(), index, False))
         spill = interval.spill_part()
         if spill is not None:
             # A weekday spills into the next weekday; a holiday may be followed by another
-            # holiday (Christmas Eve, Christmas Day), so its spill is checked against itself.
-            target = HOLIDAY if interval.day == HOLIDAY else (interval.day + 1) % 7
+            # holiday (Christmas Eve, Christmas Day), so its spill is checked against itself;
+            # an eve's spill lands on a holiday, so it is checked against the holiday's.
+            target = HOLIDAY if interval.day >= HOLIDAY else (interval.day + 1) % 7
             parts[target].append((*spill, index, True))
     for day, day_parts in parts.items():
         day_parts.sort()
@@ -194,44 +214,53 @@ def parse_intervals(raw: Sequence[Mapping[str, Any]]) -> tuple[Interval, ...]:
 class WeekSchedule:
     """A schedule compiled for fast lookups: per day kind, the covered minute ranges."""
 
-    __slots__ = ("holiday_rule", "own", "spill")
+    __slots__ = ("has_eve", "holiday_rule", "own", "spill")
 
     def __init__(self, intervals: Sequence[Interval], holiday_rule: HolidayRule) -> None:
-        own: list[list[tuple[int, int]]] = [[] for _ in range(HOLIDAY + 1)]
-        spill: list[list[tuple[int, int]]] = [[] for _ in range(HOLIDAY + 1)]
+        own: list[list[tuple[int, int]]] = [[] for _ in range(EVE + 1)]
+        spill: list[list[tuple[int, int]]] = [[] for _ in range(EVE + 1)]
         for interval in intervals:
             own[interval.day].append(interval.own_part())
             spill_part = interval.spill_part()
             if spill_part is not None:
                 spill[interval.day].append(spill_part)
         self.holiday_rule = holiday_rule
+        self.has_eve = any(interval.day == EVE for interval in intervals)
         self.own: tuple[tuple[tuple[int, int], ...], ...] = tuple(tuple(sorted(d)) for d in own)
         self.spill: tuple[tuple[tuple[int, int], ...], ...] = tuple(tuple(sorted(d)) for d in spill)
 
-    def _kind(self, day: date, holidays: Container[date]) -> int | None:
-        """Which intervals a date uses: a weekday, :data:`HOLIDAY`, or None (closed)."""
+    def _kind(self, day: date, holidays: Container[date], eves: Container[date]) -> int | None:
+        """Which intervals a date uses: a weekday, :data:`HOLIDAY`, :data:`EVE` or None
+        (closed)."""
         if holidays and day in holidays:
             if self.holiday_rule is HolidayRule.CLOSED:
                 return None
             if self.holiday_rule is HolidayRule.HOLIDAY_INTERVALS:
                 return HOLIDAY
+            return day.weekday()
+        if self.has_eve and day in eves:
+            return EVE
         return day.weekday()
 
-    def is_open(self, holidays: Container[date], moment: datetime) -> bool:
+    def is_open(
+        self, holidays: Container[date], moment: datetime, eves: Container[date] = NO_DAYS
+    ) -> bool:
         """Whether the schedule is open at ``moment`` (see the module docstring for DST)."""
-        return self.open_at(holidays, LocalTime.of(moment))
+        return self.open_at(holidays, LocalTime.of(moment), eves)
 
-    def open_at(self, holidays: Container[date], local: LocalTime) -> bool:
+    def open_at(
+        self, holidays: Container[date], local: LocalTime, eves: Container[date] = NO_DAYS
+    ) -> bool:
         """:meth:`is_open` for a moment already in local time (one decision checks several
         schedules at the same moment: the conversion is done once)."""
-        kind = self._kind(local.today, holidays)
+        kind = self._kind(local.today, holidays, eves)
         if kind is None:
             return False
         minute = local.minute
         for start, end in self.own[kind]:
             if start <= minute < end:
                 return True
-        yesterday = self._kind(local.yesterday, holidays)
+        yesterday = self._kind(local.yesterday, holidays, eves)
         if yesterday is None:
             return False
         return any(start <= minute < end for start, end in self.spill[yesterday])
@@ -265,6 +294,7 @@ def is_open(
     holiday_mode: str,
     holidays: Container[date],
     local_dt: datetime,
+    eves: Container[date] = NO_DAYS,
 ) -> bool:
     """Whether a schedule is open at ``local_dt`` (aware: converted to Stockholm; naive: local)."""
-    return compile_schedule(intervals, str(holiday_mode)).is_open(holidays, local_dt)
+    return compile_schedule(intervals, str(holiday_mode)).is_open(holidays, local_dt, eves)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from stadsvakt.access.services.site_rules import emergency_from_fire
 from stadsvakt.centre import feed
 from stadsvakt.centre.models import (
     Activation,
@@ -243,6 +244,9 @@ class _Intake:
         self.open[decided.group_key] = activation
         self._entry(activation, alarm, "event")
         self._changed(activation, feed.NEW)
+        if alarm.category == "fire" and activation.site_id is not None:
+            # Escape routes open at once (issue 12 point 5); ending it is an operator's call.
+            emergency_from_fire(self.session, activation.site_id, alarm.received_at)
 
     def _entry(self, activation: Activation, alarm: StoredAlarm, kind: str, **data: object) -> None:
         details: dict[str, object] = {

@@ -266,13 +266,21 @@ class AccessIndex:
         people: set[uuid.UUID] = set()
         people |= load.load_units(session, by_entity.get(Entity.ORG_UNIT, set()))
         load.load_calendars(session, by_entity.get(Entity.HOLIDAY_CALENDAR, set()))
+        load.load_sites(
+            session,
+            by_entity.get(Entity.SITE_DOOR_RULES, set())
+            | by_entity.get(Entity.SITE_EMERGENCY, set()),
+        )
         load.load_schedules(session, by_entity.get(Entity.SCHEDULE, set()))
         zone_ids = by_entity.get(Entity.ZONE, set())
         profile_ids = by_entity.get(Entity.PROFILE, set()) | {
             p.id for p in self.state.profiles.values() if p.zones & zone_ids
         }
         load.load_profiles(session, profile_ids)
-        load.load_doors(session, by_entity.get(Entity.DOOR, set()))
+        load.load_doors(
+            session,
+            by_entity.get(Entity.DOOR, set()) | by_entity.get(Entity.DOOR_LOCKDOWN, set()),
+        )
         people |= load.load_positions(session, by_entity.get(Entity.POSITION_PROFILE, set()))
         people |= load.load_grants(session, by_entity.get(Entity.GRANT, set()), recompile=False)
         people |= load.load_group_members(session, by_entity.get(Entity.GROUP, set()))

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from stadsvakt.access import identifiers
-from stadsvakt.access.decide import CredentialEntry, DoorEntry, ProfileEntry
+from stadsvakt.access.decide import CredentialEntry, DoorEntry, PinEntry, ProfileEntry
 from stadsvakt.access.holidays import calendar_days as calendar_days
 from stadsvakt.access.index.state import (
     CompiledIndex,
@@ -27,6 +27,7 @@ from stadsvakt.access.index.state import (
     PersonFacts,
     PositionFacts,
     ScheduleFacts,
+    SiteFacts,
     day_end,
     day_start,
     stamp,
@@ -42,6 +43,7 @@ from stadsvakt.access.models import (
     PositionProfile,
     ProfileZone,
     Schedule,
+    SiteDoorRules,
 )
 from stadsvakt.access.timerules import Interval, ScheduleError, parse_intervals
 from stadsvakt.directory.models import Assignment, GroupMember, Person, TrainingRecord
@@ -88,13 +90,15 @@ class Loader:
         """Load everything (at start-up, or after a change the feed cannot localise)."""
         self.load_units(session, None)
         self.load_calendars(session, None)
+        self.load_sites(session, None)
         self.load_schedules(session, None)
         self.load_profiles(session, None)
         self.load_doors(session, None)
         self.load_positions(session, None)
         self.load_grants(session, None, recompile=False)
-        self.load_people(session, None)
+        # Before the people: their PINs are then compiled in with their rights, once.
         self.load_credentials(session, None)
+        self.load_people(session, None)
 
     # -- per entity ------------------------------------------------------------------
 
@@ -117,15 +121,34 @@ class Loader:
         for chunk in _chunks(ids):
             rows = session.execute(
                 select(
-                    HolidayCalendar.id, HolidayCalendar.include_public, HolidayCalendar.local_days
+                    HolidayCalendar.id,
+                    HolidayCalendar.include_public,
+                    HolidayCalendar.local_days,
+                    HolidayCalendar.recurring_days,
                 ).where(_in(HolidayCalendar.id, chunk))
             ).all()
-            for calendar_id, include_public, local_days in rows:
+            for calendar_id, include_public, local_days, recurring in rows:
                 self.index.set_calendar(
-                    self._id(calendar_id), calendar_days(include_public, local_days)
+                    self._id(calendar_id), calendar_days(include_public, local_days, recurring)
                 )
             for missing in set(chunk or ()) - {row[0] for row in rows}:
                 self.index.set_calendar(missing, None)
+
+    def load_sites(self, session: Session, ids: Collection[UUID] | None) -> None:
+        """Reload sites' door rules (calendar, emergency state) and apply them to their doors."""
+        for chunk in _chunks(ids):
+            rows = session.execute(
+                select(
+                    SiteDoorRules.site_id,
+                    SiteDoorRules.holiday_calendar_id,
+                    SiteDoorRules.emergency_open,
+                ).where(_in(SiteDoorRules.site_id, chunk))
+            ).all()
+            for site_id, calendar_id, emergency in rows:
+                facts = SiteFacts(self._opt(calendar_id), bool(emergency))
+                self.index.set_site(self._id(site_id), facts)
+            for missing in set(chunk or ()) - {row[0] for row in rows}:
+                self.index.set_site(missing, None)
 
     def load_schedules(self, session: Session, ids: Collection[UUID] | None) -> None:
         """Reload schedules."""
@@ -181,9 +204,13 @@ class Loader:
                     Door.unlock_schedule_id,
                     Door.unlock_seconds,
                     Door.extended_unlock_seconds,
+                    Door.site_id,
+                    Door.requires_pin,
+                    Door.escape_route,
                 ).where(_in(Door.id, chunk))
             ).all()
-            for door_id, tenant, zone, mode, schedule_id, seconds, extended in rows:
+            for row in rows:
+                door_id, tenant, zone, mode, schedule_id, seconds, extended = row[:7]
                 did = self._id(door_id)
                 entry = DoorEntry(
                     did,
@@ -193,6 +220,9 @@ class Loader:
                     self._opt(schedule_id),
                     seconds,
                     extended,
+                    site_id=self._id(row[7]),
+                    requires_pin=bool(row[8]),
+                    escape_route=bool(row[9]),
                 )
                 self.index.set_door(did, entry)
             for missing in set(chunk or ()) - {row[0] for row in rows}:
@@ -322,7 +352,7 @@ class Loader:
                 self.index.set_person(missing, None)
 
     def load_credentials(self, session: Session, ids: Collection[UUID] | None) -> None:
-        """Reload cards and mobile keys (PINs are not presented to the online decision)."""
+        """Reload cards, mobile keys and PINs (a PIN by its door digest, for its holder)."""
         for chunk in _chunks(ids):
             rows = session.execute(
                 select(
@@ -334,11 +364,17 @@ class Loader:
                     Credential.valid_from,
                     Credential.valid_to,
                     Credential.kind,
+                    Credential.door_pin_digest,
                 ).where(_in(Credential.id, chunk))
             ).all()
             found: set[UUID] = set()
-            for cred_id, tenant, identifier, person, state, start, end, kind in rows:
+            pins: set[UUID] = set()
+            for cred_id, tenant, identifier, person, state, start, end, kind, digest in rows:
                 if kind == CredentialKind.PIN:
+                    pin = _pin_entry(cred_id, digest, str(state), stamp(start, -math.inf), end)
+                    if pin is not None:
+                        pins.add(cred_id)
+                        self.index.set_pin(self._id(cred_id), self._id(person), pin)
                     continue
                 # As stored: every writer stores the normal form (access.identifiers), and
                 # migration 0007 brought older rows to it. A row that is not in it (text no
@@ -361,6 +397,24 @@ class Loader:
                 self.index.set_credential(cid, entry)
             for missing in set(chunk or ()) - found:
                 self.index.set_credential(missing, None)
+            for missing in set(chunk or ()) - pins:
+                if missing in self.index.pin_owners:
+                    self.index.set_pin(missing, None, None)
+
+
+def _pin_entry(
+    credential_id: UUID, digest: str | None, state: str, start: float, end: Any
+) -> PinEntry | None:
+    """A PIN credential's entry, or None without a door digest (set before migration 0022:
+    its holder must set the PIN again before a PIN door accepts it)."""
+    if not digest:
+        return None
+    try:
+        raw = bytes.fromhex(digest)
+    except ValueError:
+        log.warning("credential %s: its door PIN digest is not hex", credential_id)
+        return None
+    return PinEntry(credential_id.bytes, raw, state, start, stamp(end, math.inf))
 
 
 def _intervals(raw: Any) -> tuple[Interval, ...]:

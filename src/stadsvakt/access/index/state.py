@@ -18,13 +18,14 @@ from stadsvakt.access.decide import (
     CredentialEntry,
     DoorEntry,
     PersonEntry,
+    PinEntry,
     ProfileEntry,
     Reason,
     Right,
     ScheduleEntry,
 )
 from stadsvakt.access.holidays import CalendarDays
-from stadsvakt.access.timerules import STOCKHOLM, Interval, compile_schedule
+from stadsvakt.access.timerules import NO_DAYS, STOCKHOLM, Interval, compile_schedule
 
 #: The position of a position profile that matches every position in its unit.
 ANY_POSITION = "*"
@@ -119,6 +120,16 @@ class ScheduleFacts:
         self.calendar_id = calendar_id
 
 
+class SiteFacts:
+    """A site's door rules: its own holiday calendar (or None) and its emergency state."""
+
+    __slots__ = ("calendar_id", "emergency_open")
+
+    def __init__(self, calendar_id: UUID | None, emergency_open: bool) -> None:
+        self.calendar_id = calendar_id
+        self.emergency_open = emergency_open
+
+
 class CompiledIndex:
     """The decision state (implements ``DecisionState``) plus the facts to update it."""
 
@@ -143,6 +154,12 @@ class CompiledIndex:
         self.people_by_unit: dict[UUID, set[UUID]] = {}
         self.schedule_facts: dict[UUID, ScheduleFacts] = {}
         self.calendars: dict[UUID, CalendarDays] = {}
+        #: Site → its door rules (sites without a row have no calendar and no emergency).
+        self.sites: dict[UUID, SiteFacts] = {}
+        self.doors_by_site: dict[UUID, set[UUID]] = {}
+        #: Person → their PIN credentials (id → entry); PIN credential → its holder.
+        self.pins: dict[UUID, dict[UUID, PinEntry]] = {}
+        self.pin_owners: dict[UUID, UUID] = {}
         #: Assignment and training record ids → their person (to place a deleted row).
         self.owners: dict[UUID, UUID] = {}
 
@@ -178,11 +195,66 @@ class CompiledIndex:
     # -- Updates ---------------------------------------------------------------------
 
     def set_door(self, door_id: UUID, entry: DoorEntry | None) -> None:
-        """Add, replace or (None) remove a door."""
+        """Add, replace or (None) remove a door; its site's rules are applied to the entry."""
+        old = self.doors.pop(door_id, None) if entry is None else self.doors.get(door_id)
+        if old is not None and old.site_id is not None:
+            self.doors_by_site.get(old.site_id, set()).discard(door_id)
         if entry is None:
-            self.doors.pop(door_id, None)
+            return
+        if entry.site_id is not None:
+            self.doors_by_site.setdefault(entry.site_id, set()).add(door_id)
+            entry = self._with_site(entry)
+        self.doors[door_id] = entry
+
+    def _with_site(self, entry: DoorEntry) -> DoorEntry:
+        """The door entry with its site's emergency state and calendar (a new entry, so a
+        decision running meanwhile sees either the old rules or the new, never half)."""
+        site = self.sites.get(entry.site_id) if entry.site_id is not None else None
+        emergency = site is not None and site.emergency_open
+        calendar = None
+        if site is not None and site.calendar_id is not None:
+            calendar = self.calendars.get(site.calendar_id)
+        if emergency == entry.emergency_open and calendar is entry.holidays:
+            return entry
+        return DoorEntry(
+            entry.id,
+            entry.tenant_id,
+            entry.zone_id,
+            entry.mode,
+            entry.unlock_schedule_id,
+            entry.unlock_seconds,
+            entry.extended_unlock_seconds,
+            site_id=entry.site_id,
+            requires_pin=entry.requires_pin,
+            escape_route=entry.escape_route,
+            emergency_open=emergency,
+            # A site calendar that is gone (or not loaded) leaves the schedules' own.
+            holidays=calendar,
+            eves=calendar.eves if calendar is not None else NO_DAYS,
+        )
+
+    def set_site(self, site_id: UUID, facts: SiteFacts | None) -> None:
+        """Add, replace or remove a site's door rules and apply them to its doors."""
+        if facts is None:
+            self.sites.pop(site_id, None)
         else:
-            self.doors[door_id] = entry
+            self.sites[site_id] = facts
+        for door_id in self.doors_by_site.get(site_id, set()):
+            entry = self.doors.get(door_id)
+            if entry is not None:
+                self.doors[door_id] = self._with_site(entry)
+
+    def set_pin(self, credential_id: UUID, person_id: UUID | None, entry: PinEntry | None) -> None:
+        """Add, replace or remove a PIN credential and recompile its holder(s)."""
+        old_owner = self.pin_owners.pop(credential_id, None)
+        if old_owner is not None:
+            self.pins.get(old_owner, {}).pop(credential_id, None)
+        if entry is not None and person_id is not None:
+            self.pin_owners[credential_id] = person_id
+            self.pins.setdefault(person_id, {})[credential_id] = entry
+        for owner in {old_owner, person_id} - {None}:
+            if owner is not None and owner in self.person_facts:
+                self.recompile(owner)
 
     def set_credential(self, credential_id: UUID, entry: CredentialEntry | None) -> None:
         """Add, replace or (None) remove a credential."""
@@ -212,6 +284,9 @@ class CompiledIndex:
         for schedule_id, facts in self.schedule_facts.items():
             if facts.calendar_id == calendar_id:
                 self.set_schedule(schedule_id, facts)
+        for site_id, site in self.sites.items():
+            if site.calendar_id == calendar_id:
+                self.set_site(site_id, site)
 
     def set_schedule(self, schedule_id: UUID, facts: ScheduleFacts | None) -> None:
         """Add, replace or remove a schedule."""
@@ -224,7 +299,8 @@ class CompiledIndex:
         week = compile_schedule(facts.intervals, facts.holiday_mode)
         # An empty calendar is no calendar: decide() then skips the holiday check.
         days: Container[date] = holidays if holidays else frozenset()
-        self.schedules[schedule_id] = ScheduleEntry(schedule_id, week, days)
+        eves = holidays.eves if holidays is not None else NO_DAYS
+        self.schedules[schedule_id] = ScheduleEntry(schedule_id, week, days, eves)
 
     def set_unit(self, unit_id: UUID, parent_id: UUID | None, *, exists: bool = True) -> set[UUID]:
         """Record a unit's parent; returns the people whose rights may have changed."""
@@ -381,8 +457,14 @@ class CompiledIndex:
                         Reason.GRANTED_BY_GROUP_GRANT,
                     )
                 )
+        pins = self.pins.get(person_id)
         self.people[person_id] = PersonEntry(
-            person_id, facts.active, facts.extended_unlock, tuple(rights), facts.training
+            person_id,
+            facts.active,
+            facts.extended_unlock,
+            tuple(rights),
+            facts.training,
+            tuple(pins.values()) if pins else (),
         )
 
     def recompile_all(self, people: Iterable[UUID]) -> None:

@@ -53,6 +53,12 @@ class DoorCreate(StrictInput):
     unlock_schedule_id: uuid.UUID | None = None
     unlock_seconds: UnlockSeconds = 5
     extended_unlock_seconds: UnlockSeconds = 20
+    requires_pin: bool = Field(
+        default=False, description="Card and PIN: the holder also types their PIN"
+    )
+    escape_route: bool = Field(
+        default=False, description="An escape route: opens for anyone in the site's emergency open"
+    )
 
 
 class DoorUpdate(StrictInput):
@@ -64,6 +70,8 @@ class DoorUpdate(StrictInput):
     unlock_schedule_id: uuid.UUID | None = None
     unlock_seconds: UnlockSeconds | None = omittable()
     extended_unlock_seconds: UnlockSeconds | None = omittable()
+    requires_pin: bool | None = omittable()
+    escape_route: bool | None = omittable()
 
 
 class DoorOut(BaseModel):
@@ -79,5 +87,7 @@ class DoorOut(BaseModel):
     unlock_schedule_id: uuid.UUID | None
     unlock_seconds: int
     extended_unlock_seconds: int
+    requires_pin: bool
+    escape_route: bool
     created_at: datetime
     updated_at: datetime

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 
 from stadsvakt.access import identifiers
 from stadsvakt.access.models import Credential, CredentialKind, CredentialState
+from stadsvakt.access.pins import digest_for
 from stadsvakt.access.reports.orphans import orphan_condition
 from stadsvakt.access.schemas.credentials import CredentialCreate, CredentialUpdate
 from stadsvakt.access.services._common import (
@@ -316,13 +317,18 @@ def create_credential(
         raise Conflict(f"identifier: {identifier} is already issued", field="identifier").said(
             N_("The identifier %(identifier)s is already issued."), identifier=identifier
         )
+    credential_id = uuid.uuid4()  # the door PIN digest is salted with it
     credential = Credential(
+        id=credential_id,
         tenant_id=tenant,
         person_id=data.person_id,
         kind=data.kind,
         identifier=identifier,
         technology=data.technology,
         pin_hash=passwords.hash(data.pin.get_secret_value()) if data.pin else None,
+        door_pin_digest=digest_for(credential_id, data.pin.get_secret_value())
+        if data.pin
+        else None,
         state=CredentialState.ACTIVE,
         valid_from=data.valid_from,
         valid_to=data.valid_to,
@@ -411,6 +417,7 @@ def update_credential(
             )
         _check_pin(data.pin.get_secret_value())
         credential.pin_hash = passwords.hash(data.pin.get_secret_value())
+        credential.door_pin_digest = digest_for(credential.id, data.pin.get_secret_value())
     apply(credential, changes, required=())
     window(credential.valid_from, credential.valid_to)
     flush_or_conflict(session, "credential")

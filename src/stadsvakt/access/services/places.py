@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from stadsvakt.access.changes import Entity, note_change
 from stadsvakt.access.models import Door, DoorMode, Schedule, Zone
 from stadsvakt.access.schemas.places import DoorCreate, DoorUpdate, ZoneCreate, ZoneUpdate
 from stadsvakt.access.services._common import (
@@ -275,6 +276,7 @@ def update_door(session: Session, actor: Actor, door_id: uuid.UUID, data: DoorUp
     """Change a door: name, readers, mode and unlock schedule, times, or zone (same site)."""
     door = get_in_scope(session, actor, Door, door_id, WRITE, "door")
     before = snapshot(door)
+    was_lockdown = door.mode == DoorMode.LOCKDOWN
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     if changes.get("zone_id") is not None:
         zone = _zone_for_door(session, actor, changes["zone_id"])
@@ -297,11 +299,18 @@ def update_door(session: Session, actor: Actor, door_id: uuid.UUID, data: DoorUp
             "mode",
             "unlock_seconds",
             "extended_unlock_seconds",
+            "requires_pin",
+            "escape_route",
         ),
     )
     _check_door(door)
     flush_or_conflict(session, "door")
     changed(session, action="door.update", obj=door, text=door.name, before=before, entity="door")
+    if was_lockdown != (door.mode == DoorMode.LOCKDOWN):
+        # Also under its urgent kind, which edge deltas send ahead of other changes.
+        note_change(
+            session, tenant_id=door.tenant_id, entity=Entity.DOOR_LOCKDOWN, entity_id=door.id
+        )
     return door
 
 
