@@ -36,6 +36,7 @@ from stadsvakt.centre.units.models import Dispatch, FieldUnit, GpsPosition
 from stadsvakt.db import Base
 from stadsvakt.directory.models import Assignment, Group, GroupMember, Person, TrainingRecord
 from stadsvakt.edge.devices.models import EdgeDevice, EdgeDeviceDoor, EnrolmentCode
+from stadsvakt.edge.ingest.models import EdgeEvent
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "FieldUnit",
     "GpsPosition",
     "EdgeDevice",
+    "EdgeEvent",
     "EdgeDeviceDoor",
     "EnrolmentCode",
     "Alarm",

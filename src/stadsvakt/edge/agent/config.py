@@ -1,0 +1,143 @@
+"""The edge agent's configuration: ``edge.toml``, read with :mod:`tomllib` into typed models.
+
+A bad file is refused as a whole with :class:`ConfigError`, whose message names each
+field (``readers.0.scbk``) and what is wrong, so a technician at the door can fix it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+#: The reader path that joins a reader to an in-process test peripheral instead of a port.
+LOOPBACK = "loopback"
+
+
+class ConfigError(ValueError):
+    """``edge.toml`` cannot be used; the message names every broken field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReaderConfig(_Strict):
+    """An OSDP reader (peripheral device) on a serial line, or ``loopback`` in tests."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    device: Annotated[str, Field(min_length=1)]
+    address: Annotated[int, Field(ge=0, le=126)]
+    baud_rate: int = 9600
+    secure_channel: bool = True
+    #: The reader's Secure Channel Base Key: 16 bytes as 32 hex digits.
+    scbk: str | None = None
+
+    @field_validator("scbk")
+    @classmethod
+    def _scbk_hex(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            key = bytes.fromhex(value)
+        except ValueError:
+            raise ValueError("scbk must be hex digits") from None
+        if len(key) != 16:
+            raise ValueError(f"scbk must be 16 bytes (32 hex digits), not {len(key)}")
+        return value
+
+    @model_validator(mode="after")
+    def _key_when_secure(self) -> ReaderConfig:
+        if self.secure_channel and self.scbk is None:
+            raise ValueError("scbk is required when secure_channel is on")
+        return self
+
+    @property
+    def key(self) -> bytes | None:
+        """The SCBK as bytes (None when the secure channel is off)."""
+        return bytes.fromhex(self.scbk) if self.secure_channel and self.scbk else None
+
+
+class DoorConfig(_Strict):
+    """A door: its reader, lock relay output and door-contact input (GPIO line numbers)."""
+
+    door_id: uuid.UUID
+    reader: str
+    lock_output: Annotated[int, Field(ge=0)]
+    contact_input: Annotated[int, Field(ge=0)] | None = None
+    #: An exit button (request to exit), when wired.
+    exit_input: Annotated[int, Field(ge=0)] | None = None
+    unlock_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
+    held_open_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    #: Whether the lock relay is energised to unlock (fail-secure) or to lock.
+    active_low: bool = False
+
+
+class OutputsConfig(_Strict):
+    """Which output driver runs the relays and reads the contacts."""
+
+    driver: Literal["simulated", "gpio"] = "simulated"
+    #: The GPIO character device (``gpiod``) or ``sysfs``.
+    chip: str = "/dev/gpiochip0"
+
+
+class EdgeConfig(_Strict):
+    """Everything in ``edge.toml``."""
+
+    device_id: uuid.UUID
+    tenant_id: uuid.UUID
+    centre_url: Annotated[str, Field(pattern=r"^https?://")]
+    key_file: Path
+    buffer_path: Path
+    clock_drift_limit_seconds: Annotated[float, Field(gt=0)] = 30.0
+    upload_interval_seconds: Annotated[float, Field(gt=0)] = 10.0
+    upload_batch: Annotated[int, Field(ge=1, le=1000)] = 200
+    #: The centre's CA bundle for HTTPS (None: the system's).
+    ca_file: Path | None = None
+    outputs: OutputsConfig = OutputsConfig()
+    readers: Annotated[list[ReaderConfig], Field(min_length=1)]
+    doors: Annotated[list[DoorConfig], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _references(self) -> EdgeConfig:
+        names = [reader.name for reader in self.readers]
+        if len(set(names)) != len(names):
+            raise ValueError("readers: two readers have the same name")
+        for i, door in enumerate(self.doors):
+            if door.reader not in names:
+                raise ValueError(f"doors.{i}.reader: no reader named {door.reader!r}")
+        if len({door.door_id for door in self.doors}) != len(self.doors):
+            raise ValueError("doors: a door is listed twice")
+        return self
+
+    def door_of_reader(self, reader: str) -> DoorConfig | None:
+        """The door a reader stands at."""
+        return next((door for door in self.doors if door.reader == reader), None)
+
+
+def parse_config(text: str) -> EdgeConfig:
+    """The configuration in ``text`` (TOML), or :class:`ConfigError` naming each bad field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"edge.toml is not valid TOML: {exc}") from None
+    try:
+        return EdgeConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in e['loc']) or 'edge.toml'}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        raise ConfigError("edge.toml: " + "; ".join(problems)) from None
+
+
+def load_config(path: Path) -> EdgeConfig:
+    """The configuration in the file at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_config(text)

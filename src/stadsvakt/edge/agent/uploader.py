@@ -1,0 +1,98 @@
+"""Uploading buffered events to the centre: ``POST /api/v1/edge/events``.
+
+Each batch is an envelope (kind ``events``) signed with the device's key. Only the ids
+the centre answers with (stored now or already before) are marked uploaded, so a batch
+lost on the way is sent again and the centre stores each event once. The centre's
+answer carries its time, which the agent's clock is checked against.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from stadsvakt.edge.agent.agent import Agent
+from stadsvakt.edge.envelope import seal
+
+log = logging.getLogger(__name__)
+
+#: The centre's path for uploads, below ``centre_url``.
+EVENTS_PATH = "/api/v1/edge/events"
+
+
+def load_device_key(data: bytes) -> Ed25519PrivateKey:
+    """The device's Ed25519 private key from a PEM (PKCS#8) file's bytes, or 32 raw bytes."""
+    if len(data) == 32:
+        return Ed25519PrivateKey.from_private_bytes(data)
+    key = load_pem_private_key(data, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("the key file does not hold an Ed25519 private key")
+    return key
+
+
+def _centre_time(response: httpx.Response) -> datetime | None:
+    try:
+        stated = response.json().get("time")
+        if isinstance(stated, str):
+            return datetime.fromisoformat(stated)
+    except ValueError:
+        pass
+    date = response.headers.get("date")
+    if date:
+        try:
+            return parsedate_to_datetime(date)
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+class Uploader:
+    """Sends the agent's buffered events, a batch at a time."""
+
+    def __init__(self, agent: Agent, key: Ed25519PrivateKey, client: httpx.Client) -> None:
+        self.agent = agent
+        self.key = key
+        self.client = client
+
+    def upload_once(self) -> int:
+        """Send one batch (possibly empty: the centre's time is still checked); how many
+        events the centre confirmed. An unreachable or refusing centre confirms none."""
+        config = self.agent.config
+        batch = self.agent.buffer.pending(config.upload_batch)
+        payload = seal(
+            {
+                "kind": "events",
+                "device": str(config.device_id),
+                "body": {
+                    "sent_at": datetime.now(UTC).isoformat(),
+                    "events": [event.body for event in batch],
+                },
+            },
+            self.key,
+        )
+        url = config.centre_url.rstrip("/") + EVENTS_PATH
+        try:
+            response = self.client.post(
+                url, content=payload, headers={"content-type": "application/json"}
+            )
+        except httpx.TransportError as exc:
+            self.agent.health.centre_reachable = False
+            log.info("centre unreachable, %d events kept: %s", len(batch), exc)
+            return 0
+        self.agent.health.centre_reachable = True
+        centre_time = _centre_time(response)
+        if centre_time is not None:
+            self.agent.check_clock(centre_time)
+        if response.status_code != 200:
+            log.warning("centre refused the upload: %s %s", response.status_code, response.text)
+            return 0
+        answer = response.json()
+        known = {*answer.get("stored", []), *answer.get("duplicates", [])}
+        confirmed = [event.id for event in batch if str(event.id) in known]
+        self.agent.buffer.mark_uploaded(confirmed)
+        return len(confirmed)
