@@ -4,22 +4,30 @@ their passwords, each kept to its own topics; the wrong password and anonymous r
 from __future__ import annotations
 
 import asyncio
+import getpass
 import socket
+import subprocess
 import uuid
+from pathlib import Path
 
 import aiomqtt
 import pytest
 
 from stadsvakt.edge.broker.client import QOS, tls_context
 from stadsvakt.edge.broker.mosquitto import (
+    MOSQUITTO,
     MosquittoBroker,
     acl_text,
     config_text,
     password_file_text,
+    write_config,
 )
 from stadsvakt.edge.broker.passwords import mosquitto_hash
+from stadsvakt.edge.broker.settings import BrokerSettings
+from stadsvakt.edge.broker.tls import write_dev_certificates
 from stadsvakt.edge.broker.topics import ALL_UP, Direction, device_filter, topic
 from tests.edge.conftest import EdgeBroker, make_device, require_mosquitto
+from tests.waiting import wait_until
 
 WAIT_S = 20.0
 
@@ -196,3 +204,58 @@ def test_a_reload_lets_new_devices_in_and_removed_ones_out() -> None:
     # Stopped: nothing listens on its port any more.
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_the_production_files_name_the_settings_tls_and_run(tmp_path: Path) -> None:
+    require_mosquitto()
+    device = make_device()
+    tls = write_dev_certificates(tmp_path / "tls", ("127.0.0.1",))
+    settings = BrokerSettings(
+        tls_ca=tls.ca, tls_cert=tls.cert, tls_key=tls.key, centre_username="centre"
+    )
+    with pytest.raises(ValueError, match="tls_ca"):
+        write_config(tmp_path, BrokerSettings(), [], centre_hash=mosquitto_hash("x"))
+    conf = write_config(
+        tmp_path / "etc",
+        settings,
+        [(str(device.id), mosquitto_hash(device.password))],
+        centre_hash=mosquitto_hash("centre-pw"),
+        listen_host="127.0.0.1",
+        listen_port=_free_port(),
+    )
+    lines = conf.read_text().splitlines()
+    assert f"certfile {tls.cert}" in lines and f"cafile {tls.ca}" in lines
+    assert (tmp_path / "etc" / "passwd").read_text().startswith("centre:$7$101$")
+    assert (tmp_path / "etc" / "passwd").stat().st_mode & 0o077 == 0
+    # Mosquitto accepts the files as written: it starts and answers over TLS.
+    port = int(next(line for line in lines if line.startswith("listener")).split()[1])
+    # As the current user: started as root, Mosquitto would switch to `mosquitto`.
+    run = tmp_path / "run.conf"
+    run.write_text(f"user {getpass.getuser()}\n{conf.read_text()}")
+    process = subprocess.Popen(
+        [str(MOSQUITTO), "-c", str(run)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        context = tls_context(tls.ca)
+
+        def answers_tls() -> bool:
+            assert process.poll() is None, "mosquitto stopped"
+            try:
+                with (
+                    socket.create_connection(("127.0.0.1", port), timeout=1) as raw,
+                    context.wrap_socket(raw, server_hostname="127.0.0.1"),
+                ):
+                    return True
+            except OSError:
+                return False
+
+        wait_until(answers_tls, "mosquitto to answer over TLS")
+    finally:
+        process.terminate()
+        process.wait(timeout=WAIT_S)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

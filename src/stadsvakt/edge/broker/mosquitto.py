@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Self
 
 from stadsvakt.edge.broker.passwords import mosquitto_hash
+from stadsvakt.edge.broker.settings import BrokerSettings
 from stadsvakt.edge.broker.tls import TlsFiles, write_dev_certificates
 from stadsvakt.edge.broker.topics import ALL, ROOT, Direction
 
@@ -104,6 +105,51 @@ def config_text(listener: ListenerConfig, *, log_stderr: bool = False) -> str:
         lines += ["log_dest stderr"]
         lines += [f"log_type {kind}" for kind in ("error", "warning", "notice", "information")]
     return "\n".join(lines) + "\n"
+
+
+def write_config(
+    directory: Path,
+    settings: BrokerSettings,
+    accounts: Iterable[tuple[str, str]],
+    *,
+    centre_hash: str,
+    listen_host: str = "0.0.0.0",
+    listen_port: int | None = None,
+) -> Path:
+    """Write ``mosquitto.conf``, ``passwd`` and ``acl`` for production into ``directory``,
+    with the TLS files named in ``settings``; returns the configuration's path.
+
+    Rewrite it (same arguments, new accounts) and send Mosquitto SIGHUP when devices are
+    enrolled or revoked.
+    """
+    if settings.tls_ca is None or settings.tls_cert is None or settings.tls_key is None:
+        raise ValueError("edge.broker.tls_ca, tls_cert and tls_key are required for Mosquitto")
+    listener = ListenerConfig(
+        host=listen_host,
+        port=settings.port if listen_port is None else listen_port,
+        tls=TlsFiles(settings.tls_ca, settings.tls_cert, settings.tls_key),
+        password_file=directory / "passwd",
+        acl_file=directory / "acl",
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    _replace(
+        listener.password_file,
+        password_file_text([(settings.centre_username, centre_hash), *accounts]),
+    )
+    _replace(listener.acl_file, acl_text(settings.centre_username))
+    conf = directory / "mosquitto.conf"
+    _replace(conf, config_text(listener))
+    return conf
+
+
+def _replace(path: Path, text: str) -> None:
+    # Written beside and renamed, so Mosquitto never reads half a file; owner only, as
+    # the password file holds hashes.
+    partial = path.with_name(path.name + ".new")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
+    partial.replace(path)
 
 
 def _free_port(host: str) -> int:
@@ -218,12 +264,7 @@ class MosquittoBroker:
 
     def _write_credentials(self) -> None:
         accounts = [(self.centre_username, self._centre_hash), *self._accounts]
-        path = self.listener.password_file
-        # Written beside and renamed, so Mosquitto never reads half a file.
-        partial = path.with_suffix(".new")
-        partial.write_text(password_file_text(accounts))
-        os.chmod(partial, 0o600)
-        partial.replace(path)
+        _replace(self.listener.password_file, password_file_text(accounts))
 
     def _log(self) -> str:
         try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 
 class BrokerSettings(BaseModel):
@@ -36,3 +37,11 @@ class BrokerSettings(BaseModel):
     centre_password: SecretStr | None = Field(
         default=None, description="The centre's MQTT password (required when enabled)."
     )
+
+    @model_validator(mode="after")
+    def _centre_can_log_in(self) -> Self:
+        if self.enabled and (
+            self.centre_password is None or not self.centre_password.get_secret_value()
+        ):
+            raise ValueError("centre_password is required when the edge broker is enabled")
+        return self
