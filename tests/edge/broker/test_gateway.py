@@ -158,16 +158,23 @@ def test_the_publisher_seals_with_the_centre_key_for_the_device_only(
     device = edge_broker.devices[1]
     centre_key = Ed25519PrivateKey.generate()
 
-    async def scenario() -> tuple[str, bytes]:
+    async def scenario() -> tuple[str, bytes, str]:
         async with edge_broker.centre() as centre, edge_broker.device(device) as edge:
             await edge.subscribe(device_filter(device.id, Direction.DOWN), qos=QOS)
-            await Publisher(centre, centre_key).publish(device.id, Down.DELTA, {"v": 2}, version=2)
+            publisher = Publisher(centre, centre_key)
+            await publisher.publish(device.id, Down.DELTA, {"v": 2}, version=2)
+            sealed = Publisher.seal(device.id, Down.SNAPSHOT, {"v": 3}, centre_key, version=3)
+            with pytest.raises(ValueError, match="not"):
+                await publisher.publish_sealed(uuid.uuid4(), sealed)
+            await publisher.publish_sealed(device.id, sealed)
             async with asyncio.timeout(WAIT_S):
                 message = await anext(edge.messages)
-        assert isinstance(message.payload, bytes)
-        return str(message.topic), message.payload
+                then = await anext(edge.messages)
+        assert isinstance(message.payload, bytes) and then.payload == sealed
+        return str(message.topic), message.payload, str(then.topic)
 
-    name, payload = asyncio.run(scenario())
+    name, payload, then = asyncio.run(scenario())
+    assert then == topic(device.id, Direction.DOWN, Down.SNAPSHOT)
     assert name == topic(device.id, Direction.DOWN, Down.DELTA)
     assert open_envelope(payload, centre_key.public_key()) == {
         "kind": "delta",

@@ -153,6 +153,15 @@ class Publisher:
         payload = self.seal(device_id, kind, body, self._key, **extra)
         await self._client.publish(topic(device_id, Direction.DOWN, kind), payload, qos=QOS)
 
+    async def publish_sealed(self, device_id: uuid.UUID, payload: bytes) -> None:
+        """Publish an envelope sealed elsewhere (``snapshot.build.seal_snapshot``,
+        ``snapshot.delta.seal_delta``) on the topic its ``kind`` and ``device`` name."""
+        envelope = parse(payload)
+        if envelope["device"] != str(device_id):
+            raise ValueError(f"the envelope is for device {envelope['device']}, not {device_id}")
+        kind = Down(envelope["kind"])
+        await self._client.publish(topic(device_id, Direction.DOWN, kind), payload, qos=QOS)
+
 
 def _payload(payload: object) -> bytes:
     if isinstance(payload, bytes | bytearray):
