@@ -9,14 +9,17 @@ answer carries its time, which the agent's clock is checked against.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from stadsvakt.edge.agent.agent import Agent
+from stadsvakt.edge.agent.config import EdgeConfig
 from stadsvakt.edge.envelope import seal
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,39 @@ def load_device_key(data: bytes) -> Ed25519PrivateKey:
     return key
 
 
-def _centre_time(response: httpx.Response) -> datetime | None:
+class CentreResponse(Protocol):
+    """What the uploader reads of an answer."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The answer's headers."""
+
+    @property
+    def text(self) -> str:
+        """The body as text."""
+
+    def json(self) -> Any:
+        """The body as JSON."""
+
+
+class CentreClient(Protocol):
+    """An HTTP client whose base URL is the centre's (an :class:`httpx.Client`)."""
+
+    def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> CentreResponse:
+        """POST ``content`` to ``url`` below the base URL."""
+
+
+def centre_client(config: EdgeConfig) -> httpx.Client:
+    """The HTTPS client for the centre in ``config`` (its CA bundle when given)."""
+    verify: Any = str(config.ca_file) if config.ca_file is not None else True
+    return httpx.Client(base_url=config.centre_url, verify=verify, timeout=10.0)
+
+
+def _centre_time(response: CentreResponse) -> datetime | None:
     try:
         stated = response.json().get("time")
         if isinstance(stated, str):
@@ -54,7 +89,7 @@ def _centre_time(response: httpx.Response) -> datetime | None:
 class Uploader:
     """Sends the agent's buffered events, a batch at a time."""
 
-    def __init__(self, agent: Agent, key: Ed25519PrivateKey, client: httpx.Client) -> None:
+    def __init__(self, agent: Agent, key: Ed25519PrivateKey, client: CentreClient) -> None:
         self.agent = agent
         self.key = key
         self.client = client
@@ -75,12 +110,11 @@ class Uploader:
             },
             self.key,
         )
-        url = config.centre_url.rstrip("/") + EVENTS_PATH
         try:
             response = self.client.post(
-                url, content=payload, headers={"content-type": "application/json"}
+                EVENTS_PATH, content=payload, headers={"content-type": "application/json"}
             )
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, OSError) as exc:
             self.agent.health.centre_reachable = False
             log.info("centre unreachable, %d events kept: %s", len(batch), exc)
             return 0

@@ -1,0 +1,112 @@
+"""The agent's door contacts, exit button and clock check (feedback recorded, no reader)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from stadsvakt.edge.agent.agent import Agent
+from stadsvakt.edge.agent.buffer import EventBuffer
+from stadsvakt.edge.agent.door import DoorAlarm
+from stadsvakt.edge.agent.osdp_reader import CardRead
+from stadsvakt.edge.agent.outputs import SimulatedOutputs
+from tests.edge.agent.fakes import GRANTED_CARD, Clock, one_door_config, one_door_state
+
+LOCK, CONTACT, EXIT = 17, 27, 22
+
+
+class Feedback:
+    """Records what the readers were told to show."""
+
+    def __init__(self) -> None:
+        self.shown: list[tuple[str, str]] = []
+
+    def granted(self, reader: str, seconds: float) -> None:
+        self.shown.append((reader, "granted"))
+
+    def denied(self, reader: str) -> None:
+        self.shown.append((reader, "denied"))
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> Iterator[Agent]:
+    tenant_id, door_id = uuid.uuid4(), uuid.uuid4()
+    config = one_door_config(tmp_path, device_id=uuid.uuid4(), tenant_id=tenant_id, door_id=door_id)
+    buffer = EventBuffer(config.buffer_path)
+    yield Agent(
+        config,
+        state=one_door_state(tenant_id, door_id),
+        buffer=buffer,
+        outputs=SimulatedOutputs(),
+        feedback=Feedback(),
+        clock=Clock(),
+    )
+    buffer.close()
+
+
+def _outputs(agent: Agent) -> SimulatedOutputs:
+    assert isinstance(agent.outputs, SimulatedOutputs)
+    return agent.outputs
+
+
+def _clock(agent: Agent) -> Clock:
+    assert isinstance(agent.clock, Clock)
+    return agent.clock
+
+
+def _alarms(agent: Agent) -> list[str]:
+    return [e.body["alarm"] for e in agent.buffer.pending(100) if e.body["type"] == "door_alarm"]
+
+
+def test_a_door_opened_without_a_card_is_forced(agent: Agent) -> None:
+    door_id = agent.config.doors[0].door_id
+    _outputs(agent).inputs[CONTACT] = True
+    assert agent.poll() == [DoorAlarm.FORCED]
+    assert agent.door_state(door_id) == "forced"
+    assert agent.poll() == []
+    _outputs(agent).inputs[CONTACT] = False
+    assert agent.poll() == [DoorAlarm.FORCED_RESTORED]
+    assert _alarms(agent) == ["door_forced", "door_forced_restored"]
+    [event] = [e for e in agent.buffer.pending(10) if e.body["alarm"] == "door_forced"]
+    assert event.body["door_id"] == str(door_id)
+
+
+def test_a_door_held_open_after_a_card_raises_held(agent: Agent) -> None:
+    decision = agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+    assert decision is not None and decision.granted
+    _outputs(agent).inputs[CONTACT] = True
+    assert agent.poll() == []
+    _clock(agent).advance(30)
+    assert agent.poll() == []
+    _clock(agent).advance(1)
+    assert agent.poll() == [DoorAlarm.HELD]
+    _outputs(agent).inputs[CONTACT] = False
+    assert agent.poll() == [DoorAlarm.HELD_RESTORED]
+    assert _alarms(agent) == ["door_held", "door_held_restored"]
+    assert _outputs(agent).outputs[LOCK] is False
+
+
+def test_the_exit_button_unlocks_and_the_door_may_open(agent: Agent) -> None:
+    _outputs(agent).inputs[EXIT] = True
+    assert agent.poll() == []
+    assert _outputs(agent).outputs[LOCK] is True
+    _outputs(agent).inputs[EXIT] = False
+    _outputs(agent).inputs[CONTACT] = True
+    assert agent.poll() == []
+    assert agent.door_state(agent.config.doors[0].door_id) == "open"
+
+
+def test_clock_drift_beyond_the_limit_is_a_fault_until_it_is_back(agent: Agent) -> None:
+    now = _clock(agent).now
+    agent.check_clock(now - timedelta(seconds=4))
+    assert agent.status()["status"] == "ok"
+    agent.check_clock(now + timedelta(seconds=6))
+    status = agent.status()
+    assert status["status"] == "fault"
+    assert "clock" in status["faults"] and status["clock_drift_seconds"] == -6.0
+    agent.check_clock(now)
+    assert agent.status()["status"] == "ok"
