@@ -8,11 +8,14 @@ import json
 import uuid
 from typing import Any
 
+import aiomqtt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from stadsvakt.edge.broker.client import QOS
+from stadsvakt.edge.broker.embedded import EmbeddedBroker, embedded_broker
 from stadsvakt.edge.broker.gateway import DeviceMessage, Gateway, Publisher
+from stadsvakt.edge.broker.passwords import mosquitto_hash
 from stadsvakt.edge.broker.topics import Direction, Down, Up, device_filter, topic
 from stadsvakt.edge.envelope import open_envelope, seal
 from tests.edge.conftest import EdgeBroker, EdgeDevice, make_device
@@ -182,3 +185,38 @@ def test_the_publisher_seals_with_the_centre_key_for_the_device_only(
         "body": {"v": 2},
         "version": 2,
     }
+
+
+def test_the_gateway_connects_again_after_the_broker_restarts() -> None:
+    device = make_device()
+    gateway, received = _gateway(device)
+    accounts = [(str(device.id), mosquitto_hash(device.password))]
+
+    def client_for(broker: EmbeddedBroker, username: str, password: str) -> aiomqtt.Client:
+        return aiomqtt.Client(
+            broker.host, broker.port, username=username, password=password, timeout=WAIT_S
+        )
+
+    async def scenario() -> None:
+        async with embedded_broker(
+            accounts, centre_username="centre", centre_password="pw"
+        ) as first:
+            port = first.port
+            serving = asyncio.create_task(
+                gateway.serve(lambda: client_for(first, "centre", "pw"), backoff=(0.01, 0.05))
+            )
+            await wait_until_async(gateway.subscribed.is_set, "the first subscription")
+        await wait_until_async(lambda: not gateway.subscribed.is_set(), "the lost connection")
+        async with embedded_broker(
+            accounts, centre_username="centre", centre_password="pw", port=port
+        ) as second:
+            await wait_until_async(gateway.subscribed.is_set, "the second subscription")
+            async with client_for(second, str(device.id), device.password) as edge:
+                await edge.publish(_up(device, "hello"), _sealed(device, "hello"), qos=QOS)
+            await wait_until_async(lambda: gateway.handled[Up.HELLO] == 1, "the hello")
+            serving.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await serving
+
+    asyncio.run(scenario())
+    assert [m.device_id for m in received] == [device.id]

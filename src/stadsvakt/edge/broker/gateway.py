@@ -15,8 +15,10 @@ through a misconfigured broker.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
+import random
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -73,14 +75,41 @@ class Gateway:
         self.dropped: Counter[str] = Counter()
         #: Messages handed to a handler, by kind.
         self.handled: Counter[str] = Counter()
+        #: Set while subscribed (readiness, tests).
+        self.subscribed = asyncio.Event()
+
+    async def serve(
+        self,
+        connect: Callable[[], aiomqtt.Client],
+        *,
+        backoff: tuple[float, float] = (1.0, 60.0),
+    ) -> None:
+        """Connect with ``connect()`` and :meth:`run` until cancelled, connecting again with
+        exponential backoff whenever the broker is away."""
+        first, longest = backoff
+        delay = first
+        while True:
+            try:
+                async with connect() as client:
+                    delay = first
+                    await self.run(client)
+            except aiomqtt.MqttError as exc:
+                log.warning("edge broker unreachable or lost (%s); again in %.1f s", exc, delay)
+            # Jitter, so many centres' processes do not reconnect to a restarted broker in step.
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, longest)
 
     async def run(self, client: aiomqtt.Client) -> None:
         """Subscribe on a connected ``client`` and handle messages until cancelled or the
-        connection is lost (``aiomqtt.MqttError``: the caller reconnects)."""
+        connection is lost (``aiomqtt.MqttError``: :meth:`serve` reconnects)."""
         await client.subscribe(ALL_UP, qos=QOS)
+        self.subscribed.set()
         log.info("edge gateway subscribed to %s", ALL_UP)
-        async for message in client.messages:
-            await self.receive(str(message.topic), _payload(message.payload))
+        try:
+            async for message in client.messages:
+                await self.receive(str(message.topic), _payload(message.payload))
+        finally:
+            self.subscribed.clear()
 
     async def receive(self, name: str, payload: bytes) -> bool:
         """Check and dispatch one message; ``False`` if it was dropped (counted, logged)."""
