@@ -59,6 +59,8 @@ PERMISSION_TEXTS: dict[str, str] = {
     "centre.lead": N_("Lead a shift in the safety centre"),
     "centre.admin": N_("Set up the safety centre"),
     "unit.report": N_("Report a field unit's status and position"),
+    "device.read": N_("Read edge devices and enrolment codes"),
+    "device.write": N_("Make enrolment codes for edge devices and revoke devices"),
 }
 
 

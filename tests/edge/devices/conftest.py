@@ -22,6 +22,10 @@ from stadsvakt.edge.devices.settings import DeviceSettings
 from stadsvakt.org.models import Municipality, OrgUnit, Site
 from tests import factories as f
 from tests import factories_access as fa
+from tests.web.conftest import browser, city, owner
+
+#: The web fixtures, for the page tests.
+__all__ = ["browser", "city", "owner"]
 
 
 @dataclass

@@ -48,6 +48,7 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("reports", r"^/reports"),
     ("audit", r"^/audit"),
     ("centre", r"^/centre"),
+    ("edge", r"^/edge"),
     ("other", r""),
 )
 AREA_NAMES = tuple(name for name, _ in AREAS)

@@ -82,6 +82,8 @@ POSTS: dict[str, str] = {
     "/centre/tasks/new": "centre.admin",
     "/centre/tasks/{schedule_id}": "centre.admin",
     "/centre/tasks/{schedule_id}/delete": "centre.admin",
+    "/edge/devices/{device_id}/revoke": "device.write",
+    "/edge/enrolment-codes": "device.write",
 }
 PERMISSIONS_OF = {spec.name: frozenset(spec.permissions) for spec in BUILTIN_ROLES}
 #: The forbidden page's heading, by language.
