@@ -42,6 +42,7 @@ from stadsvakt.demo.run import (
 )
 from stadsvakt.demo.social import demo_social_alarms
 from stadsvakt.directory.commands import CliKit, directory_commands
+from stadsvakt.edge.agent.commands import register as register_edge
 from stadsvakt.errors import DomainError
 from stadsvakt.migrate import is_current, upgrade
 from stadsvakt.org.models import Municipality
@@ -421,6 +422,7 @@ app.add_typer(training_app, name="training")
 register_portability(app, kit)
 register_audit(audit_app, kit)
 register_alarms(app, kit)
+register_edge(app, kit)
 
 
 def main() -> None:

@@ -92,6 +92,10 @@ class EdgeConfig(_Strict):
     centre_url: Annotated[str, Field(pattern=r"^https?://")]
     key_file: Path
     buffer_path: Path
+    #: The last signed snapshot of this device's doors' rights (as the centre sent it).
+    snapshot_file: Path | None = None
+    #: The centre's edge signing key (raw 32 bytes or PEM), which signs snapshots.
+    centre_key_file: Path | None = None
     clock_drift_limit_seconds: Annotated[float, Field(gt=0)] = 30.0
     upload_interval_seconds: Annotated[float, Field(gt=0)] = 10.0
     upload_batch: Annotated[int, Field(ge=1, le=1000)] = 200

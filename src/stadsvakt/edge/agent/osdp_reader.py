@@ -179,6 +179,7 @@ class OsdpReaders:
         self._panel = osdp.ControlPanel(infos, log_level=osdp.LogLevel.Warning)
         self._panel.set_event_handler(self._on_event)
         self._dispatcher: threading.Thread | None = None
+        self._started = threading.Event()
 
     def _on_event(self, pd: int, event: dict[str, Any]) -> int:
         # libosdp's thread, holding the panel's lock: queue only.
@@ -203,6 +204,7 @@ class OsdpReaders:
         self._dispatcher = threading.Thread(target=self._dispatch, name="osdp-events", daemon=True)
         self._dispatcher.start()
         self._panel.start()
+        self._started.set()
 
     def stop(self) -> None:
         """Stop polling and delivering."""
@@ -213,11 +215,11 @@ class OsdpReaders:
 
     def online(self, reader: str) -> bool:
         """Whether the reader answers (over the secure channel when configured)."""
-        return bool(self._panel.is_online(self._address[reader]))
+        return self._started.is_set() and bool(self._panel.is_online(self._address[reader]))
 
     def secure(self, reader: str) -> bool:
         """Whether the reader's secure channel is up."""
-        return bool(self._panel.is_sc_active(self._address[reader]))
+        return self._started.is_set() and bool(self._panel.is_sc_active(self._address[reader]))
 
     def granted(self, reader: str, seconds: float) -> None:
         """Green LED for the unlock time and one beep."""

@@ -1,0 +1,175 @@
+"""Running the edge agent: readers, outputs, the contact loop and the uploader.
+
+:func:`build` puts the parts together from ``edge.toml``; :func:`run` polls doors every
+:data:`POLL_SECONDS` and uploads every ``upload_interval_seconds`` on a thread of its
+own, until ``stop`` is set (the CLI sets it on SIGINT or SIGTERM). Rights come from the
+last signed snapshot on disk; without one the agent holds no rights and denies every
+card (health ``fault``, ``snapshot``) until the centre sends one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from stadsvakt.access.decide import (
+    CredentialEntry,
+    DecisionState,
+    DoorEntry,
+    PersonEntry,
+    ProfileEntry,
+    ScheduleEntry,
+)
+from stadsvakt.edge.agent.agent import Agent
+from stadsvakt.edge.agent.buffer import EventBuffer
+from stadsvakt.edge.agent.config import EdgeConfig
+from stadsvakt.edge.agent.osdp_reader import OsdpReaders, QueueChannel, ReaderEvent
+from stadsvakt.edge.agent.outputs import GpioOutputs, OutputDriver, SimulatedOutputs
+from stadsvakt.edge.agent.uploader import CentreClient, Uploader, centre_client, load_device_key
+from stadsvakt.edge.snapshot.verify import SnapshotRefused, accept_snapshot
+
+log = logging.getLogger(__name__)
+
+#: How often door contacts, exit buttons and relock times are looked at.
+POLL_SECONDS = 0.05
+
+
+class NoRights:
+    """The state before any snapshot: no doors, so every card is denied (``unknown_door``)."""
+
+    def door(self, door_id: uuid.UUID) -> DoorEntry | None:
+        """None: no door is known."""
+        return None
+
+    def credential(self, tenant_id: uuid.UUID, kind: str, presented: str) -> CredentialEntry | None:
+        """None."""
+        return None
+
+    def person(self, person_id: uuid.UUID) -> PersonEntry | None:
+        """None."""
+        return None
+
+    def profile(self, profile_id: uuid.UUID) -> ProfileEntry | None:
+        """None."""
+        return None
+
+    def schedule(self, schedule_id: uuid.UUID) -> ScheduleEntry | None:
+        """None."""
+        return None
+
+
+def _centre_key(data: bytes) -> Ed25519PublicKey:
+    if len(data) == 32:
+        return Ed25519PublicKey.from_public_bytes(data)
+    key = load_pem_public_key(data)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("the centre key file does not hold an Ed25519 public key")
+    return key
+
+
+def load_state(config: EdgeConfig) -> tuple[DecisionState, str | None]:
+    """The rights in the saved snapshot, checked against the centre's key; or no rights
+    and why."""
+    if config.snapshot_file is None or config.centre_key_file is None:
+        return NoRights(), "no snapshot_file and centre_key_file configured"
+    if not config.snapshot_file.exists():
+        return NoRights(), f"no snapshot yet at {config.snapshot_file}"
+    key = _centre_key(config.centre_key_file.read_bytes())
+    try:
+        state = accept_snapshot(
+            config.snapshot_file.read_bytes(), key, config.device_id, config.tenant_id, None
+        )
+    except SnapshotRefused as exc:
+        return NoRights(), f"the saved snapshot is refused: {exc}"
+    return state, None
+
+
+@dataclass
+class EdgeAgent:
+    """The running parts."""
+
+    agent: Agent
+    readers: OsdpReaders
+    uploader: Uploader
+
+
+def build(
+    config: EdgeConfig,
+    *,
+    state: DecisionState | None = None,
+    outputs: OutputDriver | None = None,
+    client: CentreClient | None = None,
+    channels: Mapping[str, QueueChannel] | None = None,
+) -> EdgeAgent:
+    """The agent for ``config``; parts not given are made from it (a test gives its own)."""
+    fault = None
+    if state is None:
+        state, fault = load_state(config)
+    if outputs is None:
+        if config.outputs.driver == "gpio":
+            outputs = GpioOutputs(config.outputs.chip)
+        else:
+            outputs = SimulatedOutputs()
+    key = load_device_key(config.key_file.read_bytes())
+    holder: list[Agent] = []
+
+    def deliver(event: ReaderEvent) -> None:
+        try:
+            holder[0].on_reader_event(event)
+        except Exception:
+            # One bad read must not stop the reader thread: log it and go on.
+            log.exception("reader event %r not handled", event)
+
+    readers = OsdpReaders(config.readers, deliver, channels=channels)
+    agent = Agent(
+        config,
+        state=state,
+        buffer=EventBuffer(config.buffer_path),
+        outputs=outputs,
+        feedback=readers,
+    )
+    if fault is not None:
+        agent.health.faults["snapshot"] = fault
+    holder.append(agent)
+    return EdgeAgent(agent, readers, Uploader(agent, key, client or centre_client(config)))
+
+
+def _upload_loop(edge: EdgeAgent, stop: threading.Event) -> None:
+    interval = edge.agent.config.upload_interval_seconds
+    while True:
+        try:
+            edge.uploader.upload_once()
+        except Exception:
+            log.exception("upload failed; the events stay buffered")
+        if stop.wait(interval):
+            return
+
+
+def run(edge: EdgeAgent, stop: threading.Event) -> None:
+    """Run until ``stop`` is set, then stop the readers and close the buffer and outputs."""
+    uploads = threading.Thread(target=_upload_loop, args=(edge, stop), name="edge-upload")
+    edge.readers.start()
+    uploads.start()
+    try:
+        while not stop.wait(POLL_SECONDS):
+            try:
+                edge.agent.poll()
+            except Exception:
+                log.exception("door poll failed")
+    finally:
+        stop.set()
+        uploads.join()
+        edge.readers.stop()
+        edge.agent.outputs.close()
+        edge.agent.buffer.close()
+
+
+def serve(config: EdgeConfig, stop: threading.Event) -> None:
+    """Build the agent from ``config`` and run it until ``stop`` is set."""
+    run(build(config), stop)

@@ -1,0 +1,103 @@
+"""The whole agent running as ``stadsvakt edge`` runs it: a libosdp reader on a loopback
+channel, the poll loop and the uploader thread, uploading to the test centre."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import osdp  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from stadsvakt.access.models import AccessEvent
+from stadsvakt.cli import app as cli
+from stadsvakt.edge.agent.config import EdgeConfig, load_config
+from stadsvakt.edge.agent.osdp_reader import loopback_pair
+from stadsvakt.edge.agent.outputs import SimulatedOutputs
+from stadsvakt.edge.agent.runner import build, load_state, run
+from tests import factories, factories_access
+from tests.edge.agent.fakes import GRANTED_CARD, SCBK, edge_toml, one_door_state
+from tests.edge.ingest.test_upload import _enrol
+from tests.waiting import wait_until
+
+
+def _write(tmp_path: Path, text: str, key: Ed25519PrivateKey) -> Path:
+    (tmp_path / "device.key").write_bytes(
+        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
+    path = tmp_path / "edge.toml"
+    path.write_text(text.replace("clock_drift_limit_seconds = 5", "upload_interval_seconds = 0.05"))
+    return path
+
+
+def test_the_running_agent_decides_and_uploads(
+    session: Session, client: TestClient, tmp_path: Path
+) -> None:
+    tenant = factories.municipality(session)
+    site = factories.site(session, tenant)
+    door = factories_access.door(session, factories_access.zone(session, site))
+    key = Ed25519PrivateKey.generate()
+    device_id = _enrol(session, door, key)
+    text = edge_toml(tmp_path, device_id=device_id, tenant_id=tenant.id, door_id=door.id)
+    config: EdgeConfig = load_config(_write(tmp_path, text, key))
+    panel_end, reader_end = loopback_pair()
+    reader = osdp.PeripheralDevice(
+        osdp.PDInfo(101, reader_end, scbk=bytes.fromhex(SCBK)),
+        osdp.PDCapabilities([(osdp.Capability.LEDControl, 1, 1)]),
+        log_level=osdp.LogLevel.Error,
+    )
+    outputs = SimulatedOutputs()
+    edge = build(
+        config,
+        state=one_door_state(tenant.id, door.id),
+        outputs=outputs,
+        client=client,
+        channels={"entrance": panel_end},
+    )
+    stop = threading.Event()
+    running = threading.Thread(target=run, args=(edge, stop))
+    reader.start()
+    running.start()
+    try:
+        wait_until(lambda: edge.readers.secure("entrance"), "the secure channel")
+        reader.submit_event(
+            {
+                "event": osdp.Event.CardRead,
+                "reader_no": 0,
+                "direction": 0,
+                "format": osdp.CardFormat.Unspecified,
+                "length": 32,
+                "data": bytes.fromhex(GRANTED_CARD),
+            }
+        )
+        wait_until(lambda: (17, True) in outputs.history, "the lock to open")
+        wait_until(lambda: edge.agent.buffer.count(uploaded=True) == 1, "the upload")
+    finally:
+        stop.set()
+        running.join()
+        reader.stop()
+    [event] = session.scalars(select(AccessEvent).where(AccessEvent.door_id == door.id))
+    assert (event.granted, event.source) == (True, f"edge:{device_id}")
+
+
+def test_without_a_snapshot_every_card_is_denied_and_health_says_why(tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    door_id = uuid.uuid4()
+    text = edge_toml(tmp_path, device_id=uuid.uuid4(), tenant_id=uuid.uuid4(), door_id=door_id)
+    state, why = load_state(load_config(_write(tmp_path, text, key)))
+    assert state.door(door_id) is None
+    assert why is not None and "snapshot" in why
+
+
+def test_the_edge_command_names_a_bad_config(tmp_path: Path) -> None:
+    path = tmp_path / "edge.toml"
+    path.write_text('device_id = "x"\n')
+    result = CliRunner().invoke(cli, ["edge", "--config", str(path)])
+    assert result.exit_code != 0
+    assert "device_id" in result.output and "tenant_id" in result.output
