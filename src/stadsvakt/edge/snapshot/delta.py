@@ -14,6 +14,12 @@ When the feed can no longer give the changes, :func:`deltas_since` answers None 
 the caller sends a snapshot: the version is ahead of the feed (another database), more
 than ``delta_max_changes`` changes are waiting, or the first of them is older than
 ``delta_max_age_days``.
+
+On PostgreSQL a change's number is handed out before its transaction commits, so a
+change numbered below an edge's version may become visible after the version was read.
+The entities of changes made within ``delta_overlap_seconds`` before the edge's version
+are therefore named again in each delta from that version (an upsert sent twice is
+harmless; a revocation never sent is not).
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ UUID = uuid.UUID
 
 #: Credential states that take a card's access away (``access.models.CredentialState``).
 BLOCKED_STATES = frozenset({"suspended", "lost", "revoked"})
+
+#: How far below an edge's version late changes are looked for (a range of the primary key).
+LATE_ROWS = 10_000
 
 #: Changes after which the edge's people and credentials are replaced whole.
 _WIDE = frozenset(
@@ -121,8 +130,9 @@ def deltas_since(
         return None
     if rows and _aware(rows[0][2]) < now - timedelta(days=settings.delta_max_age_days):
         return None
+    late = _late(session, tenant_id, version, settings.delta_overlap_seconds)
     named: dict[str, set[UUID]] = {}
-    for entity, raw_id, _ in rows:
+    for entity, raw_id, _ in [*late, *rows]:
         entity_id = _uuid(raw_id)
         if entity_id is not None:
             named.setdefault(entity, set()).add(entity_id)
@@ -133,7 +143,7 @@ def deltas_since(
         "changes": [],
         "replace": {},
     }
-    if not rows:
+    if not named:
         return body
     doors = named.get(Entity.DOOR, set()) & set(door_ids)
     people = set(named.get(Entity.PERSON, set()))
@@ -165,6 +175,32 @@ def deltas_since(
     body["replace"] = replace
     body["holidays_until"] = full["holidays_until"]
     return body
+
+
+def _late(session: Session, tenant_id: UUID, version: int, seconds: int) -> list[Any]:
+    """The changes numbered at or below ``version`` but made within ``seconds`` before the
+    newest of them: on PostgreSQL a number is handed out before commit, so such a change
+    may have become visible only after the edge's version was read (sent again: harmless)."""
+    if seconds <= 0:
+        return []
+    anchor = session.execute(
+        select(AccessChange.at)
+        .where(AccessChange.seq <= version)
+        .order_by(AccessChange.seq.desc())
+        .limit(1)
+    ).scalar()
+    if anchor is None:
+        return []
+    return list(
+        session.execute(
+            select(AccessChange.entity, AccessChange.entity_id, AccessChange.at).where(
+                AccessChange.tenant_id == tenant_id,
+                AccessChange.seq <= version,
+                AccessChange.seq > version - LATE_ROWS,
+                AccessChange.at >= anchor - timedelta(seconds=seconds),
+            )
+        ).all()
+    )
 
 
 def _owners(

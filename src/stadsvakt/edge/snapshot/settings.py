@@ -49,6 +49,14 @@ class SnapshotSettings(BaseModel):
         description="An edge whose version is older than this many days gets a snapshot instead.",
     )
 
+    delta_overlap_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Changes made this long before an edge's version are sent again in its"
+        " delta (on PostgreSQL one may become visible after a later-numbered one).",
+    )
+
     @model_validator(mode="after")
     def _check_key(self) -> Self:
         if _seed(self.signing_key.get_secret_value()) is None:
