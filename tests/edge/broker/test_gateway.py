@@ -78,6 +78,20 @@ def _unsigned(device: EdgeDevice = DEVICE) -> bytes:
         (_up(DEVICE, "status"), b"\x00 not json", "json"),
         (_up(DEVICE, "status"), b"[1, 2]", "object"),
     ],
+    # The keys and ids are made at import, so each xdist worker has its own: name the
+    # cases, so every worker collects the same tests.
+    ids=[
+        "tampered",
+        "unsigned",
+        "foreign-signed",
+        "unknown-device",
+        "another-device-s-envelope",
+        "another-kind-s-envelope",
+        "down-topic",
+        "not-a-device-topic",
+        "not-json",
+        "not-an-object",
+    ],
 )
 def test_a_bad_message_is_dropped_and_counted_by_rule(name: str, payload: bytes, rule: str) -> None:
     gateway, received = _gateway(DEVICE)
