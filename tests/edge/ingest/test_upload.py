@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from stadsvakt.access.models import AccessEvent, Door
 from stadsvakt.alarms.models import Alarm
+from stadsvakt.centre.models import Activation
 from stadsvakt.db import utcnow
 from stadsvakt.edge.agent.agent import Agent
 from stadsvakt.edge.agent.buffer import EventBuffer
@@ -189,6 +190,11 @@ def test_decided_offline_then_uploaded_exactly_once(
         "intrusion",
         edge.door.site_id,
     )
+    # It reached the safety centre's queue as an activation of the door's site.
+    activation = session.scalars(
+        select(Activation).where(Activation.site_id == edge.door.site_id)
+    ).one()
+    assert (activation.category, activation.code) == ("intrusion", "door_forced")
 
 
 def test_new_events_after_a_partial_upload_are_sent_next(
