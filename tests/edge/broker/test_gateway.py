@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import uuid
 from typing import Any
 
 import aiomqtt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from stadsvakt.edge.broker.client import QOS
 from stadsvakt.edge.broker.embedded import EmbeddedBroker, embedded_broker
-from stadsvakt.edge.broker.gateway import DeviceMessage, Gateway, Publisher
+from stadsvakt.edge.broker.gateway import DeviceMessage, Gateway, Publisher, keys_from_database
 from stadsvakt.edge.broker.passwords import mosquitto_hash
 from stadsvakt.edge.broker.topics import Direction, Down, Up, device_filter, topic
 from stadsvakt.edge.envelope import open_envelope, seal
@@ -234,3 +237,30 @@ def test_the_gateway_connects_again_after_the_broker_restarts() -> None:
 
     asyncio.run(scenario())
     assert [m.device_id for m in received] == [device.id]
+
+
+def test_keys_are_looked_up_in_a_session_of_their_own_off_the_loop() -> None:
+    engine = create_engine("sqlite://")
+    factory = sessionmaker(engine)
+    asked: list[tuple[uuid.UUID, bool, int]] = []
+    loop_thread = threading.get_ident()
+
+    def public_key_of(session: Session, device_id: uuid.UUID) -> Ed25519PublicKey | None:
+        assert session.scalar(text("SELECT 1")) == 1
+        asked.append((device_id, threading.get_ident() != loop_thread, id(session)))
+        return DEVICE.key.public_key() if device_id == DEVICE.id else None
+
+    received: list[DeviceMessage] = []
+
+    async def handle(message: DeviceMessage) -> None:
+        received.append(message)
+
+    gateway = Gateway(keys_from_database(factory, public_key_of), {Up.STATUS: handle})
+    assert asyncio.run(gateway.receive(_up(DEVICE, "status"), _sealed(DEVICE, "status")))
+    assert not asyncio.run(gateway.receive(_up(STRANGER, "status"), _sealed(STRANGER, "status")))
+    engine.dispose()
+    assert [(device, off_loop) for device, off_loop, _ in asked] == [
+        (DEVICE.id, True),
+        (STRANGER.id, True),
+    ]
+    assert len(received) == 1 and gateway.dropped == {"unknown_device": 1}

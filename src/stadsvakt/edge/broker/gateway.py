@@ -27,6 +27,7 @@ from typing import Any
 
 import aiomqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy.orm import Session
 
 from stadsvakt.edge.broker.client import QOS
 from stadsvakt.edge.broker.topics import ALL_UP, BadTopic, Direction, Down, Up, parse_topic, topic
@@ -53,6 +54,23 @@ class DeviceMessage:
 
 
 Handler = Callable[[DeviceMessage], Awaitable[None]]
+
+
+def keys_from_database(
+    factory: Callable[[], Session],
+    find: Callable[[Session, uuid.UUID], Ed25519PublicKey | None],
+) -> Callable[[uuid.UUID], Awaitable[Ed25519PublicKey | None]]:
+    """A :data:`KeyLookup` that asks ``find`` (``edge.devices.service.public_key_of``) in a
+    session of its own, in a worker thread, so the database never blocks the loop."""
+
+    def lookup(device_id: uuid.UUID) -> Ed25519PublicKey | None:
+        with factory() as session:
+            return find(session, device_id)
+
+    async def key_of(device_id: uuid.UUID) -> Ed25519PublicKey | None:
+        return await asyncio.to_thread(lookup, device_id)
+
+    return key_of
 
 
 class Dropped(Exception):
