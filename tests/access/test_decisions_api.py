@@ -269,7 +269,7 @@ def test_with_a_cached_token_bad_input_and_refusals_are_still_problems(
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
     assert bad.json()["errors"][0]["field"] == "door_id"
-    extra = client.post(URL, json={**_body(city), "pin": "1234"}, headers=city.device)
+    extra = client.post(URL, json={**_body(city), "keypad": "1234"}, headers=city.device)
     assert extra.status_code == 422
     json_headers = {**city.device, "content-type": "application/json"}
     not_json = client.post(URL, content=b"{", headers=json_headers)

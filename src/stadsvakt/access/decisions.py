@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,7 @@ from stadsvakt.access.event_writer import EventWriter
 from stadsvakt.access.events import event_row, list_events, purge_events
 from stadsvakt.access.index.follower import AccessIndex, IndexUnavailable
 from stadsvakt.access.index.state import CompiledIndex
+from stadsvakt.access.pin_attempts import PinAttempts
 from stadsvakt.api.deps import (
     ActorDep,
     PagingDep,
@@ -72,6 +73,11 @@ class DecisionIn(StrictInput):
         description="What the reader read: a card or tag's UID (card readers, the default) "
         "or a mobile key id (mobile readers). A credential of the other kind with the "
         "same text is not found.",
+    )
+    pin: SecretStr | None = Field(
+        default=None,
+        description="The digits typed on the reader's keypad, for doors that require a PIN "
+        "(card and PIN). Never stored or logged.",
     )
     at: BoundedDatetime | None = Field(
         default=None,
@@ -172,11 +178,28 @@ def index_of(request: Request) -> AccessIndex:
     return index
 
 
+def _typed_pin(data: DecisionIn) -> str | None:
+    """The typed PIN, cut to one digit more than any PIN has (a longer one is wrong anyway,
+    and is not hashed whole)."""
+    if data.pin is None:
+        return None
+    return data.pin.get_secret_value()[: _LONGEST_PIN + 1]
+
+
+#: PINs are 4 to 8 digits (``access.services.credentials``).
+_LONGEST_PIN = 8
+
+
 def decide_on(
-    state: CompiledIndex, actor: Actor, data: DecisionIn, *, timing: DecisionTime
+    state: CompiledIndex,
+    actor: Actor,
+    data: DecisionIn,
+    *,
+    timing: DecisionTime,
+    attempts: PinAttempts | None = None,
 ) -> Outcome:
     """Decide for a controller on an index state: the decision, its time, the credential's
-    id and tenant (no I/O)."""
+    id and tenant (no I/O); ``attempts`` is the process's wrong-PIN count, read and kept."""
     require(actor, "access.decide")
     tenant = actor.tenant_id
     if tenant is None:
@@ -184,18 +207,27 @@ def decide_on(
             "a decision needs a municipality's device token", field="token", rule="tenant"
         )
     at = timing.moment(data)
-    decision = decide(DecisionRequest(tenant, data.door_id, data.credential, data.kind), state, at)
+    request = DecisionRequest(tenant, data.door_id, data.credential, data.kind, _typed_pin(data))
+    decision = decide(request, state, at, attempts)
+    if attempts is not None:
+        attempts.record(tenant, decision, at.timestamp())
     credential = state.credential(tenant, data.kind, data.credential)
     return Outcome(decision, at, credential.id if credential is not None else None, tenant)
 
 
 def decide_online(
-    session: Session, actor: Actor, index: AccessIndex, data: DecisionIn, *, timing: DecisionTime
+    session: Session,
+    actor: Actor,
+    index: AccessIndex,
+    data: DecisionIn,
+    *,
+    timing: DecisionTime,
+    attempts: PinAttempts | None = None,
 ) -> Outcome:
     """Decide for a controller, building the index or reading the change feed first if due."""
     require(actor, "access.decide")
     timing.moment(data)  # a request outside the window is refused before any query
-    return decide_on(index.ensure(session), actor, data, timing=timing)
+    return decide_on(index.ensure(session), actor, data, timing=timing, attempts=attempts)
 
 
 #: How long a device token's lookup is reused: a revoked token stops working within this.
@@ -244,7 +276,12 @@ def _device_actor(request: Request, session: Session) -> Actor:
 
 
 def _read_and_decide(
-    services: Services, index: AccessIndex, request: Request, data: DecisionIn, timing: DecisionTime
+    services: Services,
+    index: AccessIndex,
+    request: Request,
+    data: DecisionIn,
+    timing: DecisionTime,
+    attempts: PinAttempts,
 ) -> Outcome:
     # The slow path, in a worker thread: the device token and, when this process noted a
     # change, the change feed are read in a read-only transaction (on SQLite no write lock
@@ -254,7 +291,7 @@ def _read_and_decide(
         actor = _device_actor(request, reader)
         # Keep the request's id (the middleware set it) for anything the build logs.
         with acting_as(actor, current_request_id()):
-            return decide_online(reader, actor, index, data, timing=timing)
+            return decide_online(reader, actor, index, data, timing=timing, attempts=attempts)
     except SQLAlchemyError as exc:
         # The database is out of reach (the token could not be looked up, or the index
         # could not be built): a problem the controller can retry, not a 500.
@@ -304,15 +341,18 @@ async def post_decision(data: DecisionIn, request: Request) -> Response:
     ``access.decide``). Every answer is stored as an access event before it is sent."""
     index = index_of(request)
     timing = time_of_app(request.app)
+    attempts = pin_attempts_of_app(request.app)
     actor = cached_actor(_bearer(request))
     state = index.current()
     if actor is not None and state is not None:
         # The common case needs no database read: decide here, on the event loop
         # (microseconds), rather than pay for a thread hop and a session.
-        outcome = decide_on(state, actor, data, timing=timing)
+        outcome = decide_on(state, actor, data, timing=timing, attempts=attempts)
     else:
         services = get_services(request)
-        outcome = await run_in_threadpool(_read_and_decide, services, index, request, data, timing)
+        outcome = await run_in_threadpool(
+            _read_and_decide, services, index, request, data, timing, attempts
+        )
     await events_of(request).store(outcome_event(outcome, data))
     # Built here, already valid: FastAPI would validate the model again on the way out.
     return Response(answer_json(outcome), media_type="application/json")
@@ -357,6 +397,7 @@ def install(app: FastAPI, services: Services) -> None:
     decision clock (tests put their own clock in ``app.state.access_time``)."""
     app.state.access_index = AccessIndex(services.settings.access.index_poll_ms)
     app.state.access_time = DecisionTime.of(services.settings.access)
+    app.state.access_pin_attempts = PinAttempts()
     app.state.access_events = EventWriter(
         services.session_factory, gather_ms=services.settings.access.event_gather_ms
     )
@@ -412,6 +453,12 @@ async def background(app: FastAPI) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def pin_attempts_of_app(app: FastAPI) -> PinAttempts:
+    """The app's wrong-PIN count (made by :func:`install`)."""
+    attempts: PinAttempts = app.state.access_pin_attempts
+    return attempts
 
 
 def index_of_app(app: FastAPI) -> AccessIndex:

@@ -37,6 +37,7 @@ from stadsvakt.access.decisions import (
     events_of_app,
     index_of_app,
     outcome_event,
+    pin_attempts_of_app,
     time_of_app,
 )
 from stadsvakt.errors import DomainError
@@ -103,7 +104,9 @@ class DecisionFastPath:
         try:
             data = DecisionIn.model_validate(json.loads(body))
             # The route's own checks, the window of ``at`` included.
-            outcome = decide_on(state, actor, data, timing=time_of_app(app))
+            outcome = decide_on(
+                state, actor, data, timing=time_of_app(app), attempts=pin_attempts_of_app(app)
+            )
         except (ValueError, ValidationError, DomainError):
             # A bad body, or a refusal: the route renders the problem.
             return None
