@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Container, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
@@ -34,7 +35,7 @@ from stadsvakt.access.holidays import (
 from stadsvakt.access.index.state import CompiledIndex, SiteFacts
 from stadsvakt.access.pin_attempts import LIMIT, WINDOW_SECONDS, PinAttempts
 from stadsvakt.access.pins import door_pin_digest
-from stadsvakt.access.timerules import STOCKHOLM, compile_schedule, parse_intervals
+from stadsvakt.access.timerules import NO_DAYS, STOCKHOLM, compile_schedule, parse_intervals
 
 TENANT = uuid.uuid4()
 ZONE = uuid.uuid4()
@@ -46,9 +47,9 @@ SCHEDULE = uuid.uuid4()
 CALENDAR = uuid.uuid4()
 CARD = "04A1B2C3D4"
 PIN_SALT = uuid.uuid4().bytes
-ALWAYS = [{"day": d, "start": "00:00", "end": "24:00"} for d in range(7)]
-OFFICE = [{"day": d, "start": "07:00", "end": "18:00"} for d in range(5)]
-EVE_HOURS = [{"day": "eve", "start": "07:00", "end": "14:00"}]
+ALWAYS: list[dict[str, object]] = [{"day": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+OFFICE: list[dict[str, object]] = [{"day": d, "start": "07:00", "end": "18:00"} for d in range(5)]
+EVE_HOURS: list[dict[str, object]] = [{"day": "eve", "start": "07:00", "end": "14:00"}]
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday, 11:00 in Stockholm
 
 pins = st.text(alphabet="0123456789", min_size=4, max_size=8)
@@ -60,7 +61,7 @@ moments = st.datetimes(
 
 def _index(
     *,
-    intervals: list[dict[str, object]] = ALWAYS,
+    intervals: Sequence[Mapping[str, object]] = ALWAYS,
     schedule_days: CalendarDays | None = None,
     mode: str = "secure",
     pin: str | None = None,
@@ -69,15 +70,15 @@ def _index(
 ) -> CompiledIndex:
     index = CompiledIndex()
     week = compile_schedule(parse_intervals(intervals), "closed")
-    holidays = schedule_days if schedule_days is not None else frozenset()
-    eves = schedule_days.eves if schedule_days is not None else frozenset()
+    holidays: Container[date] = schedule_days if schedule_days is not None else NO_DAYS
+    eves: Container[date] = schedule_days.eves if schedule_days is not None else NO_DAYS
     index.schedules[SCHEDULE] = ScheduleEntry(SCHEDULE, week, holidays, eves)
     index.set_profile(PROFILE, ProfileEntry(PROFILE, frozenset({ZONE}), SCHEDULE, None))
     entry = DoorEntry(DOOR, TENANT, ZONE, mode, None, 5, 20, site_id=SITE, **door)  # type: ignore[arg-type]
     index.set_door(DOOR, entry)
     # As given, as an edge snapshot builds it (the index would apply its own site facts).
     index.doors[DOOR] = entry
-    entries = ()
+    entries: tuple[PinEntry, ...] = ()
     if pin is not None:
         entries = (
             PinEntry(PIN_SALT, door_pin_digest(PIN_SALT, pin), pin_state, -math.inf, math.inf),
