@@ -125,7 +125,7 @@ class Gateway:
         log.info("edge gateway subscribed to %s", ALL_UP)
         try:
             async for message in client.messages:
-                await self.receive(str(message.topic), _payload(message.payload))
+                await self.receive(str(message.topic), message_payload(message.payload))
         finally:
             self.subscribed.clear()
 
@@ -210,7 +210,8 @@ class Publisher:
         await self._client.publish(topic(device_id, Direction.DOWN, kind), payload, qos=QOS)
 
 
-def _payload(payload: object) -> bytes:
+def message_payload(payload: object) -> bytes:
+    """An aiomqtt message payload as bytes."""
     if isinstance(payload, bytes | bytearray):
         return bytes(payload)
     if payload is None:
