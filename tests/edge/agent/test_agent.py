@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from stadsvakt.access.decide import Decision, PinEntry, Reason
+from stadsvakt.access.pins import door_pin_digest
 from stadsvakt.edge.agent.agent import Agent
 from stadsvakt.edge.agent.buffer import EventBuffer
 from stadsvakt.edge.agent.door import DoorAlarm
-from stadsvakt.edge.agent.osdp_reader import CardRead
+from stadsvakt.edge.agent.osdp_reader import CardRead, KeyPress
 from stadsvakt.edge.agent.outputs import SimulatedOutputs
-from tests.edge.agent.fakes import GRANTED_CARD, Clock, one_door_config, one_door_state
+from tests.edge.agent.fakes import GRANTED_CARD, Clock, DictState, one_door_config, one_door_state
 
 LOCK, CONTACT, EXIT = 17, 27, 22
 
@@ -110,3 +113,54 @@ def test_clock_drift_beyond_the_limit_is_a_fault_until_it_is_back(agent: Agent) 
     assert "clock" in status["faults"] and status["clock_drift_seconds"] == -6.0
     agent.check_clock(now)
     assert agent.status()["status"] == "ok"
+
+
+def _pin_door(agent: Agent, pin: str) -> None:
+    """Make the agent's door a card-and-PIN door and give the card's holder ``pin``."""
+    state = agent.state
+    assert isinstance(state, DictState)
+    [door] = state.doors.values()
+    door.requires_pin = True
+    [person] = state.people.values()
+    salt = uuid.uuid4().bytes
+    person.pins = (PinEntry(salt, door_pin_digest(salt, pin), "active", -math.inf, math.inf),)
+
+
+def _keys(agent: Agent, keys: str) -> Decision | None:
+    return agent.on_reader_event(KeyPress("entrance", keys))
+
+
+def test_a_pin_door_waits_for_the_pin_after_the_card(agent: Agent) -> None:
+    _pin_door(agent, "4711")
+    first = agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+    assert first is not None and first.reason is Reason.PIN_REQUIRED
+    assert _outputs(agent).outputs[LOCK] is False
+    assert agent.buffer.count() == 0
+
+    assert _keys(agent, "47") is None
+    decision = _keys(agent, "11#")
+    assert decision is not None and decision.granted
+    assert _outputs(agent).outputs[LOCK] is True
+    [event] = agent.buffer.pending(10)
+    assert event.body["granted"] is True and "4711" not in str(event.body)
+
+
+def test_wrong_pins_lock_the_holder_out_and_a_late_pin_is_ignored(agent: Agent) -> None:
+    _pin_door(agent, "4711")
+    for _ in range(5):
+        agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+        wrong = _keys(agent, "0000#")
+        assert wrong is not None and wrong.reason is Reason.PIN_WRONG
+    # Locked out: the card is refused at once, and a PIN typed now decides nothing.
+    locked = agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+    assert locked is not None and locked.reason is Reason.PIN_LOCKED_OUT
+    assert _keys(agent, "4711#") is None
+    assert _outputs(agent).outputs[LOCK] is False
+
+    _clock(agent).advance(901)
+    agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+    _clock(agent).advance(21)  # the card waited too long for its PIN
+    assert _keys(agent, "4711#") is None
+    agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+    opened = _keys(agent, "4711#")
+    assert opened is not None and opened.granted

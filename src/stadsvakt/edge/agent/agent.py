@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from stadsvakt.access.decide import Decision, DecisionRequest, DecisionState, decide
+from stadsvakt.access.decide import Decision, DecisionRequest, DecisionState, Reason, decide
 from stadsvakt.access.identifiers import CARD, presented
 from stadsvakt.edge.agent.buffer import EventBuffer
 from stadsvakt.edge.agent.config import DoorConfig, EdgeConfig
@@ -27,8 +28,33 @@ from stadsvakt.edge.agent.outputs import OutputDriver
 
 #: How long a card waits for its PIN at a card-and-PIN door.
 PIN_WAIT_SECONDS = 20.0
-# The reason decide() gives when a door wants the PIN typed after the card.
-_PIN_REQUIRED = "pin_required"
+#: Wrong PINs within :data:`PIN_WINDOW_SECONDS` that lock a holder out at this agent's doors.
+PIN_LIMIT = 5
+PIN_WINDOW_SECONDS = 900.0
+
+
+class WrongPins:
+    """The agent's count of wrong PINs per holder (a :class:`~stadsvakt.access.decide.PinLockouts`
+    for ``decide()``): :data:`PIN_LIMIT` within the window lock the holder out; a grant
+    at a PIN door forgets the count. Only times are kept, never a PIN."""
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[uuid.UUID, uuid.UUID], deque[float]] = {}
+
+    def locked_out(self, tenant_id: uuid.UUID, person_id: uuid.UUID, ts: float) -> bool:
+        """Whether the holder typed too many wrong PINs lately."""
+        times = self._failures.get((tenant_id, person_id))
+        return times is not None and len(times) >= PIN_LIMIT and ts - times[0] < PIN_WINDOW_SECONDS
+
+    def record(self, tenant_id: uuid.UUID, decision: Decision, ts: float) -> None:
+        """Count a ``pin_wrong``; forget the holder's count when a door opens for them."""
+        if decision.person_id is None:
+            return
+        key = (tenant_id, decision.person_id)
+        if decision.reason is Reason.PIN_WRONG:
+            self._failures.setdefault(key, deque(maxlen=PIN_LIMIT)).append(ts)
+        elif decision.granted:
+            self._failures.pop(key, None)
 
 
 class Feedback(Protocol):
@@ -90,6 +116,8 @@ class Agent:
         self._doors = {door.door_id: Door(door.held_open_seconds) for door in config.doors}
         self._relock_at: dict[uuid.UUID, float] = {}
         self._pending: dict[str, _PendingCard] = {}
+        #: Wrong PINs typed at this agent's doors (the edge keeps its own count).
+        self.pin_attempts = WrongPins()
         for door in config.doors:
             self._set_lock(door, unlocked=False)
 
@@ -108,7 +136,7 @@ class Agent:
             return None
         self._pending.pop(reader, None)
         decision = self._decide(door, reader, uid, pin=None)
-        if decision.reason.value == _PIN_REQUIRED:
+        if decision.reason is Reason.PIN_REQUIRED:
             now = self.clock().timestamp()
             self._pending[reader] = _PendingCard(uid, now + PIN_WAIT_SECONDS)
         return decision
@@ -132,12 +160,13 @@ class Agent:
     def _decide(self, door: DoorConfig, reader: str, uid: str, *, pin: str | None) -> Decision:
         now = self.clock()
         request = DecisionRequest(self.config.tenant_id, door.door_id, uid, CARD, pin=pin)
-        decision = decide(request, self.state, now)
+        decision = decide(request, self.state, now, self.pin_attempts)
+        self.pin_attempts.record(self.config.tenant_id, decision, now.timestamp())
         normal = presented(CARD, uid)
         credential = (
             self.state.credential(self.config.tenant_id, CARD, uid) if normal is not None else None
         )
-        if decision.reason.value != _PIN_REQUIRED:
+        if decision.reason is not Reason.PIN_REQUIRED:
             self.buffer.add(
                 {
                     "type": "access",
@@ -155,7 +184,7 @@ class Agent:
             seconds = float(decision.unlock_seconds or door.unlock_seconds)
             self.feedback.granted(reader, seconds)
             self._unlock(door, now.timestamp(), seconds)
-        elif decision.reason.value != _PIN_REQUIRED:
+        elif decision.reason is not Reason.PIN_REQUIRED:
             self.feedback.denied(reader)
         return decision
 
