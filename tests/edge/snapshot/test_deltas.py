@@ -56,17 +56,21 @@ def test_a_card_revoked_in_the_centre_is_the_first_change_and_the_edge_then_refu
     )
     assert body is not None
     assert (body["from_version"], body["to_version"]) == (edge.version, current_version(session))
-    first = body["changes"][0]
-    assert (first["kind"], first["op"], first["entry"]["id"], first["entry"]["state"]) == (
-        "credentials",
-        "upsert",
-        str(city.card_ids["nurse"]),
-        "revoked",
-    )
-    # The guest named in the feed is sent again with their cards, after the revocation.
+    # Revocations lead: the revoked card (and its holder's lost card, sent again with the
+    # holder), then the people named and their other cards.
+    changes = body["changes"]
+    count = sum(is_revocation(c) for c in changes)
+    leading = {c["entry"]["id"]: c["entry"]["state"] for c in changes[:count]}
+    assert leading == {
+        str(city.card_ids["nurse"]): "revoked",
+        str(city.card_ids["nurse_lost"]): "lost",
+    }
+    assert all(c["kind"] == "credentials" and c["op"] == "upsert" for c in changes[:count])
     guest = {city.people["guest"].id, city.card_ids["guest"], city.card_ids["guest_short"]}
-    assert {c["entry"]["id"] for c in body["changes"][1:]} == {str(i) for i in guest}
-    assert not any(is_revocation(c) for c in body["changes"][1:])
+    assert {c["entry"]["id"] for c in changes[count:]} == {
+        str(i) for i in guest | {city.people["nurse"].id}
+    }
+    assert not any(is_revocation(c) for c in changes[count:])
     updated = accept_delta(
         seal_delta(body, city.device, snapshot_settings),
         snapshot_settings.public_key(),

@@ -15,7 +15,7 @@ entry sent twice is harmless, one never sent is not).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Container
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -29,10 +29,12 @@ from stadsvakt.access.models import (
     AccessChange,
     AccessProfile,
     Credential,
+    Door,
     Grant,
     PositionProfile,
     ProfileZone,
     Schedule,
+    SiteDoorRules,
 )
 from stadsvakt.access.timerules import STOCKHOLM
 from stadsvakt.directory.models import Assignment, GroupMember
@@ -125,7 +127,19 @@ def edge_view(
     version = current_version(session)
     index = CompiledIndex()
     load = Loader(index)
-    load.load_doors(session, set(door_ids))
+    asked = list(door_ids)
+    sites = _ids(
+        session, select(Door.site_id).where(Door.id.in_(asked), Door.tenant_id == tenant_id)
+    )
+    # A site's own holiday calendar and emergency state apply to its doors (set on them
+    # as they load, so the sites and their calendars come first).
+    site_calendars = _ids(
+        session,
+        select(SiteDoorRules.holiday_calendar_id).where(SiteDoorRules.site_id.in_(sites)),
+    )
+    load.load_calendars(session, site_calendars)
+    load.load_sites(session, sites)
+    load.load_doors(session, set(asked))
     doors = {d.id: d for d in index.doors.values() if d.tenant_id == tenant_id}
     zones = {d.zone_id for d in doors.values()}
     profile_ids = _ids(
@@ -140,20 +154,16 @@ def edge_view(
     }
     load.load_calendars(
         session,
-        _ids(session, select(Schedule.holiday_calendar_id).where(Schedule.id.in_(schedule_ids))),
+        _ids(session, select(Schedule.holiday_calendar_id).where(Schedule.id.in_(schedule_ids)))
+        - site_calendars,
     )
     load.load_schedules(session, schedule_ids)
     # Rights: only the positions and grants of these profiles, so compiled rights name no
     # other profile.
-    load.load_units(
-        session, _ids(session, select(OrgUnit.id).where(OrgUnit.tenant_id == tenant_id))
-    )
-    load.load_positions(
-        session,
-        _ids(
-            session, select(PositionProfile.id).where(PositionProfile.profile_id.in_(profile_ids))
-        ),
-    )
+    units_of_tenant = select(OrgUnit.id).where(OrgUnit.tenant_id == tenant_id)
+    load.load_units(session, _ids(session, units_of_tenant))
+    positions = select(PositionProfile.id).where(PositionProfile.profile_id.in_(profile_ids))
+    load.load_positions(session, _ids(session, positions))
     grant_ids = _ids(session, select(Grant.id).where(Grant.profile_id.in_(profile_ids)))
     load.load_grants(session, grant_ids, recompile=False)
     candidates = {g.person_id for g in index.grants.values() if g.person_id is not None}
@@ -175,46 +185,50 @@ def edge_view(
     load.load_people(session, candidates)
     ts = now.timestamp()
     # A right that has ended never opens again: a person with none left is not sent.
-    people = {
-        pid: entry
+    holders = {
+        pid
         for pid, entry in index.people.items()
         if any(right.valid_to > ts for right in entry.rights)
     }
+    # Their cards, mobile keys and PINs (a PIN is compiled into its holder's entry).
     load.load_credentials(
         session,
         _ids(
             session,
             select(Credential.id).where(
-                Credential.tenant_id == tenant_id, Credential.person_id.in_(list(people))
+                Credential.tenant_id == tenant_id, Credential.person_id.in_(list(holders))
             ),
         ),
     )
     start, until = holiday_window(now, settings.holiday_months)
+
+    def days(container: Container[date]) -> list[date]:
+        return _dates_in(container, start, until)
+
     view = EdgeView(tenant_id, version, start, until)
     courses = {p.required_course for p in index.profiles.values() if p.required_course}
-    view.entries["doors"] = {str(k): door_json(d) for k, d in doors.items()}
+    view.entries["doors"] = {str(k): door_json(index.doors[k], days) for k in doors}
     view.entries["profiles"] = {str(k): profile_json(p) for k, p in index.profiles.items()}
     view.entries["schedules"] = {
         str(sid): schedule_json(
             sid,
             facts.intervals,
             facts.holiday_mode,
-            _dates_in(index.schedules[sid].holidays, start, until),
+            days(index.schedules[sid].holidays),
+            days(index.schedules[sid].eves),
         )
         for sid, facts in index.schedule_facts.items()
     }
-    view.entries["people"] = {
-        str(pid): person_json(entry, courses) for pid, entry in people.items()
-    }
+    view.entries["people"] = {str(pid): person_json(index.people[pid], courses) for pid in holders}
     view.entries["credentials"] = {
         str(cid): credential_json(c)
         for cid, c in index.credentials_by_id.items()
-        if c.person_id in people and c.tenant_id == tenant_id
+        if c.person_id in holders and c.tenant_id == tenant_id
     }
     return view
 
 
-def _dates_in(days: Any, start: date, until: date) -> list[date]:
+def _dates_in(days: Container[date], start: date, until: date) -> list[date]:
     """The dates in ``days`` (a calendar's container) from ``start`` until ``until``."""
     if not days:
         return []

@@ -2,7 +2,8 @@
 
 Pure code, used by the centre (:mod:`.build`) and the edge (:mod:`.state`), so both read
 and write the same form. Ids are strings, times POSIX timestamps with ``null`` for "no
-start"/"no end" (JSON has no infinity), dates ISO strings. A body travels in the envelope
+start"/"no end" (JSON has no infinity), dates ISO strings, a PIN's salt and door digest
+(:mod:`stadsvakt.access.pins`; never the PIN) base64. A body travels in the envelope
 as base64 (standard, padded) of zlib-compressed canonical JSON (:func:`pack`).
 """
 
@@ -14,7 +15,7 @@ import json
 import math
 import uuid
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -22,6 +23,7 @@ from stadsvakt.access.decide import (
     CredentialEntry,
     DoorEntry,
     PersonEntry,
+    PinEntry,
     ProfileEntry,
     Reason,
     Right,
@@ -75,6 +77,18 @@ def _to(value: object) -> float:
     return math.inf if value is None else float(value)  # type: ignore[arg-type]
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _iso(days: Iterable[date]) -> list[str]:
+    return [day.isoformat() for day in sorted(days)]
+
+
+def _dates(raw: Iterable[object]) -> frozenset[date]:
+    return frozenset(date.fromisoformat(str(day)) for day in raw)
+
+
 def _id(value: object) -> uuid.UUID:
     return uuid.UUID(str(value))
 
@@ -86,9 +100,16 @@ def _opt_id(value: object) -> uuid.UUID | None:
 # -- doors ---------------------------------------------------------------------------
 
 
-def door_json(entry: DoorEntry) -> Json:
-    """A door entry as JSON."""
+def door_json(entry: DoorEntry, days: Callable[[Container[date]], list[date]]) -> Json:
+    """A door entry as JSON; ``days`` lists a container's dates in the snapshot's window
+    (a site calendar's holidays and eves; ``holidays`` null: the schedules' own apply)."""
     return {
+        "site": None if entry.site_id is None else str(entry.site_id),
+        "requires_pin": entry.requires_pin,
+        "escape_route": entry.escape_route,
+        "emergency_open": entry.emergency_open,
+        "holidays": None if entry.holidays is None else _iso(days(entry.holidays)),
+        "eves": _iso(days(entry.eves)),
         "id": str(entry.id),
         "zone": str(entry.zone_id),
         "mode": entry.mode,
@@ -110,6 +131,12 @@ def door_entry(raw: Mapping[str, Any], tenant_id: uuid.UUID) -> DoorEntry:
         _opt_id(raw["unlock_schedule"]),
         int(raw["unlock_seconds"]),
         int(raw["extended_unlock_seconds"]),
+        site_id=_opt_id(raw["site"]),
+        requires_pin=bool(raw["requires_pin"]),
+        escape_route=bool(raw["escape_route"]),
+        emergency_open=bool(raw["emergency_open"]),
+        holidays=None if raw["holidays"] is None else _dates(raw["holidays"]),
+        eves=_dates(raw["eves"]),
     )
 
 
@@ -138,22 +165,27 @@ def profile_entry(raw: Mapping[str, Any]) -> ProfileEntry:
 
 
 def schedule_json(
-    schedule_id: uuid.UUID, intervals: Iterable[Interval], holiday_mode: str, holidays: list[date]
+    schedule_id: uuid.UUID,
+    intervals: Iterable[Interval],
+    holiday_mode: str,
+    holidays: list[date],
+    eves: list[date],
 ) -> Json:
-    """A schedule as JSON: its intervals as stored, its holiday mode and explicit dates."""
+    """A schedule as JSON: its intervals as stored, its holiday mode, and its calendar's
+    holidays and eves as explicit dates."""
     return {
         "id": str(schedule_id),
         "intervals": [interval.to_dict() for interval in intervals],
         "holiday_mode": holiday_mode,
-        "holidays": [day.isoformat() for day in sorted(holidays)],
+        "holidays": _iso(holidays),
+        "eves": _iso(eves),
     }
 
 
 def schedule_entry(raw: Mapping[str, Any]) -> ScheduleEntry:
     """A compiled schedule entry from its JSON."""
     week = compile_schedule(parse_intervals(raw["intervals"]), str(raw["holiday_mode"]))
-    days = frozenset(date.fromisoformat(str(d)) for d in raw["holidays"])
-    return ScheduleEntry(_id(raw["id"]), week, days)
+    return ScheduleEntry(_id(raw["id"]), week, _dates(raw["holidays"]), _dates(raw["eves"]))
 
 
 # -- people and credentials ------------------------------------------------------------
@@ -176,6 +208,16 @@ def person_json(entry: PersonEntry, courses: set[str]) -> Json:
             for r in entry.rights
         ],
         "training": {c: _t(end) for c, end in sorted(entry.training.items()) if c in courses},
+        "pins": [
+            {
+                "salt": _b64(pin.salt),
+                "digest": _b64(pin.digest),
+                "state": pin.state,
+                "valid_from": _t(pin.valid_from),
+                "valid_to": _t(pin.valid_to),
+            }
+            for pin in entry.pins
+        ],
     }
 
 
@@ -186,8 +228,18 @@ def person_entry(raw: Mapping[str, Any]) -> PersonEntry:
         for r in raw["rights"]
     )
     training = {str(c): _to(end) for c, end in dict(raw["training"]).items()}
+    pins = tuple(
+        PinEntry(
+            base64.b64decode(p["salt"], validate=True),
+            base64.b64decode(p["digest"], validate=True),
+            str(p["state"]),
+            _from(p["valid_from"]),
+            _to(p["valid_to"]),
+        )
+        for p in raw["pins"]
+    )
     return PersonEntry(
-        _id(raw["id"]), bool(raw["active"]), bool(raw["extended_unlock"]), rights, training
+        _id(raw["id"]), bool(raw["active"]), bool(raw["extended_unlock"]), rights, training, pins
     )
 
 

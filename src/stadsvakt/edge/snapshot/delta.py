@@ -5,7 +5,9 @@ compiled again (:func:`.build.edge_view`) and the entries of the named entities 
 sent: an upsert when the entity is still in the view, a removal when it is not (a
 removal of something the edge never had is harmless). Revocations come first in
 ``changes``: a credential suspended, lost, revoked or removed, a person deactivated or
-removed, a door locked down or removed. Changes that can move rights for many people
+removed, a door locked down or removed. A credential named in the feed sends its holder
+again too (a PIN is part of its holder's entry); a site's door rules or emergency state
+send the edge's doors again. Changes that can move rights for many people
 at once (a door, zone, profile, position profile, grant, group or unit) make the delta
 replace the edge's people and credentials whole; profiles and schedules, a handful per
 edge, are replaced in every delta that has changes, so the holiday dates move on too.
@@ -145,11 +147,21 @@ def deltas_since(
     }
     if not named:
         return body
-    doors = named.get(Entity.DOOR, set()) & set(door_ids)
+    doors = (named.get(Entity.DOOR, set()) | named.get(Entity.DOOR_LOCKDOWN, set())) & set(door_ids)
+    if named.get(Entity.SITE_DOOR_RULES) or named.get(Entity.SITE_EMERGENCY):
+        # A site's calendar or emergency state is copied onto each of its doors.
+        doors |= {uuid.UUID(key) for key in view.entries["doors"]}
     people = set(named.get(Entity.PERSON, set()))
     people |= _owners(session, Assignment, named.get(Entity.ASSIGNMENT, set()))
     people |= _owners(session, TrainingRecord, named.get(Entity.TRAINING, set()))
     credentials = set(named.get(Entity.CREDENTIAL, set()))
+    if credentials:
+        # A PIN is part of its holder's entry: the holder is sent again.
+        people |= set(
+            session.execute(
+                select(Credential.person_id).where(Credential.id.in_(list(credentials)))
+            ).scalars()
+        )
     if people:
         # A person who gains or loses a right gains or loses their cards with it.
         credentials |= {
