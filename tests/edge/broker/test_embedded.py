@@ -50,6 +50,25 @@ def test_a_covered_filter_matches_nothing_its_pattern_does_not(
         assert topic_matches(name, pattern)
 
 
+@pytest.mark.parametrize(
+    ("subscription", "pattern", "covered"),
+    [
+        ("a/b/#", "a/#", True),
+        ("a/b/c", "a/+/c", True),
+        ("a/+/c", "a/+/c", True),
+        ("a/#", "a/b/#", False),
+        ("a/+", "a/b", False),
+        ("a/+/#", "a/+", False),
+        ("a", "a/#", True),
+        ("#", "a/#", False),
+    ],
+)
+def test_a_filter_is_covered_only_by_a_pattern_as_wide(
+    subscription: str, pattern: str, covered: bool
+) -> None:
+    assert filter_covered(subscription, pattern) is covered
+
+
 def test_the_rules_are_mosquitto_s_acl() -> None:
     me, other = uuid.uuid4(), uuid.uuid4()
     mine = str(me)
