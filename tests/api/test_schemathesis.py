@@ -37,6 +37,16 @@ from tests.conftest import fast_security
 #: Each is a rule JSON Schema cannot state: one that depends on the database or the clock,
 #: compares two fields, or looks inside a file. Everything else is in the schema.
 ALLOWED_REFUSALS: dict[str, set[tuple[str, str]]] = {
+    # An enrolment code is a secret the fuzzer cannot guess (unknown, or used or expired
+    # once guessed), and a device's key is 32 bytes that are an Ed25519 key; a code's doors
+    # are at its site (a lookup).
+    "POST /api/v1/edge/enrol": {
+        ("code", "code_unknown"),
+        ("code", "code_used"),
+        ("code", "code_expired"),
+        ("public_key", "public_key"),
+    },
+    "POST /api/v1/edge/enrolment-codes": {("door_ids", "door_site")},
     # A decision's time must lie near the server's clock (a replay window).
     "POST /api/v1/access/decisions": {("at", "window")},
     # Password strength beyond its length (five different characters); a role is named

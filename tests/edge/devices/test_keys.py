@@ -50,6 +50,7 @@ def test_mosquitto_hashes_verify_their_password_only(password: str, salt: bytes)
     assert base64.b64decode(salt_text) == salt and len(base64.b64decode(digest_text)) == 64
     assert keys.mosquitto_verify(password, hashed)
     assert not keys.mosquitto_verify(password + "x", hashed)
+    assert not keys.mosquitto_verify(password, hashed.replace("$101$", "$101$ö"))
 
 
 def test_mosquitto_reads_the_same_format(tmp_path: Path) -> None:
@@ -70,7 +71,8 @@ def test_public_keys_are_32_byte_ed25519_keys_in_base64() -> None:
     raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     assert keys.public_key_bytes(base64.b64encode(raw).decode()) == raw
     assert keys.public_key_bytes(base64.urlsafe_b64encode(raw).decode().rstrip("=")) == raw
-    for wrong in ("", "AAAA", base64.b64encode(raw[:31]).decode(), "not base64!", "A" * 100):
+    short = base64.b64encode(raw[:31]).decode()
+    for wrong in ("", "AAAA", short, "not base64!", "A" * 100, "åäö" + short[3:]):
         assert keys.public_key_bytes(wrong) is None
 
 

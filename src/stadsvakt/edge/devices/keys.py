@@ -9,7 +9,6 @@ over the raw salt bytes, 64 bytes out, standard base64 with padding.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import secrets
@@ -61,7 +60,7 @@ def mosquitto_verify(password: str, hashed: str) -> bool:
     try:
         salt = base64.b64decode(parts[3], validate=True)
         expected = base64.b64decode(parts[4], validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not ASCII
         return False
     digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, int(parts[2]))
     return hmac.compare_digest(digest, expected)
@@ -76,7 +75,7 @@ def public_key_bytes(text: str) -> bytes | None:
     padded = cleaned + "=" * (-len(cleaned) % 4)
     try:
         raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not ASCII
         return None
     if len(raw) != 32:
         return None
