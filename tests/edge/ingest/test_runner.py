@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import osdp  # type: ignore[import-untyped]
@@ -17,12 +18,20 @@ from typer.testing import CliRunner
 
 from stadsvakt.access.models import AccessEvent
 from stadsvakt.cli import app as cli
+from stadsvakt.edge.agent.agent import Agent
+from stadsvakt.edge.agent.buffer import EventBuffer
 from stadsvakt.edge.agent.config import EdgeConfig, load_config
-from stadsvakt.edge.agent.osdp_reader import loopback_pair
+from stadsvakt.edge.agent.osdp_reader import CardRead, loopback_pair
 from stadsvakt.edge.agent.outputs import SimulatedOutputs
 from stadsvakt.edge.agent.runner import build, load_state, run
+from stadsvakt.edge.envelope import public_bytes
+from stadsvakt.edge.snapshot.build import build_snapshot, seal_snapshot
+from stadsvakt.edge.snapshot.settings import SnapshotSettings
+from stadsvakt.edge.snapshot.state import SnapshotState
 from tests import factories, factories_access
+from tests import factories_decisions as decisions
 from tests.edge.agent.fakes import GRANTED_CARD, SCBK, edge_toml, one_door_state
+from tests.edge.agent.test_agent import Feedback
 from tests.edge.ingest.test_upload import _enrol
 from tests.waiting import wait_until
 
@@ -101,3 +110,50 @@ def test_the_edge_command_names_a_bad_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["edge", "--config", str(path)])
     assert result.exit_code != 0
     assert "device_id" in result.output and "tenant_id" in result.output
+
+
+def test_the_agent_decides_on_the_centres_signed_snapshot(session: Session, tmp_path: Path) -> None:
+    tenant = factories.municipality(session)
+    site = factories.site(session, tenant)
+    zone = decisions.zone(session, site)
+    door = decisions.door(session, zone)
+    schedule = decisions.schedule(session, tenant, decisions.ALWAYS)
+    profile = decisions.profile(session, tenant, [zone], schedule)
+    holder = decisions.person(session, tenant)
+    decisions.grant(
+        session, profile, person_row=holder, valid_from=datetime(2020, 1, 1, tzinfo=UTC)
+    )
+    card = decisions.credential(session, holder)
+    key = Ed25519PrivateKey.generate()
+    device_id = _enrol(session, door, key)
+    snapshot_settings = SnapshotSettings()
+    body = build_snapshot(
+        session, tenant.id, [door.id], datetime.now(UTC), settings=snapshot_settings
+    )
+    (tmp_path / "snapshot.json").write_bytes(seal_snapshot(body, device_id, snapshot_settings))
+    (tmp_path / "centre.pub").write_bytes(
+        public_bytes(snapshot_settings.private_key().public_key())
+    )
+    text = edge_toml(tmp_path, device_id=device_id, tenant_id=tenant.id, door_id=door.id)
+    files = (
+        f'snapshot_file = "{tmp_path / "snapshot.json"}"\n'
+        f'centre_key_file = "{tmp_path / "centre.pub"}"\n\n[[readers]]'
+    )
+    config = load_config(_write(tmp_path, text.replace("[[readers]]", files, 1), key))
+
+    state, why = load_state(config)
+    assert why is None and isinstance(state, SnapshotState)
+    agent = Agent(
+        config,
+        state=state,
+        buffer=EventBuffer(config.buffer_path),
+        outputs=SimulatedOutputs(),
+        feedback=Feedback(),
+    )
+    try:
+        granted = agent.on_reader_event(CardRead("entrance", card.identifier))
+        denied = agent.on_reader_event(CardRead("entrance", "04000000"))
+    finally:
+        agent.buffer.close()
+    assert granted is not None and granted.granted and granted.person_id == holder.id
+    assert denied is not None and denied.reason.value == "unknown_credential"
