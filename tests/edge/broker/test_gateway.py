@@ -122,6 +122,26 @@ def test_a_failing_handler_is_counted_and_the_next_message_is_handled() -> None:
     assert gateway.handled == {Up.EVENTS: 1} and len(calls) == 2
 
 
+def test_a_failing_key_lookup_drops_the_message_not_the_loop() -> None:
+    calls: list[uuid.UUID] = []
+
+    def flaky(device_id: uuid.UUID) -> Ed25519PublicKey | None:
+        calls.append(device_id)
+        if len(calls) == 1:
+            raise ConnectionError("the database is away")
+        return DEVICE.key.public_key()
+
+    received: list[DeviceMessage] = []
+
+    async def handle(message: DeviceMessage) -> None:
+        received.append(message)
+
+    gateway = Gateway(flaky, {Up.STATUS: handle})
+    assert not asyncio.run(gateway.receive(_up(DEVICE, "status"), _sealed(DEVICE, "status")))
+    assert asyncio.run(gateway.receive(_up(DEVICE, "status"), _sealed(DEVICE, "status")))
+    assert gateway.dropped == {"key_lookup": 1} and len(received) == 1
+
+
 def test_the_key_lookup_may_be_async() -> None:
     async def key_of(device_id: uuid.UUID) -> Ed25519PublicKey | None:
         await asyncio.sleep(0)

@@ -89,7 +89,7 @@ class Gateway:
         self._keys = keys
         self._handlers = dict(handlers)
         #: Messages dropped, by rule (``topic``, ``json``, ``sig``, ``device``, ``kind``,
-        #: ``unknown_device``, ``signature``, ``no_handler``, ``handler``...).
+        #: ``unknown_device``, ``key_lookup``, ``signature``, ``no_handler``, ``handler``...).
         self.dropped: Counter[str] = Counter()
         #: Messages handed to a handler, by kind.
         self.handled: Counter[str] = Counter()
@@ -165,9 +165,13 @@ class Gateway:
             raise Dropped("device", f"the envelope's device is not the topic's ({device_id})")
         if envelope["kind"] != kind:
             raise Dropped("kind", f"the envelope's kind is not the topic's ({kind})")
-        key = self._keys(device_id)
-        if inspect.isawaitable(key):
-            key = await key
+        try:
+            key = self._keys(device_id)
+            if inspect.isawaitable(key):
+                key = await key
+        except Exception as exc:  # the database is away: this message is lost, not the loop
+            log.exception("looking up the key of device %s failed", device_id)
+            raise Dropped("key_lookup", f"the key of {device_id} could not be read") from exc
         if key is None:
             raise Dropped("unknown_device", f"no key for device {device_id}")
         try:
