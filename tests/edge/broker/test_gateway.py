@@ -284,3 +284,29 @@ def test_keys_are_looked_up_in_a_session_of_their_own_off_the_loop() -> None:
         (STRANGER.id, True),
     ]
     assert len(received) == 1 and gateway.dropped == {"unknown_device": 1}
+
+
+def test_an_unforeseen_failure_while_connecting_is_retried() -> None:
+    device = make_device()
+    gateway, _ = _gateway(device)
+    attempts: list[int] = []
+
+    async def scenario() -> None:
+        async with embedded_broker([], centre_username="centre", centre_password="pw") as broker:
+
+            def connect() -> aiomqtt.Client:
+                attempts.append(1)
+                if len(attempts) == 1:
+                    raise RuntimeError("a bug in making the client")
+                return aiomqtt.Client(
+                    broker.host, broker.port, username="centre", password="pw", timeout=WAIT_S
+                )
+
+            serving = asyncio.create_task(gateway.serve(connect, backoff=(0.01, 0.05)))
+            await wait_until_async(gateway.subscribed.is_set, "the subscription after the bug")
+            serving.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await serving
+
+    asyncio.run(scenario())
+    assert len(attempts) == 2

@@ -113,6 +113,8 @@ class Gateway:
                     await self.run(client)
             except aiomqtt.MqttError as exc:
                 log.warning("edge broker unreachable or lost (%s); again in %.1f s", exc, delay)
+            except Exception:  # a bug here must not stop the centre's serving: retry instead
+                log.exception("edge gateway failed; connecting again in %.1f s", delay)
             # Jitter, so many centres' processes do not reconnect to a restarted broker in step.
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, longest)
