@@ -16,7 +16,7 @@ from stadsvakt.edge.snapshot.codec import unpack
 from stadsvakt.edge.snapshot.settings import SnapshotSettings
 from stadsvakt.edge.snapshot.state import SnapshotState
 from stadsvakt.edge.snapshot.verify import accept_snapshot
-from tests.edge.snapshot.conftest import City, centre_state, edge_snapshot
+from tests.edge.snapshot.conftest import PIN, City, centre_state, edge_snapshot
 
 #: The people with a right to the edge's doors that has not ended.
 WITH_RIGHTS = {"nurse", "guest", "untrained", "night", "gone", "later"}
@@ -34,7 +34,7 @@ def test_a_snapshot_holds_exactly_what_the_edge_doors_need(
     )
     assert body["version"] == current_version(session) > 0
     assert _ids(body, "doors") == {str(d) for d in city.edge_doors}
-    assert _ids(body, "profiles") == {str(city.profiles[k]) for k in ("a", "ab", "night")}
+    assert _ids(body, "profiles") == {str(city.profiles[k]) for k in ("a", "ab", "night", "c")}
     assert _ids(body, "schedules") == {str(s) for s in city.schedules.values()}
     assert _ids(body, "people") == {str(city.people[name].id) for name in WITH_RIGHTS}
     holders = {str(city.card_ids[n]) for n in WITH_RIGHTS | {"nurse_lost", "guest_short"}}
@@ -46,6 +46,9 @@ def test_a_snapshot_holds_exactly_what_the_edge_doors_need(
     night = next(p for p in body["people"] if p["id"] == str(city.people["night"].id))
     assert night["extended_unlock"] is True
     assert night["rights"][0]["source"] == "granted_by_group_grant"
+    # The local holiday (in three days) is listed as a date with the office hours.
+    office = next(s for s in body["schedules"] if s["id"] == str(city.schedules["office"]))
+    local = (city.now + timedelta(days=3)).date().isoformat()
     door = next(d for d in body["doors"] if d["id"] == str(city.edge_doors[1]))
     assert (door["mode"], door["unlock_schedule"], door["unlock_seconds"]) == (
         "scheduled_unlock",
@@ -53,11 +56,19 @@ def test_a_snapshot_holds_exactly_what_the_edge_doors_need(
         5,
     )
     assert door["extended_unlock_seconds"] == 20
+    # The door rules: card and PIN, the site's emergency and its own calendar's days.
+    pin_door, escape, plain = (
+        next(d for d in body["doors"] if d["id"] == str(i)) for i in city.edge_doors[2:]
+    )
+    assert (pin_door["requires_pin"], pin_door["holidays"]) == (True, None)
+    assert (escape["escape_route"], escape["emergency_open"]) == (True, True)
+    site_day = (city.now + timedelta(days=5)).date().isoformat()
+    assert site_day in plain["holidays"] and local not in plain["holidays"]
+    nurse = next(p for p in body["people"] if p["id"] == str(city.people["nurse"].id))
+    assert [p["state"] for p in nurse["pins"]] == ["active"]
+    assert PIN not in str(body)
     lost = next(c for c in body["credentials"] if c["id"] == str(city.card_ids["nurse_lost"]))
     assert lost["state"] == "lost"
-    # The local holiday (in three days) is listed as a date with the office hours.
-    office = next(s for s in body["schedules"] if s["id"] == str(city.schedules["office"]))
-    local = (city.now + timedelta(days=3)).date().isoformat()
     assert local in office["holidays"]
     assert all(body["holidays_from"] <= day < body["holidays_until"] for day in office["holidays"])
     always = next(s for s in body["schedules"] if s["id"] == str(city.schedules["always"]))
@@ -103,10 +114,13 @@ def test_the_edge_decides_as_the_centre_does(
         st.sampled_from(cards),
         st.sampled_from([city.tenant, uuid.uuid4()]),
         st.floats(0, 14 * 24 * 3600),
+        st.sampled_from([None, PIN, "0000"]),
     )
-    def check(door: uuid.UUID, card: str, tenant: uuid.UUID, seconds: float) -> None:
+    def check(
+        door: uuid.UUID, card: str, tenant: uuid.UUID, seconds: float, pin: str | None
+    ) -> None:
         now = city.now + timedelta(seconds=seconds)
-        request = DecisionRequest(tenant, door, card)
+        request = DecisionRequest(tenant, door, card, pin=pin)
         at_edge = decide(request, edge, now)
         at_centre = decide(request, centre, now)
         if door not in city.edge_doors or tenant != city.tenant:

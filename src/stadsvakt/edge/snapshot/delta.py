@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.changes import Entity
-from stadsvakt.access.models import AccessChange, Credential
+from stadsvakt.access.models import AccessChange, Credential, CredentialKind
 from stadsvakt.directory.models import Assignment, TrainingRecord
 from stadsvakt.edge.envelope import seal
 from stadsvakt.edge.snapshot.build import EdgeView, current_version, edge_view
@@ -155,21 +155,26 @@ def deltas_since(
     people |= _owners(session, Assignment, named.get(Entity.ASSIGNMENT, set()))
     people |= _owners(session, TrainingRecord, named.get(Entity.TRAINING, set()))
     credentials = set(named.get(Entity.CREDENTIAL, set()))
-    if credentials:
-        # A PIN is part of its holder's entry: the holder is sent again.
-        people |= set(
-            session.execute(
-                select(Credential.person_id).where(Credential.id.in_(list(credentials)))
-            ).scalars()
+    pins: set[UUID] = set()
+    for credential_id, person_id, kind in session.execute(
+        select(Credential.id, Credential.person_id, Credential.kind).where(
+            Credential.id.in_(list(credentials))
         )
+    ):
+        # A PIN is part of its holder's entry: the holder is sent again, not the PIN.
+        people.add(person_id)
+        if kind == CredentialKind.PIN:
+            pins.add(credential_id)
     if people:
         # A person who gains or loses a right gains or loses their cards with it.
-        credentials |= {
-            row
-            for row in session.execute(
-                select(Credential.id).where(Credential.person_id.in_(list(people)))
+        credentials |= set(
+            session.execute(
+                select(Credential.id).where(
+                    Credential.person_id.in_(list(people)), Credential.kind != CredentialKind.PIN
+                )
             ).scalars()
-        }
+        )
+    credentials -= pins
     changes = (
         _changes(view, "credentials", credentials)
         + _changes(view, "people", people)
