@@ -229,10 +229,10 @@ def test_forged_and_malformed_uploads_are_refused(
         }
     ).body
     other_key = Ed25519PrivateKey.generate()
-    _problem(client.post(EVENTS_PATH, content=_upload(edge, [event], other_key)), 401, "signature")
+    _problem(client.post(EVENTS_PATH, content=_upload(edge, [event], other_key)), 403, "signature")
 
     stranger = Edge(uuid.uuid4(), other_key, edge.door, edge.agent)
-    _problem(client.post(EVENTS_PATH, content=_upload(stranger, [event])), 401, "device")
+    _problem(client.post(EVENTS_PATH, content=_upload(stranger, [event])), 403, "device")
 
     _problem(client.post(EVENTS_PATH, content=b"{not json"), 422, "json")
     _problem(client.post(EVENTS_PATH, content=b"[]"), 422, "object")

@@ -3,7 +3,7 @@
 Who is asking is the envelope's signature: the body is an envelope (kind ``events``)
 signed with the key of the device it names, and the device's public key is found with
 the devices' key lookup (:func:`key_lookup`). An unknown device or a bad signature is a
-401, a malformed envelope or body a 422 naming the rule; never a 500. The request's
+403, a malformed envelope or body a 422 naming the rule; never a 500. The request's
 unit of work commits before the answer, so an id in the answer is stored.
 """
 
@@ -27,8 +27,8 @@ from stadsvakt.edge.envelope import BadEnvelope, parse, verify
 from stadsvakt.edge.ingest.schemas import (
     UploadAnswer,
     UploadBody,
+    UploadForbidden,
     UploadRefused,
-    UploadUnauthenticated,
 )
 from stadsvakt.edge.ingest.service import receive_events
 
@@ -70,14 +70,14 @@ def _receive(session: Session, lookup: KeyLookup, payload: bytes) -> UploadAnswe
     try:
         device_id = uuid.UUID(envelope["device"])
     except ValueError:
-        raise UploadUnauthenticated("device must be a device id", rule="device") from None
+        raise UploadForbidden("device must be a device id", rule="device") from None
     key = lookup(session, device_id)
     if key is None:
-        raise UploadUnauthenticated(f"device {device_id} is not enrolled", rule="device")
+        raise UploadForbidden(f"device {device_id} is not enrolled", rule="device")
     try:
         fields = verify(envelope, key)
     except BadEnvelope as exc:
-        raise UploadUnauthenticated(str(exc), rule=exc.rule) from None
+        raise UploadForbidden(str(exc), rule=exc.rule) from None
     try:
         body = UploadBody.model_validate(fields["body"])
     except ValidationError as exc:
@@ -87,7 +87,7 @@ def _receive(session: Session, lookup: KeyLookup, payload: bytes) -> UploadAnswe
     return receive_events(session, device_id=device_id, events=body.events, received_at=utcnow())
 
 
-@router.post("/edge/events", response_model=UploadAnswer, responses=problem_responses(401, 422))
+@router.post("/edge/events", response_model=UploadAnswer, responses=problem_responses(403, 422))
 async def post_edge_events(
     request: Request, session: SessionDep, lookup: KeyLookupDep
 ) -> UploadAnswer:

@@ -77,9 +77,11 @@ class UploadRefused(DomainError):
         self.rule = rule
 
 
-class UploadUnauthenticated(UploadRefused):
-    """The device is not known, or its signature does not verify."""
+class UploadForbidden(UploadRefused):
+    """The device is not enrolled (or revoked), or its signature does not verify: the
+    upload proves no device that may write here. Anyone else (a signed-in user, a token)
+    is refused the same way: no role may upload a device's events."""
 
-    code = "edge_upload_unauthenticated"
+    code = "edge_upload_forbidden"
     title = "Edge upload not signed by an enrolled device"
-    status = 401
+    status = 403
