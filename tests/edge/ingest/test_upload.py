@@ -252,3 +252,24 @@ def test_forged_and_malformed_uploads_are_refused(
     ok = client.post(EVENTS_PATH, content=_upload(edge, [event]))
     assert ok.status_code == 200 and ok.json()["stored"] == [event["id"]]
     assert _counts(session, edge) == (1, 0, 1)
+
+
+def test_a_refused_batch_stays_buffered_and_health_says_why(
+    session: Session, client: TestClient, edge: Edge
+) -> None:
+    agent = edge.agent
+    served = session.get(EdgeDeviceDoor, (edge.device_id, edge.door.id))
+    session.delete(served)
+    session.flush()
+    agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+    uploader = Uploader(agent, edge.key, client)
+
+    assert uploader.upload_once() == 0
+    assert agent.buffer.count(uploaded=False) == 1
+    status = agent.status()
+    assert status["status"] == "fault" and status["faults"]["upload"].startswith("422 door")
+
+    session.add(EdgeDeviceDoor(device_id=edge.device_id, door_id=edge.door.id))
+    session.flush()
+    assert uploader.upload_once() == 1
+    assert agent.status()["status"] == "ok"

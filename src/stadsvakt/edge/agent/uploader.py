@@ -86,6 +86,16 @@ def _centre_time(response: CentreResponse) -> datetime | None:
     return None
 
 
+def _refusal(response: CentreResponse) -> str:
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = None
+    if isinstance(problem, dict):
+        return f"{response.status_code} {problem.get('rule', '')}: {problem.get('detail', '')}"
+    return f"the centre answered {response.status_code}"
+
+
 class Uploader:
     """Sends the agent's buffered events, a batch at a time."""
 
@@ -123,8 +133,12 @@ class Uploader:
         if centre_time is not None:
             self.agent.check_clock(centre_time)
         if response.status_code != 200:
+            # The batch stays buffered; a refusal that repeats needs a person (a door the
+            # centre does not give this device, a revoked device), so health says so.
+            self.agent.health.faults["upload"] = _refusal(response)
             log.warning("centre refused the upload: %s %s", response.status_code, response.text)
             return 0
+        self.agent.health.faults.pop("upload", None)
         answer = response.json()
         known = {*answer.get("stored", []), *answer.get("duplicates", [])}
         confirmed = [event.id for event in batch if str(event.id) in known]
