@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import osdp  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -32,7 +33,7 @@ from tests import factories, factories_access
 from tests import factories_decisions as decisions
 from tests.edge.agent.fakes import GRANTED_CARD, SCBK, edge_toml, one_door_state
 from tests.edge.agent.test_agent import Feedback
-from tests.edge.ingest.test_upload import _enrol
+from tests.edge.ingest.test_upload import _closed_port, _enrol
 from tests.waiting import wait_until
 
 
@@ -75,6 +76,7 @@ def test_the_running_agent_decides_and_uploads(
     running.start()
     try:
         wait_until(lambda: edge.readers.secure("entrance"), "the secure channel")
+        wait_until(lambda: "reader entrance" not in edge.agent.health.faults, "a reader fault")
         reader.submit_event(
             {
                 "event": osdp.Event.CardRead,
@@ -157,3 +159,23 @@ def test_the_agent_decides_on_the_centres_signed_snapshot(session: Session, tmp_
         agent.buffer.close()
     assert granted is not None and granted.granted and granted.person_id == holder.id
     assert denied is not None and denied.reason.value == "unknown_credential"
+
+
+def test_a_reader_that_does_not_answer_is_a_fault(tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    text = edge_toml(tmp_path, device_id=uuid.uuid4(), tenant_id=uuid.uuid4(), door_id=uuid.uuid4())
+    config = load_config(_write(tmp_path, text, key))
+    panel_end, _nobody = loopback_pair()
+    # No reader on the line, and no centre at the address.
+    down = httpx.Client(base_url=f"http://127.0.0.1:{_closed_port()}")
+    edge = build(config, outputs=SimulatedOutputs(), client=down, channels={"entrance": panel_end})
+    stop = threading.Event()
+    running = threading.Thread(target=run, args=(edge, stop))
+    running.start()
+    try:
+        wait_until(lambda: "reader entrance" in edge.agent.health.faults, "the reader's fault")
+    finally:
+        stop.set()
+        running.join()
+    assert edge.agent.health.faults["reader entrance"] == "offline"
+    assert edge.agent.health.status == "fault"

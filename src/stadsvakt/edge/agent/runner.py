@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: How often door contacts, exit buttons and relock times are looked at.
 POLL_SECONDS = 0.05
+#: Readers' links are checked every this many polls.
+READER_CHECK_POLLS = 10
 
 
 class NoRights:
@@ -151,17 +153,34 @@ def _upload_loop(edge: EdgeAgent, stop: threading.Event) -> None:
             return
 
 
+def check_readers(edge: EdgeAgent) -> None:
+    """A reader that does not answer, or answers without its secure channel, is a fault."""
+    faults = edge.agent.health.faults
+    for reader in edge.agent.config.readers:
+        name = f"reader {reader.name}"
+        if not edge.readers.online(reader.name):
+            faults[name] = "offline"
+        elif reader.key is not None and not edge.readers.secure(reader.name):
+            faults[name] = "no secure channel"
+        else:
+            faults.pop(name, None)
+
+
 def run(edge: EdgeAgent, stop: threading.Event) -> None:
     """Run until ``stop`` is set, then stop the readers and close the buffer and outputs."""
     uploads = threading.Thread(target=_upload_loop, args=(edge, stop), name="edge-upload")
     edge.readers.start()
     uploads.start()
+    polls = 0
     try:
         while not stop.wait(POLL_SECONDS):
             try:
                 edge.agent.poll()
+                if polls % READER_CHECK_POLLS == 0:
+                    check_readers(edge)
             except Exception:
                 log.exception("door poll failed")
+            polls += 1
     finally:
         stop.set()
         uploads.join()
