@@ -17,7 +17,6 @@ from stadsvakt.edge.broker.passwords import (
     parse_hash,
     verify_mosquitto_hash,
 )
-from stadsvakt.edge.devices import keys as device_keys
 
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 
@@ -73,12 +72,3 @@ def test_a_malformed_hash_verifies_nothing(encoded: str) -> None:
 def test_a_wrong_salt_length_is_refused() -> None:
     with pytest.raises(ValueError):
         mosquitto_hash("pw", salt=b"short")
-
-
-def test_the_devices_stored_hashes_are_ones_this_verifier_and_mosquitto_read() -> None:
-    # Enrolment stores hashes made by edge.devices.keys; the broker's files carry them.
-    stored = device_keys.mosquitto_hash("device-password")
-    assert verify_mosquitto_hash("device-password", stored)
-    assert not verify_mosquitto_hash("another", stored)
-    iterations, salt, _ = parse_hash(stored)
-    assert mosquitto_hash("device-password", salt=salt, iterations=iterations) == stored
