@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.audit.models import AuditEntry
-from stadsvakt.edge.devices import keys
+from stadsvakt.edge.broker.passwords import verify_mosquitto_hash
 from stadsvakt.edge.devices.models import EdgeDevice
 from tests import factories as f
 from tests.edge.devices.conftest import Town, device_key
@@ -48,8 +48,9 @@ def test_a_device_enrols_with_its_code_and_is_listed_then_revoked(
     assert enrolled.status_code == 201, enrolled.text
     answer = enrolled.json()
     assert answer["mqtt_username"] == answer["device_id"]
+    assert (answer["broker_host"], answer["broker_port"]) == ("127.0.0.1", 8883)
     stored = session.get(EdgeDevice, uuid.UUID(answer["device_id"]))
-    assert stored is not None and keys.mosquitto_verify(
+    assert stored is not None and verify_mosquitto_hash(
         answer["mqtt_password"], stored.mqtt_password_hash
     )
     listed = client.get(f"{V1}/devices", headers=owner).json()

@@ -1,14 +1,10 @@
-"""Property tests of the pure secrets helpers: codes, Mosquitto hashes, public keys."""
+"""Property tests of the pure helpers: enrolment codes, public keys, online or not."""
 
 from __future__ import annotations
 
 import base64
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
@@ -37,34 +33,6 @@ def test_a_code_hashes_the_same_however_it_is_typed(raw: str) -> None:
         == keys.code_hash(f" {raw[:6]} {raw[6:]}")
     )
     assert keys.code_hash(shown) != keys.code_hash(raw[::-1]) or raw == raw[::-1]
-
-
-@given(
-    st.text(min_size=0, max_size=40).filter(lambda t: "\x00" not in t),
-    st.binary(min_size=12, max_size=12),
-)
-def test_mosquitto_hashes_verify_their_password_only(password: str, salt: bytes) -> None:
-    hashed = keys.mosquitto_hash(password, salt=salt)
-    iterations, salt_text, digest_text = hashed.split("$")[2:]
-    assert hashed.startswith("$7$101$") and iterations == "101"
-    assert base64.b64decode(salt_text) == salt and len(base64.b64decode(digest_text)) == 64
-    assert keys.mosquitto_verify(password, hashed)
-    assert not keys.mosquitto_verify(password + "x", hashed)
-    assert not keys.mosquitto_verify(password, hashed.replace("$101$", "$101$ö"))
-
-
-def test_mosquitto_reads_the_same_format(tmp_path: Path) -> None:
-    """mosquitto_passwd's own hash verifies with ours; ours with its salt is the same line."""
-    tool = shutil.which("mosquitto_passwd")
-    if tool is None:
-        pytest.skip("mosquitto_passwd is not installed")
-    path = tmp_path / "passwords"
-    path.write_text("device:hemligt-lösen\n")
-    subprocess.run([tool, "-U", str(path)], check=True, capture_output=True)
-    theirs = path.read_text().strip().split(":", 1)[1]
-    assert keys.mosquitto_verify("hemligt-lösen", theirs)
-    salt = base64.b64decode(theirs.split("$")[3])
-    assert keys.mosquitto_hash("hemligt-lösen", salt=salt) == theirs
 
 
 def test_public_keys_are_32_byte_ed25519_keys_in_base64() -> None:

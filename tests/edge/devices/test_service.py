@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from stadsvakt.audit.models import AuditEntry
 from stadsvakt.context import acting_as
+from stadsvakt.edge.broker.passwords import verify_mosquitto_hash
 from stadsvakt.edge.devices import keys, service
 from stadsvakt.edge.devices.models import DeviceState, EnrolmentCode
 from stadsvakt.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -38,8 +39,8 @@ def test_a_code_enrols_one_device_with_its_key_doors_and_mqtt_account(
     device = service.get_device(session, town.owner(), result.device_id)
     assert device.name == "Agent entré" and device.site_id == town.north_site.id
     assert device.state is DeviceState.ACTIVE and device.software_version == "1.2.0"
-    assert keys.mosquitto_verify(result.mqtt_password, device.mqtt_password_hash)
-    assert not keys.mosquitto_verify("wrong", device.mqtt_password_hash)
+    assert verify_mosquitto_hash(result.mqtt_password, device.mqtt_password_hash)
+    assert not verify_mosquitto_hash("wrong", device.mqtt_password_hash)
     assert sorted(service.doors_of(session, device.id)) == sorted(d.id for d in town.north_doors)
     key = service.public_key_of(session, device.id)
     assert key is not None

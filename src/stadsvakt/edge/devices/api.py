@@ -50,8 +50,8 @@ def enrol(data: EnrolRequest, session: SessionDep, services: ServicesDep) -> Enr
         device_id=result.device_id,
         mqtt_username=result.mqtt_username,
         mqtt_password=result.mqtt_password,
-        broker_host=getattr(broker, "host", None),
-        broker_port=getattr(broker, "port", None),
+        broker_host=broker.host,
+        broker_port=broker.port,
     )
 
 

@@ -61,8 +61,8 @@ class EnrolResponse(BaseModel):
     device_id: uuid.UUID
     mqtt_username: str
     mqtt_password: str
-    broker_host: str | None = None
-    broker_port: int | None = None
+    broker_host: str
+    broker_port: int
 
 
 class DeviceOut(BaseModel):

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.models import Door
@@ -25,6 +25,7 @@ from stadsvakt.audit.service import record, snapshot
 from stadsvakt.auth.scope import require, restrict
 from stadsvakt.context import Actor, system_actor
 from stadsvakt.db import utcnow
+from stadsvakt.edge.broker.passwords import mosquitto_hash
 from stadsvakt.edge.devices import keys
 from stadsvakt.edge.devices.models import (
     DeviceHealth,
@@ -243,7 +244,7 @@ def enrol(
         name=row.name,
         kind=row.kind,
         public_key=raw,
-        mqtt_password_hash=keys.mosquitto_hash(password),
+        mqtt_password_hash=mosquitto_hash(password),
         enrolled_at=now,
         software_version=software_version[:60],
     )
@@ -254,7 +255,8 @@ def enrol(
         session.scalars(select(Door.id).where(Door.id.in_(wanted), Door.site_id == row.site_id))
     )
     # A door removed, or given to another device, since the code was made is left out.
-    free = [d for d in wanted if d in existing and d not in _served(session, wanted)]
+    taken = _served(session, wanted)
+    free = [d for d in wanted if d in existing and d not in taken]
     session.add_all(EdgeDeviceDoor(device_id=device.id, door_id=d) for d in free)
     row.device_id = device.id
     session.flush()
@@ -419,8 +421,3 @@ def mqtt_accounts(session: Session) -> list[tuple[str, str]]:
         .order_by(EdgeDevice.id)
     )
     return [(str(i), h) for i, h in session.execute(stmt)]
-
-
-def count_devices(session: Session, actor: Actor) -> int:
-    """How many devices the actor may see."""
-    return session.scalar(select(func.count()).select_from(_devices(actor, READ).subquery())) or 0
