@@ -4,10 +4,13 @@ them, and signed for the edge.
 The entries are compiled by the decision index's own loader
 (:class:`stadsvakt.access.index.loader.Loader`) into a fresh
 :class:`~stadsvakt.access.index.state.CompiledIndex` that holds only what the doors need:
-the doors, the profiles that open their zones, the schedules of those profiles and doors,
-and the people holding a right to one of those profiles (with only those rights, since
-only those positions and grants are loaded) and their cards and mobile keys. So the edge
-decides as the centre does. The version is the access change feed's position, read
+the doors (with their site's door rules: emergency open, the site's own calendar), the
+profiles that open their zones, the schedules of those profiles and doors, and the
+people holding a right to one of those profiles (with only those rights, since only
+those positions and grants are loaded, and their PINs' door digests) and their cards
+and mobile keys. So the edge decides as the centre does. Holidays and eves are sent as
+explicit dates for ``holiday_months`` months (:func:`holiday_window`). See
+``docs/edge-snapshots.md``. The version is the access change feed's position, read
 before the rows (a change committed meanwhile is sent again with the next delta: an
 entry sent twice is harmless, one never sent is not).
 """
