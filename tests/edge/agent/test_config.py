@@ -33,6 +33,7 @@ def test_a_good_file_parses(tmp_path: Path) -> None:
         (('reader = "entrance"', 'reader = "back"'), "doors.0.reader"),
         (("address = 101", "address = 300"), "readers.0.address"),
         (('centre_url = "https://centre.test"', 'centre_url = "centre"'), "centre_url"),
+        (('"https://centre.test"', '"http://centre.test"'), "centre_url"),
         (("lock_output = 17", "lock_output = -1"), "doors.0.lock_output"),
         (("unlock_seconds = 4", ""), None),
     ],
@@ -53,3 +54,15 @@ def test_unreadable_and_broken_files_are_refused(tmp_path: Path) -> None:
         parse_config("device_id = ")
     with pytest.raises(ConfigError, match="tenant_id"):
         parse_config(_toml(tmp_path).replace("tenant_id", "tenant"))
+
+
+def test_plain_http_only_to_this_machine(tmp_path: Path) -> None:
+    text = _toml(tmp_path).replace('"https://centre.test"', '"http://127.0.0.1:8000"')
+    assert parse_config(text).centre_url == "http://127.0.0.1:8000"
+
+
+def test_two_readers_on_one_address_are_refused(tmp_path: Path) -> None:
+    second = f'[[readers]]\nname = "back"\ndevice = "loopback"\naddress = 101\nscbk = "{SCBK}"\n\n'
+    text = _toml(tmp_path).replace("[[doors]]", second + "[[doors]]")
+    with pytest.raises(ConfigError, match="same address"):
+        parse_config(text)

@@ -89,7 +89,10 @@ class EdgeConfig(_Strict):
 
     device_id: uuid.UUID
     tenant_id: uuid.UUID
-    centre_url: Annotated[str, Field(pattern=r"^https?://")]
+    #: HTTPS; plain HTTP only to this machine (a development centre).
+    centre_url: Annotated[
+        str, Field(pattern=r"^(https://[^\s/]+|http://(localhost|127\.0\.0\.1)(:\d+)?)(/\S*)?$")
+    ]
     key_file: Path
     buffer_path: Path
     #: The last signed snapshot of this device's doors' rights (as the centre sent it).
@@ -110,6 +113,9 @@ class EdgeConfig(_Strict):
         names = [reader.name for reader in self.readers]
         if len(set(names)) != len(names):
             raise ValueError("readers: two readers have the same name")
+        # One control panel polls every reader; it tells them apart by address.
+        if len({reader.address for reader in self.readers}) != len(self.readers):
+            raise ValueError("readers: two readers have the same address")
         for i, door in enumerate(self.doors):
             if door.reader not in names:
                 raise ValueError(f"doors.{i}.reader: no reader named {door.reader!r}")

@@ -166,12 +166,14 @@ class OsdpReaders:
         self._address = {reader.name: reader.address for reader in readers}
         self._events: queue.SimpleQueue[tuple[int, dict[str, Any]] | None] = queue.SimpleQueue()
         infos = []
+        self._serial: list[SerialChannel] = []
         for reader in readers:
             channel = (channels or {}).get(reader.name)
             if channel is None:
                 if reader.device == LOOPBACK:
                     raise ValueError(f"reader {reader.name}: loopback needs a channel given")
                 channel = SerialChannel(reader.device, reader.baud_rate)
+                self._serial.append(channel)
             flags = [osdp.LibFlag.EnforceSecure] if reader.key is not None else []
             infos.append(
                 osdp.PDInfo(reader.address, channel, scbk=reader.key, name=reader.name, flags=flags)
@@ -212,6 +214,8 @@ class OsdpReaders:
         self._events.put(None)
         if self._dispatcher is not None:
             self._dispatcher.join()
+        for line in self._serial:
+            line.close()
 
     def online(self, reader: str) -> bool:
         """Whether the reader answers (over the secure channel when configured)."""

@@ -114,7 +114,7 @@ class Uploader:
                 "kind": "events",
                 "device": str(config.device_id),
                 "body": {
-                    "sent_at": datetime.now(UTC).isoformat(),
+                    "sent_at": self.agent.clock().astimezone(UTC).isoformat(),
                     "events": [event.body for event in batch],
                 },
             },
