@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from stadsvakt.edge.agent.buffer import EventBuffer
@@ -33,4 +34,18 @@ def test_ids_are_uuid7_in_the_order_written(tmp_path: Path) -> None:
     assert all(event_id.version == 7 for event_id in ids)
     assert [event.body["n"] for event in buffer.pending(100)] == list(range(50))
     assert len(buffer.pending(20)) == 20
+    buffer.close()
+
+
+def test_only_confirmed_events_older_than_the_bound_are_pruned(tmp_path: Path) -> None:
+    buffer = EventBuffer(tmp_path / "events.sqlite")
+    sent = buffer.add({"n": 1})
+    kept = buffer.add({"n": 2})
+    buffer.mark_uploaded([sent.id])
+    now = datetime.now(UTC)
+
+    assert buffer.prune_uploaded(now - timedelta(hours=1)) == 0
+    assert buffer.prune_uploaded(now + timedelta(minutes=1)) == 1
+    assert [event.id for event in buffer.pending(10)] == [kept.id]
+    assert buffer.count() == 1
     buffer.close()

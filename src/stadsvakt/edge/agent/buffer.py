@@ -4,7 +4,8 @@ Every decision and door alarm is written here first, with an idempotent id (UUID
 so ids sort by time) and its JSON body. It survives restarts (WAL, synchronous
 FULL: an event written is on disk before the door opens). An event is marked
 uploaded only after the centre confirmed its id; until then it is sent again, and the
-centre stores each id once.
+centre stores each id once. Confirmed events are deleted after ``keep_uploaded_hours``
+(:meth:`EventBuffer.prune_uploaded`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,16 @@ class EventBuffer:
             self._db.executemany(
                 "update events set uploaded = 1 where id = ?", [(str(i),) for i in ids]
             )
+
+    def prune_uploaded(self, before: datetime) -> int:
+        """Delete uploaded events written before ``before``; how many went. Access events
+        are personal data: once the centre holds them the edge keeps them only briefly."""
+        # A UUIDv7 starts with its millisecond timestamp, so ids sort as their times do.
+        ms = max(0, int(before.timestamp() * 1000))
+        bound = str(uuid.UUID(int=(ms & (1 << 48) - 1) << 80))
+        with self._lock:
+            cursor = self._db.execute("delete from events where uploaded = 1 and id < ?", (bound,))
+        return cursor.rowcount
 
     def count(self, *, uploaded: bool | None = None) -> int:
         """How many events (all, or only uploaded or pending ones)."""

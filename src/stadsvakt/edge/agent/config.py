@@ -102,6 +102,8 @@ class EdgeConfig(_Strict):
     clock_drift_limit_seconds: Annotated[float, Field(gt=0)] = 30.0
     upload_interval_seconds: Annotated[float, Field(gt=0)] = 10.0
     upload_batch: Annotated[int, Field(ge=1, le=1000)] = 200
+    #: How long the edge keeps events the centre has confirmed (personal data).
+    keep_uploaded_hours: Annotated[float, Field(ge=0)] = 24.0
     #: The centre's CA bundle for HTTPS (None: the system's).
     ca_file: Path | None = None
     outputs: OutputsConfig = OutputsConfig()

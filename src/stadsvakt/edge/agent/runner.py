@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -144,9 +145,11 @@ def build(
 
 def _upload_loop(edge: EdgeAgent, stop: threading.Event) -> None:
     interval = edge.agent.config.upload_interval_seconds
+    keep = timedelta(hours=edge.agent.config.keep_uploaded_hours)
     while True:
         try:
             edge.uploader.upload_once()
+            edge.agent.buffer.prune_uploaded(edge.agent.clock() - keep)
         except Exception:
             log.exception("upload failed; the events stay buffered")
         if stop.wait(interval):
