@@ -34,6 +34,7 @@ POSTS: dict[str, str] = {
     "/org-units/{unit_id}/delete": "org.write",
     "/sites/new": "site.write",
     "/sites/{site_id}": "site.write",
+    "/sites/{site_id}/emergency": "centre.operate",
     "/access/places/{site_id}/zones": "access.write",
     "/access/places/{site_id}/doors": "access.write",
     "/access/schedules": "access.write",

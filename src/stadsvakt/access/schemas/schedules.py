@@ -24,10 +24,11 @@ EndTime = Annotated[str, StringConstraints(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|2
 
 
 class IntervalIn(StrictInput):
-    """One weekly interval: Monday = 0 … Sunday = 6, or "holiday"; an end at or before the
-    start crosses midnight."""
+    """One weekly interval: Monday = 0 … Sunday = 6, "holiday", or "eve" (reduced hours on
+    the eves before holidays: trettondagsafton, skärtorsdagen, valborgsmässoafton,
+    allhelgonaafton); an end at or before the start crosses midnight."""
 
-    day: Annotated[int, Field(ge=0, le=6)] | Literal["holiday"]
+    day: Annotated[int, Field(ge=0, le=6)] | Literal["holiday", "eve"]
     start: Time
     end: EndTime
 

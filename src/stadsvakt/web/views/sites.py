@@ -10,8 +10,10 @@ from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from stadsvakt.access.services import site_rules
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require
+from stadsvakt.db import utcnow
 from stadsvakt.errors import DomainError
 from stadsvakt.org import service
 from stadsvakt.org.models import OwnerKind, Site
@@ -97,6 +99,7 @@ def _form(
         "units": service.unit_names(session, page.actor, [site.org_unit_id])
         if site is not None and site.org_unit_id
         else {},
+        "door_rules": site_rules.site_rules(session, site.id) if site is not None else None,
     }
     return page.render(template, context, status=status)
 
@@ -170,4 +173,27 @@ def update_site(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: Fo
         return _form(
             page, session, "site_detail.html", values=form, errors=errors, site=site, status=422
         )
+    return see_other(f"/sites/{site_id}?saved=1")
+
+
+@router.get("/sites/{site_id}/emergency")
+def emergency_page(site_id: uuid.UUID, page: PageDep, session: SessionDep) -> Response:
+    """Confirm setting or ending a site's emergency open (its escape-route doors open)."""
+    assert page.actor is not None
+    require(page.actor, site_rules.EMERGENCY)
+    site = service.get_site(session, page.actor, site_id)
+    rules = site_rules.site_rules(session, site_id)
+    context = {"nav": "sites", "site": site, "door_rules": rules}
+    return page.render("site_emergency.html", context)
+
+
+@router.post("/sites/{site_id}/emergency", dependencies=[needs(site_rules.EMERGENCY)])
+def set_emergency(
+    site_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep
+) -> Response:
+    """Set (``action=open``) or end (``action=end``) a site's emergency open; audited."""
+    assert page.actor is not None
+    require(page.actor, site_rules.EMERGENCY)
+    on = form.get("action") == "open"
+    site_rules.set_emergency(session, page.actor, site_id, on=on, at=utcnow())
     return see_other(f"/sites/{site_id}?saved=1")

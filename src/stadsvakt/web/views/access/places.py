@@ -130,6 +130,8 @@ def create_door(site_id: uuid.UUID, page: PageDep, session: SessionDep, form: Fo
     try:
         values = clean(form, DOOR_FIELDS, optional=("unlock_schedule_id", "reader_ids"))
         values["reader_ids"] = (values.get("reader_ids") or "").replace(",", " ").split()
+        for flag in ("requires_pin", "escape_route"):
+            values[flag] = form.get(flag) == "on"
         door = places.create_door(
             session, page.actor, DoorCreate.model_validate(values, context=FORM_TEXT)
         )

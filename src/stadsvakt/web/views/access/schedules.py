@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from stadsvakt.access.models import HolidayMode, Schedule
 from stadsvakt.access.schemas.schedules import ScheduleCreate, ScheduleUpdate
 from stadsvakt.access.services import schedules
-from stadsvakt.access.timerules import HOLIDAY, parse_intervals
+from stadsvakt.access.timerules import EVE, HOLIDAY, parse_intervals
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.errors import DomainError, InvalidInput
 from stadsvakt.schemas import FORM_TEXT
@@ -42,6 +42,9 @@ _DAYS = {
     **{name: i for i, name in enumerate(("mån", "tis", "ons", "tor", "fre", "lör", "sön"))},
     "holiday": "holiday",
     "helgdag": "holiday",
+    # Reduced hours on the eves before holidays (trettondagsafton, skärtorsdagen...).
+    "eve": "eve",
+    "afton": "eve",
 }
 _LINE = re.compile(r"^\s*(\S+)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
 _SHORT = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -68,20 +71,23 @@ def parse_lines(text: str) -> list[dict[str, Any]]:
 
 def as_lines(intervals: list[dict[str, Any]]) -> str:
     """The stored intervals as the form's lines."""
-    return "\n".join(
-        f"{d['day'] if d['day'] == 'holiday' else _SHORT[d['day']]} {d['start']}-{d['end']}"
-        for d in intervals
-    )
+    return "\n".join(f"{_day_word(d['day'])} {d['start']}-{d['end']}" for d in intervals)
+
+
+def _day_word(day: int | str) -> str:
+    return day if isinstance(day, str) else _SHORT[day]
 
 
 def week_grid(intervals: list[dict[str, Any]]) -> list[list[bool]]:
-    """Per day (Monday … Sunday, then holiday) and hour: whether any part of the hour is open."""
-    grid = [[False] * 24 for _ in range(HOLIDAY + 1)]
+    """Per day (Monday … Sunday, then holiday, then eve) and hour: whether any part of the
+    hour is open."""
+    grid = [[False] * 24 for _ in range(EVE + 1)]
     for interval in parse_intervals(intervals):
         parts = [(interval.day, interval.own_part())]
         spill = interval.spill_part()
         if spill is not None:
-            parts.append((HOLIDAY if interval.day == HOLIDAY else (interval.day + 1) % 7, spill))
+            # A holiday's or an eve's night runs into a holiday.
+            parts.append((HOLIDAY if interval.day >= HOLIDAY else (interval.day + 1) % 7, spill))
         for day, (start, end) in parts:
             for hour in range(start // 60, (end + 59) // 60):
                 grid[day][hour] = True
