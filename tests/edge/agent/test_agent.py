@@ -34,6 +34,9 @@ class Feedback:
     def denied(self, reader: str) -> None:
         self.shown.append((reader, "denied"))
 
+    def pin_wanted(self, reader: str, seconds: float) -> None:
+        self.shown.append((reader, "pin"))
+
 
 @pytest.fixture
 def agent(tmp_path: Path) -> Iterator[Agent]:
@@ -137,12 +140,16 @@ def test_a_pin_door_waits_for_the_pin_after_the_card(agent: Agent) -> None:
     assert _outputs(agent).outputs[LOCK] is False
     assert agent.buffer.count() == 0
 
+    feedback = agent.feedback
+    assert isinstance(feedback, Feedback)
+    assert feedback.shown == [("entrance", "pin")]
     assert _keys(agent, "47") is None
     decision = _keys(agent, "11#")
     assert decision is not None and decision.granted
     assert _outputs(agent).outputs[LOCK] is True
     [event] = agent.buffer.pending(10)
     assert event.body["granted"] is True and "4711" not in str(event.body)
+    assert feedback.shown == [("entrance", "pin"), ("entrance", "granted")]
 
 
 def test_wrong_pins_lock_the_holder_out_and_a_late_pin_is_ignored(agent: Agent) -> None:

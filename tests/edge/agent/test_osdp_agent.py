@@ -3,6 +3,7 @@ agent's control panel over an in-memory channel, with the secure channel on."""
 
 from __future__ import annotations
 
+import math
 import queue
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,8 @@ from typing import Any
 import osdp  # type: ignore[import-untyped]
 import pytest
 
-from stadsvakt.access.decide import Decision
+from stadsvakt.access.decide import Decision, PinEntry, Reason
+from stadsvakt.access.pins import door_pin_digest
 from stadsvakt.edge.agent.agent import Agent
 from stadsvakt.edge.agent.buffer import EventBuffer
 from stadsvakt.edge.agent.config import EdgeConfig
@@ -24,6 +26,7 @@ from tests.edge.agent.fakes import (
     SCBK,
     UNKNOWN_CARD,
     Clock,
+    DictState,
     one_door_config,
     one_door_state,
 )
@@ -163,3 +166,25 @@ def test_keypad_input_reaches_the_agent(rig: Rig) -> None:
     # No card waits for a PIN, so the keys decide nothing and open nothing.
     assert rig.decisions.get(timeout=30) is None
     assert rig.outputs.history == [(LOCK, False)]
+
+
+def test_a_pin_door_asks_for_the_pin_in_amber_and_opens_on_it(rig: Rig) -> None:
+    state = rig.agent.state
+    assert isinstance(state, DictState)
+    [door] = state.doors.values()
+    door.requires_pin = True
+    [person] = state.people.values()
+    salt = uuid.uuid4().bytes
+    person.pins = (PinEntry(salt, door_pin_digest(salt, "2468"), "active", -math.inf, math.inf),)
+
+    asked = rig.present(GRANTED_CARD)
+    assert asked is not None and asked.reason is Reason.PIN_REQUIRED
+    led, _ = rig.commands(2)
+    assert led["on_color"] == osdp.CommandLEDColor.Amber
+
+    rig.reader.submit_event({"event": osdp.Event.KeyPress, "reader_no": 0, "data": b"2468#"})
+    opened = rig.decisions.get(timeout=30)
+    assert opened is not None and opened.granted
+    assert rig.outputs.outputs[LOCK] is True
+    led, _ = rig.commands(2)
+    assert led["on_color"] == osdp.CommandLEDColor.Green

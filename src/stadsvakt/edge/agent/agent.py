@@ -66,6 +66,9 @@ class Feedback(Protocol):
     def denied(self, reader: str) -> None:
         """Show that it does not."""
 
+    def pin_wanted(self, reader: str, seconds: float) -> None:
+        """Ask for the PIN on the keypad."""
+
 
 @dataclass
 class _PendingCard:
@@ -139,6 +142,7 @@ class Agent:
         if decision.reason is Reason.PIN_REQUIRED:
             now = self.clock().timestamp()
             self._pending[reader] = _PendingCard(uid, now + PIN_WAIT_SECONDS)
+            self.feedback.pin_wanted(reader, PIN_WAIT_SECONDS)
         return decision
 
     def _keys(self, event: KeyPress) -> Decision | None:

@@ -232,6 +232,13 @@ class OsdpReaders:
         self._panel.submit_command(address, _led(0, osdp.CommandLEDColor.Green, tenths))
         self._panel.submit_command(address, _buzzer(0, 1))
 
+    def pin_wanted(self, reader: str, seconds: float) -> None:
+        """Amber LED while the reader waits for the PIN, and one short beep."""
+        address = self._address[reader]
+        tenths = max(1, min(255, round(seconds * 10)))
+        self._panel.submit_command(address, _led(0, osdp.CommandLEDColor.Amber, tenths))
+        self._panel.submit_command(address, _buzzer(0, 1))
+
     def denied(self, reader: str) -> None:
         """Red LED for two seconds and three beeps."""
         address = self._address[reader]
