@@ -85,7 +85,7 @@ def test_a_refused_enrolment_stays_in_the_audit_trail(
     assert response.status_code == 422
     assert response.json()["errors"][0]["rule"] == "code_unknown"
     refused = session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "device.enrol_refused")
+        select(AuditEntry).where(AuditEntry.action == "enrolment_code.refuse")
     ).all()
     assert len(refused) == 1 and refused[0].actor_name == "edge enrolment"
 

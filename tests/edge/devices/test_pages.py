@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.api.deps import Services
+from stadsvakt.audit.models import AuditEntry
+from stadsvakt.context import acting_as
 from stadsvakt.db import utcnow
 from stadsvakt.edge.devices import keys, service
 from stadsvakt.edge.devices.models import DeviceState, EdgeDevice, EnrolmentCode
@@ -166,3 +168,23 @@ def test_a_department_admin_sees_only_their_units_devices(
 
     assert mine.name in html and "Agent väst" not in html
     assert client.get(f"/edge/devices/{theirs}").status_code == 404
+
+
+def test_the_audit_trail_names_enrolment_and_revocation_in_swedish(
+    browser: TestClient, session: Session, city: City
+) -> None:
+    device = _enrolled(session, city, "Agent revisionen")
+    actor = f.system(city.tenant.id)
+    with acting_as(actor):
+        service.revoke(session, actor, device.id)
+    session.flush()
+
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", browser.get("/audit").text))
+
+    assert "Registrerad Lokal enhet: Agent revisionen" in text
+    assert "Återkallad Lokal enhet: Agent revisionen" in text
+    assert "Skapad Registreringskod: Agent revisionen" in text
+    revoked = session.scalars(
+        select(AuditEntry.seq).where(AuditEntry.action == "edge_device.revoke")
+    ).one()
+    assert f'href="/edge/devices/{device.id}"' in browser.get(f"/audit/{revoked}").text

@@ -46,7 +46,7 @@ def test_a_code_enrols_one_device_with_its_key_doors_and_mqtt_account(
     assert key is not None
     key.verify(private.sign(b"hello"), b"hello")
     assert (str(device.id), device.mqtt_password_hash) in service.mqtt_accounts(session)
-    (audited,) = _actions(session, "device.enrol")
+    (audited,) = _actions(session, "edge_device.enrol")
     assert audited.object_id == str(device.id)
     assert "mqtt_password_hash" not in (audited.after or "")
     assert row.used_at is not None and row.device_id == device.id
@@ -75,7 +75,7 @@ def test_refused_enrolments_name_their_rule_and_are_audited(
     assert refused.value.extra["errors"][0]["field"] == (
         "public_key" if rule == "public_key" else "code"
     )
-    (audited,) = _actions(session, "device.enrol_refused")
+    (audited,) = _actions(session, "enrolment_code.refuse")
     assert rule in (audited.after or "")
 
 
@@ -142,7 +142,7 @@ def test_revoking_stops_the_key_the_account_and_status_and_frees_the_doors(
     assert service.public_key_of(session, device_id) is None
     assert all(name != str(device_id) for name, _ in service.mqtt_accounts(session))
     assert service.doors_of(session, device_id) == []
-    (audited,) = _actions(session, "device.revoke")
+    (audited,) = _actions(session, "edge_device.revoke")
     assert str(town.north_doors[0].id) in (audited.before or "")
     with pytest.raises(NotFound):
         service.record_status(

@@ -188,7 +188,7 @@ def _refuse(session: Session, row: EnrolmentCode | None, rule: str) -> Enrolment
     tenant = row.tenant_id if row is not None else None
     record(
         session,
-        action="device.enrol_refused",
+        action="enrolment_code.refuse",
         object_type="enrolment_code",
         object_id=row.id if row is not None else None,
         object_text=row.name if row is not None else "unknown code",
@@ -265,7 +265,7 @@ def enrol(
     after["door_ids"] = [str(d) for d in free]
     record(
         session,
-        action="device.enrol",
+        action="edge_device.enrol",
         object_type="edge_device",
         object_id=device.id,
         object_text=device.name,
@@ -337,7 +337,7 @@ def revoke(
     session.flush()
     record(
         session,
-        action="device.revoke",
+        action="edge_device.revoke",
         object_type="edge_device",
         object_id=device.id,
         object_text=device.name,

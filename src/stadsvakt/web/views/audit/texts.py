@@ -38,6 +38,8 @@ OBJECT_TYPES: Mapping[str, str] = {
     "centre_receiver": N_("Alarm reception"),
     "credential": N_("Credential"),
     "dispatch": N_("Dispatch"),
+    "edge_device": N_("Edge device"),
+    "enrolment_code": N_("Enrolment code"),
     "door": N_("Door"),
     "field_unit": N_("Field unit"),
     "grant": N_("Direct grant"),
@@ -82,6 +84,7 @@ VERBS: Mapping[str, str] = {
     "create": N_("Created"),
     "deactivate": N_("Deactivated"),
     "delete": N_("Deleted"),
+    "enrol": N_("Enrolled"),
     "end": N_("Ended"),
     "escalate": N_("Escalated"),
     "evidence_purged": N_("Evidence purged"),
@@ -97,6 +100,7 @@ VERBS: Mapping[str, str] = {
     "password": N_("Password changed"),
     "purge": N_("Purged"),
     "reactivate": N_("Reactivated"),
+    "refuse": N_("Refused"),
     "remove": N_("Removed"),
     "revoke": N_("Revoked"),
     "rotate": N_("Key changed"),
@@ -140,6 +144,8 @@ KNOWN_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "camera": tuple(f"camera.{v}" for v in (*_CRUD, "snapshots", "snapshot_view")),
     "site_contact": tuple(f"site_contact.{v}" for v in _CRUD),
     "audit_trail": ("audit.export", "audit.verify"),
+    "edge_device": ("edge_device.enrol", "edge_device.revoke"),
+    "enrolment_code": ("enrolment_code.create", "enrolment_code.refuse"),
 }
 ACTIONS = frozenset(a for group in KNOWN_ACTIONS.values() for a in group)
 #: What an action or object type must look like to be looked up at all.
@@ -178,6 +184,7 @@ OBJECT_PAGES: Mapping[str, tuple[str, str]] = {
     "action_plan": ("/centre/plans/{id}", "centre.read"),
     "site_contact": ("/centre/contacts/{id}", "centre.read"),
     "task_schedule": ("/centre/tasks/{id}", "centre.read"),
+    "edge_device": ("/edge/devices/{id}", "device.read"),
 }
 
 
