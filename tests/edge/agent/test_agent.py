@@ -171,3 +171,17 @@ def test_wrong_pins_lock_the_holder_out_and_a_late_pin_is_ignored(agent: Agent) 
     agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
     opened = _keys(agent, "4711#")
     assert opened is not None and opened.granted
+
+
+def test_a_card_whose_pin_never_comes_is_logged_as_pin_required(agent: Agent) -> None:
+    _pin_door(agent, "4711")
+    agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+    agent.poll()
+    assert agent.buffer.count() == 0
+
+    _clock(agent).advance(21)
+    agent.poll()
+    [event] = agent.buffer.pending(10)
+    assert (event.body["granted"], event.body["reason"]) == (False, "pin_required")
+    assert _keys(agent, "4711#") is None
+    assert agent.buffer.count() == 1

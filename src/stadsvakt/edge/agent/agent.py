@@ -73,6 +73,9 @@ class Feedback(Protocol):
 @dataclass
 class _PendingCard:
     uid: str
+    door: DoorConfig
+    asked: Decision
+    at: datetime
     until: float
     keys: str = ""
 
@@ -137,19 +140,26 @@ class Agent:
         door = self.config.door_of_reader(reader)
         if door is None:
             return None
-        self._pending.pop(reader, None)
+        self._abandon(reader)
         decision = self._decide(door, reader, uid, pin=None)
         if decision.reason is Reason.PIN_REQUIRED:
-            now = self.clock().timestamp()
-            self._pending[reader] = _PendingCard(uid, now + PIN_WAIT_SECONDS)
+            now = self.clock()
+            until = now.timestamp() + PIN_WAIT_SECONDS
+            self._pending[reader] = _PendingCard(uid, door, decision, now, until)
             self.feedback.pin_wanted(reader, PIN_WAIT_SECONDS)
         return decision
+
+    def _abandon(self, reader: str) -> None:
+        """A card that waited for its PIN in vain goes to the log as ``pin_required``."""
+        pending = self._pending.pop(reader, None)
+        if pending is not None:
+            self._record(pending.door, pending.at, pending.uid, pending.asked)
 
     def _keys(self, event: KeyPress) -> Decision | None:
         pending = self._pending.get(event.reader)
         door = self.config.door_of_reader(event.reader)
         if pending is None or door is None or self.clock().timestamp() > pending.until:
-            self._pending.pop(event.reader, None)
+            self._abandon(event.reader)
             return None
         for key in event.keys:
             if key == "*":
@@ -166,24 +176,8 @@ class Agent:
         request = DecisionRequest(self.config.tenant_id, door.door_id, uid, CARD, pin=pin)
         decision = decide(request, self.state, now, self.pin_attempts)
         self.pin_attempts.record(self.config.tenant_id, decision, now.timestamp())
-        normal = presented(CARD, uid)
-        credential = (
-            self.state.credential(self.config.tenant_id, CARD, uid) if normal is not None else None
-        )
         if decision.reason is not Reason.PIN_REQUIRED:
-            self.buffer.add(
-                {
-                    "type": "access",
-                    "at": _at(now),
-                    "tenant_id": str(self.config.tenant_id),
-                    "door_id": str(door.door_id),
-                    "credential": (normal or uid)[:64],
-                    "credential_id": str(credential.id) if credential is not None else None,
-                    "person_id": str(decision.person_id) if decision.person_id else None,
-                    "granted": decision.granted,
-                    "reason": decision.reason.value,
-                }
-            )
+            self._record(door, now, uid, decision)
         if decision.granted:
             seconds = float(decision.unlock_seconds or door.unlock_seconds)
             self.feedback.granted(reader, seconds)
@@ -191,6 +185,25 @@ class Agent:
         elif decision.reason is not Reason.PIN_REQUIRED:
             self.feedback.denied(reader)
         return decision
+
+    def _record(self, door: DoorConfig, now: datetime, uid: str, decision: Decision) -> None:
+        normal = presented(CARD, uid)
+        credential = (
+            self.state.credential(self.config.tenant_id, CARD, uid) if normal is not None else None
+        )
+        self.buffer.add(
+            {
+                "type": "access",
+                "at": _at(now),
+                "tenant_id": str(self.config.tenant_id),
+                "door_id": str(door.door_id),
+                "credential": (normal or uid)[:64],
+                "credential_id": str(credential.id) if credential is not None else None,
+                "person_id": str(decision.person_id) if decision.person_id else None,
+                "granted": decision.granted,
+                "reason": decision.reason.value,
+            }
+        )
 
     # Outputs and contacts -----------------------------------------------------------
 
@@ -209,6 +222,8 @@ class Agent:
             now_dt = self.clock()
             now = now_dt.timestamp()
             raised: list[DoorAlarm] = []
+            for reader in [r for r, p in self._pending.items() if now > p.until]:
+                self._abandon(reader)
             for door in self.config.doors:
                 relock = self._relock_at.get(door.door_id)
                 if relock is not None and now >= relock:
