@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.changes import Entity
 from stadsvakt.access.decide import DecisionRequest, Reason, decide
-from stadsvakt.access.models import AccessProfile, CredentialState, Door, DoorMode
+from stadsvakt.access.models import (
+    AccessProfile,
+    Credential,
+    CredentialKind,
+    CredentialState,
+    Door,
+    DoorMode,
+)
 from stadsvakt.access.services import credentials
 from stadsvakt.context import acting_as
 from stadsvakt.edge.snapshot.build import current_version, seal_snapshot
@@ -21,7 +30,7 @@ from stadsvakt.edge.snapshot.state import SnapshotState
 from stadsvakt.edge.snapshot.verify import SnapshotRefused, accept_delta, accept_snapshot
 from tests import factories as f
 from tests import factories_decisions as fd
-from tests.edge.snapshot.conftest import City, edge_snapshot
+from tests.edge.snapshot.conftest import PIN, City, edge_snapshot
 
 
 def _edge(session: Session, city: City, settings: SnapshotSettings) -> SnapshotState:
@@ -258,3 +267,40 @@ def test_a_change_numbered_below_the_edge_version_is_sent_again_within_the_overl
     flags = [is_revocation(c) for c in body["changes"]]
     assert flags == sorted(flags, reverse=True)
     assert _reason(behind.apply_delta(body), city, "nurse") is Reason.CREDENTIAL_REVOKED
+
+
+def test_a_pin_revoked_in_the_centre_sends_its_holder_first_and_the_pin_door_refuses_it(
+    session: Session, city: City, snapshot_settings: SnapshotSettings
+) -> None:
+    edge = _edge(session, city, snapshot_settings)
+    request = DecisionRequest(city.tenant, city.edge_doors[2], city.cards["nurse"], pin=PIN)
+    assert decide(request, edge, city.now).reason is Reason.GRANTED_BY_POSITION
+    fd.changed(session, city.people["guest"], Entity.PERSON)
+    pin = session.execute(
+        select(Credential.id).where(
+            Credential.person_id == city.people["nurse"].id, Credential.kind == CredentialKind.PIN
+        )
+    ).scalar_one()
+    actor = f.system(city.tenant)
+    with acting_as(actor):
+        credentials.change_state(session, actor, pin, CredentialState.REVOKED)
+    session.flush()
+    body = _delta_body(session, city, snapshot_settings, edge.version)
+    # The nurse goes with the revocations (after their lost card), ahead of the guest.
+    changes = body["changes"]
+    ids = [c["entry"]["id"] for c in changes]
+    nurse = ids.index(str(city.people["nurse"].id))
+    assert nurse < ids.index(str(city.people["guest"].id))
+    assert all(is_revocation(c) for c in changes[:nurse])
+    assert [p["state"] for p in changes[nurse]["entry"]["pins"]] == ["revoked"]
+    assert all(c["op"] == "upsert" and c["entry"].get("id") != str(pin) for c in body["changes"])
+    updated = edge.apply_delta(body)
+    assert decide(request, updated, city.now).reason is Reason.PIN_WRONG
+
+
+def _delta_body(
+    session: Session, city: City, settings: SnapshotSettings, version: int
+) -> dict[str, Any]:
+    body = deltas_since(session, city.tenant, city.edge_doors, version, city.now, settings=settings)
+    assert body is not None
+    return body

@@ -6,7 +6,8 @@ sent: an upsert when the entity is still in the view, a removal when it is not (
 removal of something the edge never had is harmless). Revocations come first in
 ``changes``: a credential suspended, lost, revoked or removed, a person deactivated or
 removed, a door locked down or removed. A credential named in the feed sends its holder
-again too (a PIN is part of its holder's entry); a site's door rules or emergency state
+again too (a PIN is part of its holder's entry; a holder sent for a PIN suspended, lost or
+revoked counts as a revocation); a site's door rules or emergency state
 send the edge's doors again. Changes that can move rights for many people
 at once (a door, zone, profile, position profile, grant, group or unit) make the delta
 replace the edge's people and credentials whole; profiles and schedules, a handful per
@@ -156,8 +157,10 @@ def deltas_since(
     people |= _owners(session, TrainingRecord, named.get(Entity.TRAINING, set()))
     credentials = set(named.get(Entity.CREDENTIAL, set()))
     pins: set[UUID] = set()
-    for credential_id, person_id, kind in session.execute(
-        select(Credential.id, Credential.person_id, Credential.kind).where(
+    # Holders of a PIN named while blocked: their entry takes that PIN's access away.
+    pin_blocked: set[str] = set()
+    for credential_id, person_id, kind, state in session.execute(
+        select(Credential.id, Credential.person_id, Credential.kind, Credential.state).where(
             Credential.id.in_(list(credentials))
         )
     ):
@@ -165,6 +168,8 @@ def deltas_since(
         people.add(person_id)
         if kind == CredentialKind.PIN:
             pins.add(credential_id)
+            if str(state) in BLOCKED_STATES:
+                pin_blocked.add(str(person_id))
     if people:
         # A person who gains or loses a right gains or loses their cards with it.
         credentials |= set(
@@ -180,8 +185,14 @@ def deltas_since(
         + _changes(view, "people", people)
         + _changes(view, "doors", doors)
     )
+
+    def revokes(change: Json) -> bool:
+        if change["kind"] == "people" and change["op"] == "upsert":
+            return is_revocation(change) or change["entry"]["id"] in pin_blocked
+        return is_revocation(change)
+
     # Stable: revocations first, each group in the order above.
-    body["changes"] = sorted(changes, key=lambda c: not is_revocation(c))
+    body["changes"] = sorted(changes, key=lambda c: not revokes(c))
     replace: dict[str, Any] = {}
     full = view.body()
     replace["schedules"] = full["schedules"]
