@@ -174,7 +174,7 @@ def recurring_days(items: Iterable[Mapping[str, str]] | None) -> RecurringDays:
             if 1 <= week <= 53:
                 weeks.add(week)
             continue
-        start, end = _month_day(item.get("from")), _month_day(item.get("to"))
+        start, end = _month_day(item.get("start")), _month_day(item.get("end"))
         if start is not None and end is not None:
             ranges.append((start, end))
     if not ranges and not weeks:

@@ -111,7 +111,7 @@ class HolidayCalendar(IdMixin, TimestampMixin, Base):
     include_public: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Local days: ``[{"date": "2026-06-05", "name": "Studiedag"}]``.
     local_days: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    #: Local days every year (studiedagar, lovdagar): ``{"from": "12-23", "to": "01-06",
+    #: Local days every year (studiedagar, lovdagar): ``{"start": "12-23", "end": "01-06",
     #: "name": "Jullov"}`` (month-day, may run over the new year) or ``{"week": "44",
     #: "name": "Höstlov"}`` (an ISO week).
     recurring_days: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

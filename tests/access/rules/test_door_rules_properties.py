@@ -267,7 +267,7 @@ month_days = st.dates(date(2024, 1, 1), date(2024, 12, 31)).map(lambda d: (d.mon
 def test_recurring_days_are_yearly_ranges_and_iso_weeks(
     start: tuple[int, int], end: tuple[int, int], weeks: set[int], day: date
 ) -> None:
-    items = [{"from": f"{start[0]:02d}-{start[1]:02d}", "to": f"{end[0]:02d}-{end[1]:02d}"}]
+    items = [{"start": f"{start[0]:02d}-{start[1]:02d}", "end": f"{end[0]:02d}-{end[1]:02d}"}]
     items += [{"week": str(w)} for w in weeks]
     days = recurring_days(items)
     md = (day.month, day.day)
@@ -277,7 +277,7 @@ def test_recurring_days_are_yearly_ranges_and_iso_weeks(
 
 
 def test_christmas_break_runs_over_the_new_year() -> None:
-    days = recurring_days([{"from": "12-23", "to": "01-06", "name": "Jullov"}])
+    days = recurring_days([{"start": "12-23", "end": "01-06", "name": "Jullov"}])
     assert isinstance(days, RecurringDays)
     assert date(2026, 12, 23) in days and date(2027, 1, 6) in days
     assert date(2027, 1, 7) not in days and date(2026, 12, 22) not in days

@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from stadsvakt.access.models import HolidayMode
 from stadsvakt.bounds import BoundedDate
@@ -76,12 +76,46 @@ class LocalDay(StrictInput):
 
 LocalDays = Annotated[list[LocalDay], Field(max_length=400)]
 
+#: A day of any year, month and day: ``12-23``.
+MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
+
+
+class RecurringDay(StrictInput):
+    """A local day (or days) every year: a range ``start``–``end`` by month and day (it
+    may run over the new year: 12-23 to 01-06), or an ISO ``week`` (44: höstlov)."""
+
+    name: Name
+    start: MonthDay | None = None
+    end: MonthDay | None = None
+    week: Annotated[int, Field(ge=1, le=53)] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RecurringDay:
+        if self.week is None and (self.start is None or self.end is None):
+            raise ValueError("give start and end (month-day), or week")
+        if self.week is not None and (self.start is not None or self.end is not None):
+            raise ValueError("give start and end, or week, not both")
+        for value in (self.start, self.end):
+            if value is not None and value != "02-29":
+                date.fromisoformat(f"2023-{value}")  # 04-31 is no day
+        return self
+
+    def stored(self) -> dict[str, str]:
+        """The form kept in ``holiday_calendars.recurring_days``."""
+        if self.week is not None:
+            return {"week": str(self.week), "name": self.name}
+        return {"start": str(self.start), "end": str(self.end), "name": self.name}
+
+
+RecurringDays = Annotated[list[RecurringDay], Field(max_length=100)]
+
 
 class HolidayCalendarCreate(StrictInput):
     code: Code
     name: Name
     include_public: bool = True
     local_days: LocalDays = Field(default_factory=list)
+    recurring_days: RecurringDays = Field(default_factory=list)
 
 
 class HolidayCalendarUpdate(StrictInput):
@@ -89,6 +123,7 @@ class HolidayCalendarUpdate(StrictInput):
     name: Name | None = omittable()
     include_public: bool | None = omittable()
     local_days: LocalDays | None = omittable()
+    recurring_days: RecurringDays | None = omittable()
 
 
 class HolidayCalendarOut(BaseModel):
@@ -99,6 +134,7 @@ class HolidayCalendarOut(BaseModel):
     name: str
     include_public: bool
     local_days: list[dict[str, str]]
+    recurring_days: list[dict[str, str]]
     created_at: datetime
     updated_at: datetime
 

@@ -210,7 +210,7 @@ def calendar_days(
 ) -> list[Holiday]:
     """A calendar's holidays in a year: public ones (if included) and the local days."""
     calendar = get_calendar(session, actor, calendar_id)
-    return resolve(calendar.include_public, calendar.local_days, year)
+    return resolve(calendar.include_public, calendar.local_days, year, calendar.recurring_days)
 
 
 def create_calendar(session: Session, actor: Actor, data: HolidayCalendarCreate) -> HolidayCalendar:
@@ -225,6 +225,7 @@ def create_calendar(session: Session, actor: Actor, data: HolidayCalendarCreate)
         name=data.name,
         include_public=data.include_public,
         local_days=_local_days(data.local_days),
+        recurring_days=[d.stored() for d in data.recurring_days],
     )
     session.add(calendar)
     flush_or_conflict(session, "holiday calendar")
@@ -248,10 +249,12 @@ def update_calendar(
         session, actor, HolidayCalendar, calendar_id, WRITE, "holiday calendar"
     )
     before = snapshot(calendar)
-    changes = data.model_dump(exclude_unset=True, exclude={"local_days"})
+    changes = data.model_dump(exclude_unset=True, exclude={"local_days", "recurring_days"})
     if data.local_days is not None:
         distinct([d.date for d in data.local_days], "local_days")
         changes["local_days"] = _local_days(data.local_days)
+    if data.recurring_days is not None:
+        changes["recurring_days"] = [d.stored() for d in data.recurring_days]
     if changes.get("code"):
         code_free(session, HolidayCalendar, calendar.tenant_id, changes["code"], calendar.id)
     apply(calendar, changes, required=("code", "name", "include_public", "local_days"))
