@@ -35,6 +35,7 @@ POSTS: dict[str, str] = {
     "/sites/new": "site.write",
     "/sites/{site_id}": "site.write",
     "/sites/{site_id}/emergency": "centre.operate",
+    "/sites/{site_id}/door-calendar": "access.write",
     "/access/places/{site_id}/zones": "access.write",
     "/access/places/{site_id}/doors": "access.write",
     "/access/schedules": "access.write",

@@ -88,3 +88,25 @@ def test_an_operator_opens_and_ends_a_sites_escape_routes_after_confirming(
         session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(site.id)))
     )
     assert {"site.emergency_open", "site.emergency_end"} <= actions
+
+
+def test_a_site_gets_a_holiday_calendar_for_its_doors(
+    browser: TestClient, city: City, session: Session
+) -> None:
+    site = city.city_site
+    calendar = fa.calendar(session, city.tenant)
+    page = browser.get(f"/sites/{site.id}")
+    assert "Dörrarnas helgkalender" in page.text and calendar.name in page.text
+    form = {"csrf_token": csrf_of(page.text), "holiday_calendar_id": str(calendar.id)}
+    saved = browser.post(f"/sites/{site.id}/door-calendar", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    rules = session.get(SiteDoorRules, site.id)
+    assert rules is not None and rules.holiday_calendar_id == calendar.id
+    assert f'<option value="{calendar.id}" selected>' in browser.get(f"/sites/{site.id}").text
+    form["holiday_calendar_id"] = ""
+    browser.post(f"/sites/{site.id}/door-calendar", data=form, follow_redirects=False)
+    session.refresh(rules)
+    assert rules.holiday_calendar_id is None
+    form["holiday_calendar_id"] = "not-an-id"
+    refused = browser.post(f"/sites/{site.id}/door-calendar", data=form, follow_redirects=False)
+    assert refused.status_code in (400, 422)

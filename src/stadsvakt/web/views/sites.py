@@ -10,11 +10,11 @@ from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.services import site_rules
+from stadsvakt.access.services import schedules, site_rules
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require
 from stadsvakt.db import utcnow
-from stadsvakt.errors import DomainError
+from stadsvakt.errors import N_, DomainError, InvalidInput
 from stadsvakt.org import service
 from stadsvakt.org.models import OwnerKind, Site
 from stadsvakt.org.schemas import SiteCreate, SiteUpdate
@@ -100,8 +100,18 @@ def _form(
         if site is not None and site.org_unit_id
         else {},
         "door_rules": site_rules.site_rules(session, site.id) if site is not None else None,
+        "calendars": _calendars(page, session) if site is not None else [],
     }
     return page.render(template, context, status=status)
+
+
+def _calendars(page: Page, session: Session) -> list[tuple[str, str]]:
+    """The municipality's holiday calendars to choose the site's doors' one from."""
+    assert page.actor is not None
+    if not page.can(site_rules.WRITE):
+        return []
+    found, _ = schedules.list_calendars(session, page.actor, limit=200, offset=0)
+    return [(str(c.id), c.name) for c in found]
 
 
 def _checked(form: Mapping[str, str]) -> SiteCreate:
@@ -196,4 +206,21 @@ def set_emergency(
     require(page.actor, site_rules.EMERGENCY)
     on = form.get("action") == "open"
     site_rules.set_emergency(session, page.actor, site_id, on=on, at=utcnow())
+    return see_other(f"/sites/{site_id}?saved=1")
+
+
+@router.post("/sites/{site_id}/door-calendar", dependencies=[needs(site_rules.WRITE)])
+def set_door_calendar(
+    site_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep
+) -> Response:
+    """Give the site's doors a holiday calendar of their own (empty: each schedule's own)."""
+    assert page.actor is not None
+    require(page.actor, site_rules.WRITE)
+    try:
+        chosen = as_uuid(form.get("holiday_calendar_id", "").strip())
+    except ValueError as exc:
+        raise InvalidInput(
+            "holiday_calendar_id: not a calendar id", field="holiday_calendar_id", rule="uuid"
+        ).said(N_("Choose one of the municipality's holiday calendars.")) from exc
+    site_rules.set_site_calendar(session, page.actor, site_id, chosen)
     return see_other(f"/sites/{site_id}?saved=1")
