@@ -105,7 +105,20 @@ def test_production_starts_with_a_strong_secret(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("STADSVAKT_AUDIT__HMAC_KEY_ID", "k2026")
     monkeypatch.setenv("STADSVAKT_AUDIT__HMAC_KEY", STRONG)
     monkeypatch.setenv("STADSVAKT_AUDIT__SIGNING_KEY", "Q" * 43 + "=")
+    monkeypatch.setenv("STADSVAKT_EDGE__SNAPSHOT__SIGNING_KEY", "R" * 43 + "=")
     assert Settings().mode is Mode.PRODUCTION
+
+
+def test_production_refuses_the_development_snapshot_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STADSVAKT_MODE", "production")
+    monkeypatch.setenv("STADSVAKT_SECURITY__SECRET_KEY", STRONG)
+    monkeypatch.setenv("STADSVAKT_AUDIT__HMAC_KEY_ID", "k2026")
+    monkeypatch.setenv("STADSVAKT_AUDIT__HMAC_KEY", STRONG)
+    monkeypatch.setenv("STADSVAKT_AUDIT__SIGNING_KEY", "Q" * 43 + "=")
+    with pytest.raises(ValueError, match="STADSVAKT_EDGE__SNAPSHOT__SIGNING_KEY"):
+        Settings()
 
 
 def test_development_accepts_the_default_secret() -> None:

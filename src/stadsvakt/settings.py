@@ -658,7 +658,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_development_audit_keys(self) -> Self:
         if self.mode is Mode.PRODUCTION:
-            problem = self.audit.production_problem()
+            problem = self.audit.production_problem() or self.edge.snapshot.production_problem()
             if problem is not None:
                 raise ValueError(problem)
         return self

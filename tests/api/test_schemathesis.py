@@ -72,9 +72,14 @@ ALLOWED_REFUSALS: dict[str, set[tuple[str, str]]] = {
     # one day do not overlap (items compared with each other).
     "POST /api/v1/schedules": {("end", "zero_length"), ("intervals", "overlap")},
     "PATCH /api/v1/schedules/{schedule_id}": {("end", "zero_length"), ("intervals", "overlap")},
-    # Two local holidays on one date (objects that differ in their names).
-    "POST /api/v1/holiday-calendars": {("local_days", "distinct")},
-    "PATCH /api/v1/holiday-calendars/{calendar_id}": {("local_days", "distinct")},
+    # Two local holidays on one date (objects that differ in their names); a recurring
+    # local day is a month-day range or an ISO week, one of the two (fields that depend
+    # on each other; the error is named by the day's place in the list).
+    "POST /api/v1/holiday-calendars": {("local_days", "distinct"), ("0", "value_error")},
+    "PATCH /api/v1/holiday-calendars/{calendar_id}": {
+        ("local_days", "distinct"),
+        ("0", "value_error"),
+    },
     # A statistics period ends on or after its first day and spans at most 366 days (two
     # fields); its days lie in 2000-2099 (a far-off date would overflow as a moment).
     # A field unit's linked user or device token, a camera's login: lookups and a rule

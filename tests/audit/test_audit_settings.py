@@ -29,6 +29,7 @@ def production(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.setenv("STADSVAKT_AUDIT__HMAC_KEY_ID", "k2026")
     monkeypatch.setenv("STADSVAKT_AUDIT__HMAC_KEY", STRONG)
     monkeypatch.setenv("STADSVAKT_AUDIT__SIGNING_KEY", SIGNING)
+    monkeypatch.setenv("STADSVAKT_EDGE__SNAPSHOT__SIGNING_KEY", "R" * 43 + "=")
     return monkeypatch
 
 

@@ -186,6 +186,12 @@ def test_a_checkpoint_file_that_cannot_be_written_is_reported(
     assert "Traceback" not in result.output
 
 
+def _second_signing_key(run: Run) -> str:
+    lines = run("audit", "keygen", "--key-id", "edge").stdout.splitlines()
+    env = dict(line.split("=", 1) for line in lines if not line.startswith("#"))
+    return env["STADSVAKT_AUDIT__SIGNING_KEY"]
+
+
 def test_keygen_prints_keys_production_accepts(run: Run) -> None:
     result = run("audit", "keygen", "--key-id", "sundby-2027")
     assert result.exit_code == 0, result.output
@@ -200,6 +206,8 @@ def test_keygen_prints_keys_production_accepts(run: Run) -> None:
             "hmac_key": env["STADSVAKT_AUDIT__HMAC_KEY"],
             "signing_key": env["STADSVAKT_AUDIT__SIGNING_KEY"],
         },
+        # The edge's snapshot key is another key of the same kind (a second keygen).
+        edge={"snapshot": {"signing_key": _second_signing_key(run)}},
         _env_file=None,
     )
     assert settings.audit.hmac_key_id == "sundby-2027"

@@ -87,7 +87,34 @@ def _receive(session: Session, lookup: KeyLookup, payload: bytes) -> UploadAnswe
     return receive_events(session, device_id=device_id, events=body.events, received_at=utcnow())
 
 
-@router.post("/edge/events", response_model=UploadAnswer, responses=problem_responses(403, 422))
+#: The request body as OpenAPI shows it: the body is read as bytes (its signature is over
+#: them), so FastAPI cannot derive it.
+_ENVELOPE_SCHEMA = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "description": "An envelope of kind events signed by the device (docs/edge.md)",
+                "required": ["kind", "device", "body", "sig"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["events"]},
+                    "device": {"type": "string", "format": "uuid"},
+                    "body": {"type": "object"},
+                    "sig": {"type": "string"},
+                },
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "/edge/events",
+    response_model=UploadAnswer,
+    responses=problem_responses(403, 422),
+    openapi_extra={"requestBody": _ENVELOPE_SCHEMA},
+)
 async def post_edge_events(
     request: Request, session: SessionDep, lookup: KeyLookupDep
 ) -> UploadAnswer:
