@@ -21,6 +21,9 @@ PUBLIC = {
     ("get", "/readyz"),
     ("post", "/api/v1/auth/login"),
     ("get", "/scim/v2/ServiceProviderConfig"),
+    # A device enrols with its one-time code, and signs its uploads with its own key.
+    ("post", "/api/v1/edge/enrol"),
+    ("post", "/api/v1/edge/events"),
 }
 #: The second factor and logout act on a web session that is not complete yet.
 SESSION_ONLY = {
