@@ -179,7 +179,7 @@ def _fuzzer(operation: Any, mode: GenerationMode, token: dict[str, str]) -> Call
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=12,
+        max_examples=15,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,
