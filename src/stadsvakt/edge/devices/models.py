@@ -52,6 +52,15 @@ class DeviceHealth(StrEnum):
     FAULT = "fault"
 
 
+class DoorLiveState(StrEnum):
+    """A door's contact state as its edge device reports it."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    FORCED = "forced"
+    HELD = "held"
+
+
 class _OnSite:
     """Scope of a row that belongs to a site: the site's unit."""
 
@@ -105,6 +114,9 @@ class EdgeDeviceDoor(Base):
     door_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("doors.id", ondelete="CASCADE"), primary_key=True, unique=True
     )
+    #: The door's live state as the device last reported it (``DoorLiveState``), and when.
+    state: Mapped[str | None] = mapped_column(String(10), default=None)
+    state_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class EnrolmentCode(_OnSite, IdMixin, TimestampMixin, Base):
