@@ -53,9 +53,12 @@ class DeviceHealth(StrEnum):
 
 
 class DoorLiveState(StrEnum):
-    """A door's contact state as its edge device reports it."""
+    """A door's state as its edge device reports it: closed and locked, closed with the lock
+    released (a granted card, an exit button, emergency open), open after a release,
+    forced open, or held open too long."""
 
-    CLOSED = "closed"
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
     OPEN = "open"
     FORCED = "forced"
     HELD = "held"
