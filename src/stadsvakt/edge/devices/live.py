@@ -66,7 +66,7 @@ def door_states(
     return {
         door_id: (DoorLiveState(state), _aware(at))
         for door_id, state, at in session.execute(stmt)
-        if at is not None
+        if state is not None and at is not None
     }
 
 
