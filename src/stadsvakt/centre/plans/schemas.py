@@ -37,7 +37,9 @@ Phone = Annotated[
 ]
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^([^@\s]+@[^@\s]+)?$"),
+    StringConstraints(
+        strip_whitespace=True, max_length=254, pattern=r"^([^@\s\x00]+@[^@\s\x00]+)?$"
+    ),
     Field(description="An e-mail address; empty: none"),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
