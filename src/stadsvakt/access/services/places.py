@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -272,9 +273,31 @@ def create_door(session: Session, actor: Actor, data: DoorCreate) -> Door:
     return door
 
 
-def update_door(session: Session, actor: Actor, door_id: uuid.UUID, data: DoorUpdate) -> Door:
-    """Change a door: name, readers, mode and unlock schedule, times, or zone (same site)."""
+def door_version(door: Door) -> str:
+    """The door's version as a form carries it: its last change time, ISO 8601 in UTC."""
+    stamp = door.updated_at
+    aware = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
+
+
+def update_door(
+    session: Session,
+    actor: Actor,
+    door_id: uuid.UUID,
+    data: DoorUpdate,
+    *,
+    expected: str | None = None,
+) -> Door:
+    """Change a door: name, readers, mode and unlock schedule, times, flags, or zone (same
+    site); with ``expected`` (:func:`door_version`), refused (409, rule ``stale``) when the
+    door changed since that version was read."""
     door = get_in_scope(session, actor, Door, door_id, WRITE, "door")
+    if expected is not None and expected != door_version(door):
+        raise Conflict(
+            "version: the door was changed by someone else since it was read",
+            field="version",
+            rule="stale",
+        )
     before = snapshot(door)
     was_lockdown = door.mode == DoorMode.LOCKDOWN
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
