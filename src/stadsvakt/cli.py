@@ -43,6 +43,7 @@ from stadsvakt.demo.run import (
 from stadsvakt.demo.social import demo_social_alarms
 from stadsvakt.directory.commands import CliKit, directory_commands
 from stadsvakt.edge.agent.commands import register as register_edge
+from stadsvakt.edge.hub import edge_receivers
 from stadsvakt.errors import DomainError
 from stadsvakt.migrate import is_current, upgrade
 from stadsvakt.org.models import Municipality
@@ -395,6 +396,7 @@ def run_server(settings: Settings, services: Services) -> None:
         return
     receivers = [
         *enabled_receivers(settings, services.session_factory, services.box),
+        *edge_receivers(settings, services.session_factory),
         *checkpoint_timers(settings, services.session_factory),
     ]
     for receiver in receivers:

@@ -5,8 +5,9 @@ processes, each a complete app (its own engine, decision index following the cha
 feed, access event writer and event purge). Their listening sockets share the port with
 ``SO_REUSEPORT``, so the kernel spreads connections evenly over the workers.
 
-The alarm receivers listen on ports of their own and must run once: they run in the
-first worker only. A worker that exits stops the others and the command exits non-zero,
+The alarm receivers listen on ports of their own and must run once, as must the edge
+hub (one connection to the edge broker as the centre): they run in the first worker
+only. A worker that exits stops the others and the command exits non-zero,
 so the service manager restarts the whole set rather than a half.
 """
 
@@ -29,6 +30,7 @@ from stadsvakt.alarms.receivers.run import Receiver, enabled_receivers, run_alon
 from stadsvakt.api.deps import Services
 from stadsvakt.app import build_services, create_app
 from stadsvakt.audit.jobs import checkpoint_timers
+from stadsvakt.edge.hub import edge_receivers
 from stadsvakt.ports import CannotListen, web_listener
 from stadsvakt.runtime import serving
 from stadsvakt.settings import Settings
@@ -94,6 +96,7 @@ def _worker(settings: Settings, sock: socket.socket, first: bool) -> None:
     if first:
         receivers = [
             *enabled_receivers(settings, services.session_factory, services.box),
+            *edge_receivers(settings, services.session_factory),
             *checkpoint_timers(settings, services.session_factory),
         ]
     console = Console()

@@ -5,7 +5,8 @@ centre sends them goes out through :class:`Publisher`.
 handler of its kind only when all of this holds: its topic is an edge ``up`` topic, its
 payload is an envelope whose ``device`` and ``kind`` are the topic's, the device is known
 (its key is found) and the device's key signed it. Anything else is dropped, counted by
-rule in :attr:`Gateway.dropped` and logged; a handler's own failure is counted too
+rule in :attr:`Gateway.dropped` and logged; a handler may refuse a body by raising
+:class:`Dropped` with its own rule, and its unforeseen failure is counted too
 (``handler``). The loop never stops for a message.
 
 The broker's ACL already keeps a device to its own topics; the envelope check stops a
@@ -144,6 +145,9 @@ class Gateway:
             return False
         try:
             await handler(checked)
+        except Dropped as exc:  # the handler refused the body: counted by its rule
+            self._drop(exc.rule, name, exc.detail)
+            return False
         except Exception:  # one handler's failure must not stop the other devices' messages
             self.dropped["handler"] += 1
             log.exception("edge %s handler failed for device %s", checked.kind, checked.device_id)

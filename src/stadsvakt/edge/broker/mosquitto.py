@@ -204,6 +204,13 @@ class MosquittoBroker:
         return self.listener.tls
 
     @property
+    def pid(self) -> int:
+        """The running Mosquitto's process id (for its pid file, or a reload by SIGHUP)."""
+        if self._process is None:
+            raise RuntimeError("the broker is not running")
+        return self._process.pid
+
+    @property
     def log_file(self) -> Path:
         """Mosquitto's own log."""
         return Path(self._work().name) / "mosquitto.log"

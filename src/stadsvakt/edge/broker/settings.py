@@ -37,6 +37,23 @@ class BrokerSettings(BaseModel):
     centre_password: SecretStr | None = Field(
         default=None, description="The centre's MQTT password (required when enabled)."
     )
+    feed_poll_ms: int = Field(
+        default=250,
+        ge=10,
+        le=60_000,
+        description="How often the edge hub reads the access change feed for changes made by "
+        "other processes (this process's own changes wake it at once).",
+    )
+    password_file: Path | None = Field(
+        default=None,
+        description="Mosquitto's password file, rewritten by the edge hub when devices are "
+        "enrolled or revoked (none: the hub leaves the broker's accounts alone).",
+    )
+    pid_file: Path | None = Field(
+        default=None,
+        description="Mosquitto's pid file: the hub sends that process SIGHUP after rewriting "
+        "the password file, so Mosquitto reads it again.",
+    )
 
     @model_validator(mode="after")
     def _centre_can_log_in(self) -> Self:

@@ -1,0 +1,170 @@
+"""The centre's edge hub: one receiver (``stadsvakt serve``) that joins the edge's parts.
+
+It connects to the edge broker as the centre and, while connected, runs the
+:class:`~stadsvakt.edge.broker.gateway.Gateway` (the devices' ``hello``, ``status`` and
+``events``: :mod:`.handlers`), the :class:`~.push.Pusher` (revocations, deltas and
+snapshots as the access change feed moves on) and a clock that sends every device the
+time every ten minutes; when the connection is lost it connects again with backoff.
+Beside it, :class:`~.accounts.AccountSync` keeps the broker's accounts to the enrolled
+devices. What it knows of devices (:class:`~.registry.Registry`) outlives a reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import aiomqtt
+from sqlalchemy.orm import Session
+
+from stadsvakt.db import utcnow
+from stadsvakt.edge.broker.client import centre_client
+from stadsvakt.edge.broker.gateway import Gateway, Publisher, keys_from_database
+from stadsvakt.edge.broker.passwords import mosquitto_hash
+from stadsvakt.edge.broker.topics import Down
+from stadsvakt.edge.devices.service import public_key_of
+from stadsvakt.edge.hub.accounts import AccountSink, AccountSync, embedded_sink, mosquitto_sink
+from stadsvakt.edge.hub.handlers import Handlers, time_body
+from stadsvakt.edge.hub.push import Pusher
+from stadsvakt.edge.hub.registry import Registry
+from stadsvakt.edge.settings import EdgeSettings
+
+if TYPE_CHECKING:  # amqtt is loaded only where the demo runs its broker
+    from stadsvakt.edge.broker.embedded import EmbeddedBroker
+
+log = logging.getLogger(__name__)
+
+#: Seconds between the ``time`` messages to every device.
+TIME_EVERY_S = 600.0
+
+
+class EdgeHub:
+    """The edge hub as a receiver: ``serve()`` until cancelled, ``describe()`` for the
+    console (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: EdgeSettings,
+        factory: Callable[[], Session],
+        *,
+        connect: Callable[[], aiomqtt.Client] | None = None,
+        accounts: AccountSink | None = None,
+        embedded: EmbeddedBroker | None = None,
+        workers: int = 2,
+        backoff: tuple[float, float] = (1.0, 60.0),
+        time_every_s: float = TIME_EVERY_S,
+    ) -> None:
+        broker = settings.broker
+        self._settings = settings
+        self._connect = connect or (
+            lambda: centre_client(broker, identifier=f"{broker.centre_username}-hub")
+        )
+        self._backoff = backoff
+        self._time_every_s = time_every_s
+        self.registry = Registry()
+        self.pusher = Pusher(
+            factory,
+            self.registry,
+            settings.snapshot,
+            feed_poll_s=broker.feed_poll_ms / 1000,
+            workers=workers,
+        )
+        self._publisher: Publisher | None = None
+        handlers = Handlers(factory, self.registry, self.pusher, lambda: self._publisher)
+        self.gateway = Gateway(keys_from_database(factory, public_key_of), handlers.table())
+        sink = accounts or self._default_sink(embedded)
+        self.accounts = (
+            None
+            if sink is None
+            else AccountSync(
+                factory, sink, poll_s=broker.feed_poll_ms / 1000, on_change=self._retain
+            )
+        )
+
+    def _default_sink(self, embedded: EmbeddedBroker | None) -> AccountSink | None:
+        broker = self._settings.broker
+        if embedded is None and broker.password_file is None:
+            return None
+        if broker.centre_password is None:
+            raise ValueError("edge.broker.centre_password is required to write its account")
+        # Hashed once: the same password gives a new salt each time, and so a new file.
+        centre_hash = mosquitto_hash(broker.centre_password.get_secret_value())
+        if embedded is not None:
+            return embedded_sink(embedded, centre_hash)
+        assert broker.password_file is not None
+        return mosquitto_sink(
+            broker.password_file,
+            broker.pid_file,
+            centre_username=broker.centre_username,
+            centre_hash=centre_hash,
+        )
+
+    def _retain(self, active: set[uuid.UUID]) -> None:
+        # A revoked device is sent nothing more (its messages are dropped by the gateway).
+        for device_id in self.registry.retain(active):
+            self.pusher.forget(device_id)
+
+    def describe(self) -> str:
+        """One line for the console."""
+        broker = self._settings.broker
+        return f"Edge hub on MQTT broker {broker.host}:{broker.port} as {broker.centre_username}"
+
+    async def serve(self) -> None:
+        """Run until cancelled: connected to the broker (again after each loss), and the
+        broker's accounts kept to the enrolled devices."""
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                if self.accounts is not None:
+                    tasks.create_task(self.accounts.serve())
+                tasks.create_task(self._stay_connected())
+        finally:
+            self.pusher.close()
+
+    async def _stay_connected(self) -> None:
+        first, longest = self._backoff
+        delay = first
+        while True:
+            try:
+                async with self._connect() as client:
+                    delay = first
+                    await self.run(client)
+            except Exception as exc:  # a bug must not stop the centre's serving: retry
+                if _lost(exc):
+                    log.warning("edge broker unreachable or lost (%s); again in %.1f s", exc, delay)
+                else:
+                    log.exception("edge hub failed; connecting again in %.1f s", delay)
+            # Jitter, so many processes do not reconnect to a restarted broker in step.
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, longest)
+
+    async def run(self, client: aiomqtt.Client) -> None:
+        """On a connected ``client``: the gateway, the pusher and the clock, until
+        cancelled or the connection is lost."""
+        publisher = Publisher(client, self._settings.snapshot.private_key())
+        self._publisher = publisher
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self.gateway.run(client))
+                tasks.create_task(self.pusher.run(publisher))
+                tasks.create_task(self._clock(publisher))
+        finally:
+            self._publisher = None
+
+    async def _clock(self, publisher: Publisher) -> None:
+        while True:
+            await asyncio.sleep(self._time_every_s)
+            body = time_body(utcnow())
+            await asyncio.gather(
+                *(publisher.publish(device_id, Down.TIME, body) for device_id in self.registry)
+            )
+
+
+def _lost(error: BaseException) -> bool:
+    """Whether ``error`` (or every error of a task group's) is the broker going away."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(_lost(inner) for inner in error.exceptions)
+    return isinstance(error, aiomqtt.MqttError)
