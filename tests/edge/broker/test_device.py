@@ -32,9 +32,10 @@ def _down(kind: str, *, device: Any = DEVICE, key: Ed25519PrivateKey = CENTRE_KE
 
 @pytest.mark.parametrize("kind", list(Down))
 def test_the_centre_s_message_opens(kind: Down) -> None:
-    message = _link().open(topic(DEVICE.id, Direction.DOWN, kind), _down(kind))
+    payload = _down(kind)
+    message = _link().open(topic(DEVICE.id, Direction.DOWN, kind), payload)
     assert message == CentreMessage(
-        kind, {"kind": kind, "device": str(DEVICE.id), "body": {"k": kind}}
+        kind, {"kind": kind, "device": str(DEVICE.id), "body": {"k": kind}}, payload
     )
 
 

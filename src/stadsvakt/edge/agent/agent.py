@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,41 +19,15 @@ from typing import Any, Protocol
 
 from stadsvakt.access.decide import Decision, DecisionRequest, DecisionState, Reason, decide
 from stadsvakt.access.identifiers import CARD, presented
+from stadsvakt.access.pin_attempts import PinAttempts
 from stadsvakt.edge.agent.buffer import EventBuffer
 from stadsvakt.edge.agent.config import DoorConfig, EdgeConfig
-from stadsvakt.edge.agent.door import Door, DoorAlarm
+from stadsvakt.edge.agent.door import Door, DoorAlarm, DoorState
 from stadsvakt.edge.agent.osdp_reader import CardRead, KeyPress, ReaderEvent
 from stadsvakt.edge.agent.outputs import OutputDriver
 
 #: How long a card waits for its PIN at a card-and-PIN door.
 PIN_WAIT_SECONDS = 20.0
-#: Wrong PINs within :data:`PIN_WINDOW_SECONDS` that lock a holder out at this agent's doors.
-PIN_LIMIT = 5
-PIN_WINDOW_SECONDS = 900.0
-
-
-class WrongPins:
-    """The agent's count of wrong PINs per holder (a :class:`~stadsvakt.access.decide.PinLockouts`
-    for ``decide()``): :data:`PIN_LIMIT` within the window lock the holder out; a grant
-    at a PIN door forgets the count. Only times are kept, never a PIN."""
-
-    def __init__(self) -> None:
-        self._failures: dict[tuple[uuid.UUID, uuid.UUID], deque[float]] = {}
-
-    def locked_out(self, tenant_id: uuid.UUID, person_id: uuid.UUID, ts: float) -> bool:
-        """Whether the holder typed too many wrong PINs lately."""
-        times = self._failures.get((tenant_id, person_id))
-        return times is not None and len(times) >= PIN_LIMIT and ts - times[0] < PIN_WINDOW_SECONDS
-
-    def record(self, tenant_id: uuid.UUID, decision: Decision, ts: float) -> None:
-        """Count a ``pin_wrong``; forget the holder's count when a door opens for them."""
-        if decision.person_id is None:
-            return
-        key = (tenant_id, decision.person_id)
-        if decision.reason is Reason.PIN_WRONG:
-            self._failures.setdefault(key, deque(maxlen=PIN_LIMIT)).append(ts)
-        elif decision.granted:
-            self._failures.pop(key, None)
 
 
 class Feedback(Protocol):
@@ -80,6 +53,10 @@ class _PendingCard:
     keys: str = ""
 
 
+#: Faults that keep doors from deciding as the centre would (the rest degrade the device).
+DOOR_FAULTS = ("snapshot", "rights", "reader ")
+
+
 @dataclass
 class Health:
     """``ok`` or ``fault``, with what is wrong (clock drift), and whether the centre answers."""
@@ -92,6 +69,19 @@ class Health:
     def status(self) -> str:
         """``fault`` while anything is wrong, else ``ok``."""
         return "fault" if self.faults else "ok"
+
+    @property
+    def level(self) -> str:
+        """As reported to the centre: ``fault`` when rights or a reader are wrong,
+        ``degraded`` for anything else (clock, upload), else ``ok``."""
+        faults = dict(self.faults)
+        if any(name.startswith(DOOR_FAULTS) for name in faults):
+            return "fault"
+        return "degraded" if faults else "ok"
+
+    def detail(self) -> str:
+        """The faults as one line (``name: what``, joined with ``; ``), at most 500 characters."""
+        return "; ".join(f"{name}: {what}" for name, what in sorted(self.faults.items()))[:500]
 
 
 def _at(now: datetime) -> str:
@@ -123,7 +113,7 @@ class Agent:
         self._relock_at: dict[uuid.UUID, float] = {}
         self._pending: dict[str, _PendingCard] = {}
         #: Wrong PINs typed at this agent's doors (the edge keeps its own count).
-        self.pin_attempts = WrongPins()
+        self.pin_attempts = PinAttempts()
         for door in config.doors:
             self._set_lock(door, unlocked=False)
 
@@ -259,6 +249,25 @@ class Agent:
         """The door's contact state (``closed``, ``open``, ``forced``, ``held``)."""
         with self._lock:
             return self._doors[door_id].state.value
+
+    def live_states(self) -> dict[uuid.UUID, str]:
+        """Each door's live state as reported: ``locked`` or ``unlocked`` while closed (by
+        the lock relay), else the contact's ``open``, ``forced`` or ``held``."""
+        with self._lock:
+            live: dict[uuid.UUID, str] = {}
+            for door_id, machine in self._doors.items():
+                if machine.state is DoorState.CLOSED:
+                    live[door_id] = "unlocked" if door_id in self._relock_at else "locked"
+                else:
+                    live[door_id] = machine.state.value
+            return live
+
+    # Rights --------------------------------------------------------------------------
+
+    def replace_state(self, state: DecisionState) -> None:
+        """Decide on ``state`` from now on; a decision under way finishes on the old one."""
+        with self._lock:
+            self.state = state
 
     # Clock ---------------------------------------------------------------------------
 

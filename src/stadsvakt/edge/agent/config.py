@@ -84,6 +84,29 @@ class OutputsConfig(_Strict):
     chip: str = "/dev/gpiochip0"
 
 
+class BrokerConfig(_Strict):
+    """The edge broker (MQTT over TLS) the centre sends snapshots, deltas and commands on."""
+
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 8883
+    #: The broker's CA bundle (None: the system's trust store).
+    ca_file: Path | None = None
+    #: A file holding the device's MQTT password from enrolment (kept out of edge.toml).
+    password_file: Path
+
+    def password(self) -> str:
+        """The password in :attr:`password_file`, without its trailing newline."""
+        try:
+            text = self.password_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"broker.password_file: cannot read {self.password_file}: {exc.strerror}"
+            ) from None
+        if not text:
+            raise ConfigError(f"broker.password_file: {self.password_file} is empty")
+        return text
+
+
 class EdgeConfig(_Strict):
     """Everything in ``edge.toml``."""
 
@@ -106,6 +129,10 @@ class EdgeConfig(_Strict):
     keep_uploaded_hours: Annotated[float, Field(ge=0)] = 24.0
     #: The centre's CA bundle for HTTPS (None: the system's).
     ca_file: Path | None = None
+    #: How often the agent reports its status over MQTT (also at once when a door changes).
+    status_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    #: The MQTT link to the centre; without it the agent decides on the saved snapshot only.
+    broker: BrokerConfig | None = None
     outputs: OutputsConfig = OutputsConfig()
     readers: Annotated[list[ReaderConfig], Field(min_length=1)]
     doors: Annotated[list[DoorConfig], Field(min_length=1)]
@@ -123,6 +150,9 @@ class EdgeConfig(_Strict):
                 raise ValueError(f"doors.{i}.reader: no reader named {door.reader!r}")
         if len({door.door_id for door in self.doors}) != len(self.doors):
             raise ValueError("doors: a door is listed twice")
+        if self.broker is not None and (self.snapshot_file is None or self.centre_key_file is None):
+            # Without them the link could neither check nor keep what the centre sends.
+            raise ValueError("broker: needs snapshot_file and centre_key_file set as well")
         return self
 
     def door_of_reader(self, reader: str) -> DoorConfig | None:

@@ -2,16 +2,17 @@
 
 :func:`build` puts the parts together from ``edge.toml``; :func:`run` polls doors every
 :data:`POLL_SECONDS` and uploads every ``upload_interval_seconds`` on a thread of its
-own, until ``stop`` is set (the CLI sets it on SIGINT or SIGTERM). Rights come from the
-last signed snapshot on disk; without one the agent holds no rights and denies every
-card (health ``fault``, ``snapshot``) until the centre sends one.
+own, until ``stop`` is set (the CLI sets it on SIGINT or SIGTERM), and with a
+``[broker]`` section the MQTT link to the centre (:mod:`.link`) on a third. Rights come
+from the last signed snapshot on disk and the deltas and revocations kept since it
+(:mod:`.store`); without a snapshot the agent holds no rights and denies every card
+(health ``fault``, ``snapshot``) until the centre sends one.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,21 +20,16 @@ from datetime import timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from stadsvakt.access.decide import (
-    CredentialEntry,
-    DecisionState,
-    DoorEntry,
-    PersonEntry,
-    ProfileEntry,
-    ScheduleEntry,
-)
+from stadsvakt.access.decide import DecisionState
 from stadsvakt.edge.agent.agent import Agent
 from stadsvakt.edge.agent.buffer import EventBuffer
 from stadsvakt.edge.agent.config import EdgeConfig
+from stadsvakt.edge.agent.link import CentreLink
 from stadsvakt.edge.agent.osdp_reader import OsdpReaders, QueueChannel, ReaderEvent
 from stadsvakt.edge.agent.outputs import GpioOutputs, OutputDriver, SimulatedOutputs
+from stadsvakt.edge.agent.rights import NoRights, Rights
+from stadsvakt.edge.agent.store import ChainStore, replay
 from stadsvakt.edge.agent.uploader import CentreClient, Uploader, centre_client, load_device_key
-from stadsvakt.edge.snapshot.verify import SnapshotRefused, accept_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +37,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
 #: Readers' links are checked every this many polls.
 READER_CHECK_POLLS = 10
-
-
-class NoRights:
-    """The state before any snapshot: no doors, so every card is denied (``unknown_door``)."""
-
-    def door(self, door_id: uuid.UUID) -> DoorEntry | None:
-        """None: no door is known."""
-        return None
-
-    def credential(self, tenant_id: uuid.UUID, kind: str, presented: str) -> CredentialEntry | None:
-        """None."""
-        return None
-
-    def person(self, person_id: uuid.UUID) -> PersonEntry | None:
-        """None."""
-        return None
-
-    def profile(self, profile_id: uuid.UUID) -> ProfileEntry | None:
-        """None."""
-        return None
-
-    def schedule(self, schedule_id: uuid.UUID) -> ScheduleEntry | None:
-        """None."""
-        return None
 
 
 def _centre_key(data: bytes) -> Ed25519PublicKey:
@@ -76,21 +48,44 @@ def _centre_key(data: bytes) -> Ed25519PublicKey:
     return key
 
 
-def load_state(config: EdgeConfig) -> tuple[DecisionState, str | None]:
-    """The rights in the saved snapshot, checked against the centre's key; or no rights
-    and why."""
+@dataclass
+class LoadedRights:
+    """The rights found on disk, the store they came from, and what is wrong with them."""
+
+    rights: Rights | None
+    store: ChainStore | None
+    faults: dict[str, str]
+
+    def state(self) -> DecisionState:
+        """What the agent decides on: the rights held, or none."""
+        return NoRights() if self.rights is None else self.rights.decision_state()
+
+
+def load_rights(config: EdgeConfig) -> LoadedRights:
+    """The saved snapshot and the deltas and revocations kept since it, each checked
+    again against the centre's key and applied in order (:func:`.store.replay`)."""
     if config.snapshot_file is None or config.centre_key_file is None:
-        return NoRights(), "no snapshot_file and centre_key_file configured"
-    if not config.snapshot_file.exists():
-        return NoRights(), f"no snapshot yet at {config.snapshot_file}"
+        why = "no snapshot_file and centre_key_file configured"
+        return LoadedRights(None, None, {"snapshot": why})
     key = _centre_key(config.centre_key_file.read_bytes())
-    try:
-        state = accept_snapshot(
-            config.snapshot_file.read_bytes(), key, config.device_id, config.tenant_id, None
-        )
-    except SnapshotRefused as exc:
-        return NoRights(), f"the saved snapshot is refused: {exc}"
-    return state, None
+    rights = Rights(key, config.device_id, config.tenant_id)
+    store = ChainStore(config.snapshot_file)
+    done = replay(store, rights)
+    faults: dict[str, str] = {}
+    if not config.snapshot_file.exists():
+        faults["snapshot"] = f"no snapshot yet at {config.snapshot_file}"
+    elif rights.state is None:
+        faults["snapshot"] = f"the saved snapshot is refused: {done.refused[0]}"
+    fault = done.fault()
+    if fault is not None:
+        faults["rights"] = fault
+    return LoadedRights(rights, store, faults)
+
+
+def load_state(config: EdgeConfig) -> tuple[DecisionState, str | None]:
+    """The rights on disk (:func:`load_rights`), or no rights and why."""
+    loaded = load_rights(config)
+    return loaded.state(), loaded.faults.get("snapshot")
 
 
 @dataclass
@@ -100,6 +95,8 @@ class EdgeAgent:
     agent: Agent
     readers: OsdpReaders
     uploader: Uploader
+    #: The MQTT link to the centre (None without a ``[broker]`` section).
+    link: CentreLink | None = None
 
 
 def build(
@@ -109,11 +106,14 @@ def build(
     outputs: OutputDriver | None = None,
     client: CentreClient | None = None,
     channels: Mapping[str, QueueChannel] | None = None,
+    backoff: tuple[float, float] = (1.0, 60.0),
 ) -> EdgeAgent:
-    """The agent for ``config``; parts not given are made from it (a test gives its own)."""
-    fault = None
+    """The agent for ``config``; parts not given are made from it (a test gives its own).
+    ``backoff`` is the link's first and longest wait between connection attempts."""
+    loaded = load_rights(config)
+    given = state is not None
     if state is None:
-        state, fault = load_state(config)
+        state = loaded.state()
     if outputs is None:
         if config.outputs.driver == "gpio":
             outputs = GpioOutputs(config.outputs.chip)
@@ -137,10 +137,13 @@ def build(
         outputs=outputs,
         feedback=readers,
     )
-    if fault is not None:
-        agent.health.faults["snapshot"] = fault
+    if not given:
+        agent.health.faults.update(loaded.faults)
     holder.append(agent)
-    return EdgeAgent(agent, readers, Uploader(agent, key, client or centre_client(config)))
+    link = None
+    if config.broker is not None and loaded.rights is not None and loaded.store is not None:
+        link = CentreLink(agent, loaded.rights, loaded.store, config.broker, key, backoff=backoff)
+    return EdgeAgent(agent, readers, Uploader(agent, key, client or centre_client(config)), link)
 
 
 def _upload_loop(edge: EdgeAgent, stop: threading.Event) -> None:
@@ -174,6 +177,7 @@ def run(edge: EdgeAgent, stop: threading.Event) -> None:
     uploads = threading.Thread(target=_upload_loop, args=(edge, stop), name="edge-upload")
     edge.readers.start()
     uploads.start()
+    link = edge.link.start(stop) if edge.link is not None else None
     polls = 0
     try:
         while not stop.wait(POLL_SECONDS):
@@ -187,6 +191,8 @@ def run(edge: EdgeAgent, stop: threading.Event) -> None:
     finally:
         stop.set()
         uploads.join()
+        if link is not None:
+            link.join()
         edge.readers.stop()
         edge.agent.outputs.close()
         edge.agent.buffer.close()

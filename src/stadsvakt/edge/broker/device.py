@@ -31,10 +31,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class CentreMessage:
-    """A verified message from the centre: its kind and signed fields."""
+    """A verified message from the centre: its kind, signed fields and the signed bytes
+    as they came (a snapshot or delta is checked again from them, and kept on disk)."""
 
     kind: Down
     fields: dict[str, Any]
+    payload: bytes = b""
 
     @property
     def body(self) -> Any:
@@ -83,7 +85,7 @@ class DeviceLink:
             fields = verify(envelope, self._centre_key)
         except BadEnvelope as exc:
             raise Dropped(exc.rule, str(exc)) from None
-        return CentreMessage(Down(kind), fields)
+        return CentreMessage(Down(kind), fields, payload)
 
     async def run(
         self, client: aiomqtt.Client, handle: Callable[[CentreMessage], Awaitable[None]]

@@ -10,7 +10,7 @@ half-applied delta.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -151,6 +151,16 @@ class SnapshotState:
         if "holidays_until" in delta:
             new.holidays_until = date.fromisoformat(str(delta["holidays_until"]))
         new.version = int(delta["to_version"])
+        return new
+
+    def without(self, credentials: Iterable[UUID], people: Iterable[UUID]) -> SnapshotState:
+        """A new state at the same version with these credentials and people taken out (the
+        centre's fast revocation, ahead of the delta that will carry it)."""
+        new = self._copy()
+        for credential_id in credentials:
+            new._remove("credentials", credential_id)
+        for person_id in people:
+            new._remove("people", person_id)
         return new
 
     # -- DecisionState ---------------------------------------------------------------
