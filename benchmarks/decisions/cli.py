@@ -11,12 +11,14 @@ from rich.console import Console
 from benchmarks.console.cli import console
 from benchmarks.dc09.cli import dc09
 from benchmarks.decisions.run import Options, run
+from benchmarks.edge.cli import edge
 from benchmarks.ui.cli import ui
 
 bench_app = typer.Typer(help="Benchmarks (JSON on stdout).", no_args_is_help=True)
 bench_app.command("dc09")(dc09)
 bench_app.command("console")(console)
 bench_app.command("ui")(ui)
+bench_app.command("edge")(edge)
 
 
 @bench_app.command("decisions")

@@ -1,0 +1,1 @@
+"""``stadsvakt bench edge``: snapshots, door decisions, outage upload and revocation at the edge."""
