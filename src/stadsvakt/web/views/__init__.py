@@ -13,6 +13,7 @@ from stadsvakt.web.views import (
     people,
     pick,
     reports,
+    site_doors,
     sites,
 )
 from stadsvakt.web.views.audit import audit_pages
@@ -25,7 +26,18 @@ def web_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     # Before pick: its /ui/pick/{kind} would take the audit trail's actor picker.
     router.include_router(audit_pages())
-    for module in (auth, overview, org_units, sites, access, alarms, people, reports, pick):
+    for module in (
+        auth,
+        overview,
+        org_units,
+        sites,
+        site_doors,
+        access,
+        alarms,
+        people,
+        reports,
+        pick,
+    ):
         router.include_router(module.router)
     router.include_router(centre_pages())
     router.include_router(edge_pages())

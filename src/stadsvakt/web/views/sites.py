@@ -1,16 +1,18 @@
 """Sites (fastigheter): the searchable, sortable, paged list, the create form, and a site's
-details and edit form (its unit chosen with a searchable picker)."""
+details and edit form (its unit chosen with a searchable picker), with its doors and their
+live state (:mod:`stadsvakt.web.views.site_doors`)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from stadsvakt.access.services import schedules, site_rules
+from stadsvakt.access.services import places, schedules, site_rules
 from stadsvakt.api.deps import SessionDep
 from stadsvakt.auth.scope import require
 from stadsvakt.db import utcnow
@@ -24,6 +26,7 @@ from stadsvakt.web.forms import FormErrors, clean, from_domain, from_validation,
 from stadsvakt.web.list_filters import as_uuid, chosen_id
 from stadsvakt.web.listing import ListSpec, read_list
 from stadsvakt.web.views import pick
+from stadsvakt.web.views.site_doors import site_doors
 
 router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
 FIELDS = (
@@ -90,7 +93,7 @@ def _form(
 ) -> Response:
     assert page.actor is not None
     unit_id = values.get("org_unit_id", "")
-    context = {
+    context: dict[str, Any] = {
         "nav": "sites",
         "site": site,
         "values": values,
@@ -102,6 +105,8 @@ def _form(
         "door_rules": site_rules.site_rules(session, site.id) if site is not None else None,
         "calendars": _calendars(page, session) if site is not None else [],
     }
+    if site is not None and page.can(places.READ):
+        context["door_lines"], context["door_total"] = site_doors(page, session, site.id)
     return page.render(template, context, status=status)
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from stadsvakt.web.views.access import catalogue, credentials, grants, places, profiles, schedules
+from stadsvakt.web.views.access import (
+    calendars,
+    catalogue,
+    credentials,
+    doors,
+    grants,
+    places,
+    profiles,
+    schedules,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (places, schedules, profiles, grants, credentials, catalogue):
+for _module in (places, doors, schedules, calendars, profiles, grants, credentials, catalogue):
     router.include_router(_module.router)

@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from stadsvakt.errors import DomainError
 from stadsvakt.web.deps import Page
+from stadsvakt.web.errors import RULES as ERROR_RULES
+from stadsvakt.web.errors import explain
 from stadsvakt.web.forms import N_, FormErrors, from_domain, from_validation
 
 #: Messages for the rules the access services name (``InvalidInput.rule``).
@@ -27,6 +29,16 @@ RULES = {
 }
 
 
+def _rule_text(page: Page, exc: DomainError, rule: str, *, alone: bool) -> str | None:
+    """A refusal's words in the page's language: its rule's message, or (when it names one
+    field) the error's own message; None leaves the service's text."""
+    if rule in RULES:
+        return page._(RULES[rule])
+    if rule in ERROR_RULES:
+        return page._(ERROR_RULES[rule])
+    return explain(exc, page._) if alone and exc.msgid is not None else None
+
+
 def form_errors(
     page: Page, exc: ValidationError | DomainError, known: Collection[str]
 ) -> FormErrors:
@@ -38,7 +50,9 @@ def form_errors(
         field, rule = str(item.get("field", "")), str(item.get("rule", ""))
         # "intervals[2].end" belongs to the form's one intervals field.
         name = field.split("[", 1)[0].split(".", 1)[0]
-        text = page._(RULES[rule]) if rule in RULES else str(item.get("message"))
+        text = _rule_text(page, exc, rule, alone=len(exc.extra["errors"]) == 1)
+        if text is None:
+            text = str(item.get("message"))
         if field.startswith("intervals["):
             line = field[len("intervals[") :].split("]", 1)[0]
             text = page._("Line %(line)s: %(message)s") % {"line": int(line) + 1, "message": text}
