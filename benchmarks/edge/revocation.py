@@ -7,23 +7,55 @@ of those doors gets an edge device of its own, enrolled through the service.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from rich.console import Console
+from pydantic import SecretStr
 
 from benchmarks.decisions import city as city_mod
-from benchmarks.edge.centre import Centre
-from stadsvakt.access.models import AccessProfile, Credential, Door, Grant, ProfileZone
+from benchmarks.edge.centre import Centre, EnrolledDevice, enrol
+from benchmarks.edge.figures import summary
+from benchmarks.edge.fleet import HubThread, SimulatedEdge
+from stadsvakt.access.models import (
+    AccessProfile,
+    Credential,
+    CredentialState,
+    Door,
+    Grant,
+    ProfileZone,
+)
+from stadsvakt.access.services.credentials import change_state
+from stadsvakt.context import acting_as, system_actor
+from stadsvakt.db import unit_of_work
 from stadsvakt.directory.models import Assignment, Person
+from stadsvakt.edge.broker.mosquitto import MosquittoBroker
+from stadsvakt.edge.broker.settings import BrokerSettings
+from stadsvakt.edge.devices.service import mqtt_accounts
+from stadsvakt.edge.settings import EdgeSettings
 from stadsvakt.edge.snapshot.settings import SnapshotSettings
-from stadsvakt.org.models import OrgUnit
+from stadsvakt.org.models import OrgUnit, Site
 
 #: The master key's card (14 hex digits, as the city's cards).
 MASTER_CARD = "0BADC0FFEE0001"
+#: The centre's own MQTT user.
+CENTRE_USER = "stadsvakt-centre"
+#: TLS handshakes under way at once while the edges connect.
+CONNECTING = 32
+#: How long the edges may take to connect and get their snapshots.
+SETUP_TIMEOUT_S = 1800.0
+#: A quiet moment after the last snapshot (deltas of the setup's own changes settle).
+SETTLE_S = 2.0
+#: How long every edge may take to deny the card.
+DENY_TIMEOUT_S = 60.0
 Bars = Callable[[str], Callable[[int], Callable[[int], None]]]
 
 
@@ -41,8 +73,14 @@ class Plan:
     def add_rows(self, data: city_mod.CityData) -> None:
         """Add the master key to the generated city: ``edges`` doors spread evenly over the
         city (none of the large site's), the profile, its holder, grant and card."""
-        large_site = data.rows[Door][0]["site_id"]
-        candidates = [row for row in data.rows[Door] if row["site_id"] != large_site]
+        large_site = data.rows[Site][0]["id"]
+        # Not the large site's (another device serves them), nor a door in lockdown
+        # (where no card opens).
+        candidates = [
+            row
+            for row in data.rows[Door]
+            if row["site_id"] != large_site and row["mode"] == "secure"
+        ]
         if len(candidates) < self.edges:
             raise ValueError(f"the city has {len(candidates)} doors for {self.edges} edges")
         step = len(candidates) / self.edges
@@ -113,13 +151,134 @@ class Plan:
         )
 
 
-def measure(
+def _enrol_all(centre: Centre, plan: Plan, advance: Callable[[int], None]) -> list[EnrolledDevice]:
+    devices: list[EnrolledDevice] = []
+    with unit_of_work(centre.session_factory) as session:
+        for i, (door, site) in enumerate(plan.doors):
+            devices.append(enrol(session, centre.city.tenant_id, site, [door], f"Dörragent {i}"))
+            advance(1)
+    return devices
+
+
+def _revoke(centre: Centre, plan: Plan) -> None:
+    """Revoke the master key's card as ``PATCH /api/v1/access/credentials/{id}`` does."""
+    actor = system_actor("bench edge", centre.city.tenant_id)
+    with unit_of_work(centre.session_factory) as session, acting_as(actor):
+        change_state(session, actor, plan.credential_id, CredentialState.REVOKED)
+
+
+async def _all_set(
+    events: list[asyncio.Event], tasks: list[asyncio.Task[None]], timeout: float, advance: Any
+) -> int:
+    """Wait until every event is set (or ``timeout``); how many are. A task that ended with
+    an error ends the wait with it."""
+    deadline = time.monotonic() + timeout
+    done = 0
+    while time.monotonic() < deadline:
+        now_done = sum(event.is_set() for event in events)
+        if advance is not None:
+            advance(now_done - done)
+        done = now_done
+        if done == len(events):
+            break
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise RuntimeError("an edge's link failed") from task.exception()
+        await asyncio.sleep(0.01)
+    return done
+
+
+async def _fleet(
     centre: Centre,
     plan: Plan,
-    settings: SnapshotSettings,
-    now: datetime,
+    devices: list[EnrolledDevice],
+    settings: EdgeSettings,
+    broker: MosquittoBroker,
     bars: Bars,
-    console: Console,
 ) -> dict[str, Any]:
-    """Not yet: the centre's edge hub and the agent's MQTT link are being written."""
-    return {"revocation_missing": "the edge hub and the agent's link have not landed"}
+    edges = [SimulatedEdge(d, centre.city.tenant_id, settings, MASTER_CARD) for d in devices]
+    slots = asyncio.Semaphore(CONNECTING)
+    tasks = [
+        asyncio.create_task(edge.run(broker.host, broker.port, broker.tls.ca, slots))
+        for edge in edges
+    ]
+    try:
+        started = time.perf_counter()
+        ready = await _all_set(
+            [edge.ready for edge in edges],
+            tasks,
+            SETUP_TIMEOUT_S,
+            bars("Edges: snapshots")(len(edges)),
+        )
+        setup_s = time.perf_counter() - started
+        if ready < len(edges):
+            raise RuntimeError(
+                f"only {ready} of {len(edges)} edges hold a snapshot opening the door"
+            )
+        await asyncio.sleep(SETTLE_S)
+        revoked_at = time.perf_counter()
+        for edge in edges:
+            edge.watch_from = revoked_at
+        await asyncio.to_thread(_revoke, centre, plan)
+        committed_ms = (time.perf_counter() - revoked_at) * 1000
+        denied = await _all_set([edge.denied for edge in edges], tasks, DENY_TIMEOUT_S, None)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    delays = [(e.denied_at - revoked_at) * 1000 for e in edges if e.denied_at is not None]
+    result: dict[str, Any] = {
+        "revocation_edges": len(edges),
+        "revocation_denied": denied,
+        "revocation_missed": len(edges) - denied,
+        "revocation_commit_ms": round(committed_ms, 2),
+        "revocation_setup_s": round(setup_s, 1),
+        "revocation_denied_by": dict(Counter(e.denied_by for e in edges if e.denied_by)),
+        "revocation_refused": dict(sum((e.refused for e in edges), Counter())),
+    }
+    if delays:
+        result.update(summary("revocation", delays))
+    return result
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Only errors from logger ``name`` meanwhile."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def measure(centre: Centre, plan: Plan, settings: SnapshotSettings, bars: Bars) -> dict[str, Any]:
+    """Enrol an edge per planned door, start the broker, the hub and the edges, revoke
+    the master key's card and time each edge's deny (module docstring)."""
+    devices = _enrol_all(centre, plan, bars("Enrolling the edges")(len(plan.doors)))
+    with unit_of_work(centre.session_factory) as session:
+        accounts = mqtt_accounts(session)
+    password = secrets.token_urlsafe(16)
+    # The hub publishes one command per edge at once, and aiomqtt logs a warning line for
+    # each QoS 1 publish beyond ten awaiting the broker's PUBACK: a thousand lines on stderr.
+    with (
+        _quiet("mqtt"),
+        MosquittoBroker(accounts, centre_username=CENTRE_USER, centre_password=password) as broker,
+    ):
+        edge_settings = EdgeSettings(
+            broker=BrokerSettings(
+                enabled=True,
+                host=broker.host,
+                port=broker.port,
+                tls_ca=broker.tls.ca,
+                centre_username=CENTRE_USER,
+                centre_password=SecretStr(password),
+            ),
+            snapshot=settings,
+        )
+        with HubThread(edge_settings, centre.session_factory) as hub:
+            result = asyncio.run(_fleet(centre, plan, devices, edge_settings, broker, bars))
+            result["revocation_hub_sent"] = dict(hub.hub.pusher.sent)
+    result["revocation_broker_accounts"] = len(accounts)
+    return result

@@ -170,7 +170,7 @@ def _one_backend(
                         )
                     )
             if plan is not None:
-                result.update(revocation.measure(centre, plan, settings, NOW, bars.task, console))
+                result.update(revocation.measure(centre, plan, settings, bars.task))
         finally:
             centre.engine.dispose()
     return result
