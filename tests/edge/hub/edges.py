@@ -98,9 +98,9 @@ async def _receive(edge: Edge, order: list[uuid.UUID] | None) -> None:
 async def _connected(broker: Broker, device: Device) -> aiomqtt.Client:
     """A connection as ``device``, once the broker knows its account."""
     mosquitto = broker.mosquitto
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while True:
+    connected: list[aiomqtt.Client] = []
+
+    async def attempt() -> bool:
         client = device_client(
             mosquitto.host,
             mosquitto.port,
@@ -111,10 +111,13 @@ async def _connected(broker: Broker, device: Device) -> aiomqtt.Client:
         )
         try:
             await client.__aenter__()
-            return client
         except aiomqtt.MqttError:
-            assert loop.time() < deadline, f"device {device.id} was never let in"
-            await asyncio.sleep(0.05)
+            return False
+        connected.append(client)
+        return True
+
+    await wait_until_async(attempt, f"device {device.id} let in", timeout=WAIT_S, every=0.05)
+    return connected[0]
 
 
 @contextlib.asynccontextmanager
