@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from stadsvakt.access.models import Door, HolidayCalendar
 from stadsvakt.api.deps import Services
 from stadsvakt.audit.models import AuditEntry
-from stadsvakt.edge.devices.models import DeviceKind, EdgeDevice, EdgeDeviceDoor
 from tests import factories as f
 from tests import factories_access as fa
 from tests.web.conftest import City, csrf_of, log_in
+from tests.web.rules.live_doors import report
 
 # --- holiday calendars' recurring days -----------------------------------------------------
 
@@ -165,6 +165,8 @@ def test_a_doors_flags_and_times_are_changed_on_its_page(
     other_zone = fa.zone(session, city.city_site)
     site_page = browser.get(f"/sites/{city.city_site.id}").text
     assert f'href="/access/doors/{door.id}"' in site_page
+    door_list = browser.get(f"/access/places?site={city.city_site.id}").text
+    assert f'href="/access/doors/{door.id}"' in door_list
     form = _door_form(browser, door)
     form.update(
         name="Nödutgång",
@@ -248,23 +250,6 @@ def test_a_reader_may_not_open_a_doors_edit_page(
 
 
 # --- live state on the site's page ---------------------------------------------------------
-
-
-def report(session: Session, door: Door, state: str | None, at: datetime | None) -> None:
-    """An edge device serving ``door`` that last reported ``state`` at ``at``."""
-    device = EdgeDevice(
-        tenant_id=door.tenant_id,
-        site_id=door.site_id,
-        name=f"Enhet {door.code}",
-        kind=DeviceKind.EDGE_AGENT,
-        public_key=b"\x01" * 32,
-        mqtt_password_hash="$7$101$c2FsdA==$aGFzaA==",
-        enrolled_at=datetime(2026, 12, 1, tzinfo=UTC),
-    )
-    session.add(device)
-    session.flush()
-    session.add(EdgeDeviceDoor(device_id=device.id, door_id=door.id, state=state, state_at=at))
-    session.flush()
 
 
 def test_the_site_page_shows_each_doors_live_state_in_swedish_time(
