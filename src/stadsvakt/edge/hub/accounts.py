@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # amqtt is loaded only where the demo runs its broker
 
 log = logging.getLogger(__name__)
 
+#: The longest wait between two attempts after a failure.
+LONGEST_RETRY_S = 60.0
 #: ``(username, $7$ hash)`` of every active device.
 Accounts = Sequence[tuple[str, str]]
 #: Makes the broker use these device accounts (and the centre's own).
@@ -38,9 +40,10 @@ AccountSink = Callable[[Accounts], None]
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    # As mosquitto.write_config does: beside, then renamed; owner only (it holds hashes).
+    # As mosquitto.write_config does: beside, then renamed. Owner and group: Mosquitto
+    # reads it as its own user after a reload (docs/edge.md: a shared group), no one else.
     partial = path.with_name(path.name + ".new")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(descriptor, "w") as out:
         out.write(text)
     partial.replace(path)
@@ -104,13 +107,18 @@ class AccountSync:
         return {uuid.UUID(username) for username, _ in accounts}
 
     async def serve(self) -> None:
-        """Check every ``poll_s`` until cancelled; a failure is logged and tried again."""
+        """Check every ``poll_s`` until cancelled; after a failure (logged) wait twice as
+        long each time, up to :data:`LONGEST_RETRY_S`, so a broken setup is not logged
+        four times a second."""
+        wait = self._poll_s
         while True:
             try:
                 active = await asyncio.to_thread(self.check)
-            except Exception:  # the database or the broker is away: try at the next poll
-                log.exception("writing the edge broker's accounts failed")
+            except Exception:  # the database is away, or the file or signal is refused
+                log.exception("writing the edge broker's accounts failed; again in %.1f s", wait)
+                wait = min(wait * 2, max(LONGEST_RETRY_S, self._poll_s))
             else:
+                wait = self._poll_s
                 if active is not None and self._on_change is not None:
                     self._on_change(active)
-            await asyncio.sleep(self._poll_s)
+            await asyncio.sleep(wait)

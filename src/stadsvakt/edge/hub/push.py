@@ -75,6 +75,8 @@ class Pusher:
         self.seen: int | None = None
         #: Messages sent, by kind (``revoke``, ``delta``, ``snapshot``).
         self.sent: Counter[str] = Counter()
+        #: The feed position at which each municipality last changed (seen by the pusher).
+        self._changed: dict[uuid.UUID, int] = {}
 
     def want(self, device_id: uuid.UUID, priority: Priority) -> None:
         """Bring the device up to date soon."""
@@ -127,6 +129,8 @@ class Pusher:
         batch = await self._on_feed(read_batch, after, position, utcnow())
         await self._revoke(publisher, batch)
         self.seen = position
+        for tenant_id in batch.tenants:
+            self._changed[tenant_id] = position
         self._ask_deltas(batch)
 
     async def _revoke(self, publisher: Publisher, batch: Batch) -> None:
@@ -178,13 +182,22 @@ class Pusher:
             self.forget(device_id)
             return
         self._registry.know(device_id, result.info)
-        if result.payload is None:
+        if result.payload is not None:
+            now = self._registry.get(device_id)
+            if now is None or now.epoch != epoch:
+                # It said hello again while this was built: build from what it holds now.
+                self._queue.want(device_id, Priority.HELLO)
+                return
+            await publisher.publish_sealed(device_id, result.payload)
+            self._registry.sent(device_id, epoch, result.version)
+            self.sent[result.kind] += 1
+        self._again_if_behind(device_id, result)
+
+    def _again_if_behind(self, device_id: uuid.UUID, result: Sync) -> None:
+        """Its municipality changed while this was built (a device whose place was not
+        yet known was left out of that batch): sync it again."""
+        held = self._registry.get(device_id)
+        if held is None or held.version is None or result.info is None:
             return
-        now = self._registry.get(device_id)
-        if now is None or now.epoch != epoch:
-            # It said hello again while this was built: build from what it holds now.
-            self._queue.want(device_id, Priority.HELLO)
-            return
-        await publisher.publish_sealed(device_id, result.payload)
-        self._registry.sent(device_id, epoch, result.version)
-        self.sent[result.kind] += 1
+        if self._changed.get(result.info.tenant_id, 0) > held.version:
+            self._queue.want(device_id, Priority.CHANGE)
