@@ -175,3 +175,28 @@ def test_a_lockdown_goes_out_before_the_ordinary_changes_queued_with_it(
 
     asyncio.run(scenario())
     assert order[0] == locked.id and sorted(map(str, order)) == sorted(str(d.id) for d in devices)
+
+
+def test_a_device_the_hub_does_not_know_joins_with_its_status_and_is_brought_up_to_date(
+    factory: sessionmaker[Session], broker: Broker, town: Town
+) -> None:
+    settings = edge_settings(broker)
+    (device,) = town.devices
+    held = _held(factory, broker, town, device.id)  # as before the hub restarted
+    with unit_of_work(factory) as session:
+        person = session.get_one(Person, town.person)
+        person.active = False
+        fd.changed(session, person, Entity.PERSON)
+
+    async def scenario() -> None:
+        async with running_hub(factory, broker), online(broker, device, settings) as edge:
+            # No hello: the device stayed connected while the hub restarted.
+            await edge.status(snapshot_version=held.version)
+            delta = await edge.next(Down.DELTA)
+            key = settings.snapshot.public_key()
+            state = accept_delta(delta.payload, key, device.id, town.tenant, held)
+            assert held.person(town.person) is not None
+            entry = state.person(town.person)
+            assert entry is None or not entry.active  # removed, or sent inactive
+
+    asyncio.run(scenario())
