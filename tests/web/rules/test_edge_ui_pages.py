@@ -193,6 +193,8 @@ def test_a_doors_flags_and_times_are_changed_on_its_page(
         )
     ).one()
     assert json.loads(audit.before or "{}")["requires_pin"] is False
+    entry = browser.get(f"/audit/{audit.seq}").text
+    assert f'href="/access/doors/{door.id}"' in entry, "the audit entry links the door's page"
 
 
 def test_a_stale_door_page_is_refused_and_shows_the_door_as_it_is(

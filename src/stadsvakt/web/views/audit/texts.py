@@ -179,6 +179,8 @@ OBJECT_PAGES: Mapping[str, tuple[str, str]] = {
     "site": ("/sites/{id}", "site.read"),
     "org_unit": ("/org-units/{id}", "org.read"),
     "schedule": ("/access/schedules/{id}", "access.read"),
+    "holiday_calendar": ("/access/holiday-calendars/{id}", "access.read"),
+    "door": ("/access/doors/{id}", "access.write"),
     "transmitter": ("/transmitters/{id}", "transmitter.read"),
     "activation": ("/centre/activations/{id}", "centre.read"),
     "action_plan": ("/centre/plans/{id}", "centre.read"),
