@@ -32,7 +32,7 @@ from stadsvakt.access.changes import local_generation
 from stadsvakt.db import utcnow
 from stadsvakt.edge.broker.gateway import Publisher
 from stadsvakt.edge.broker.topics import Down
-from stadsvakt.edge.hub.queries import Batch, feed_position, read_batch
+from stadsvakt.edge.hub.queries import Batch, device_infos, feed_position, read_batch
 from stadsvakt.edge.hub.queue import DeviceQueue, Priority
 from stadsvakt.edge.hub.registry import Registry
 from stadsvakt.edge.hub.sync import Sync, sync_device
@@ -127,11 +127,21 @@ class Pusher:
         if position <= after:
             return
         batch = await self._on_feed(read_batch, after, position, utcnow())
+        await self._place_unplaced()
         await self._revoke(publisher, batch)
         self.seen = position
         for tenant_id in batch.tenants:
             self._changed[tenant_id] = position
         self._ask_deltas(batch)
+
+    async def _place_unplaced(self) -> None:
+        """Read, in one go, where the devices are whose first sync has not run yet (after
+        a hello storm, most of them): a revocation must reach them too."""
+        unplaced = self._registry.unplaced()
+        if not unplaced:
+            return
+        for device_id, info in (await self._on_feed(device_infos, unplaced)).items():
+            self._registry.know(device_id, info)
 
     async def _revoke(self, publisher: Publisher, batch: Batch) -> None:
         sends = [

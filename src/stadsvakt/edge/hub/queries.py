@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,8 +18,7 @@ from sqlalchemy.orm import Session
 from stadsvakt.access.changes import URGENT, Entity
 from stadsvakt.access.models import AccessChange, Credential
 from stadsvakt.directory.models import Person
-from stadsvakt.edge.devices.models import DeviceState, EdgeDevice
-from stadsvakt.edge.devices.service import doors_of
+from stadsvakt.edge.devices.models import DeviceState, EdgeDevice, EdgeDeviceDoor
 from stadsvakt.edge.hub.registry import DeviceInfo
 from stadsvakt.edge.snapshot.delta import BLOCKED_STATES
 
@@ -150,14 +150,36 @@ def _revocations(
 
 def device_info(session: Session, device_id: UUID) -> DeviceInfo | None:
     """Where an active device is; None when it is unknown or revoked."""
-    row = session.execute(
-        select(EdgeDevice.tenant_id, EdgeDevice.site_id).where(
-            EdgeDevice.id == device_id, EdgeDevice.state == DeviceState.ACTIVE
-        )
-    ).first()
-    if row is None:
-        return None
-    return DeviceInfo(row[0], row[1], frozenset(doors_of(session, device_id)))
+    return device_infos(session, [device_id]).get(device_id)
+
+
+#: Ids per ``IN (...)`` list (well below SQLite's and PostgreSQL's limits).
+_CHUNK = 500
+
+
+def device_infos(session: Session, device_ids: Collection[UUID]) -> dict[UUID, DeviceInfo]:
+    """Where each of the active devices among ``device_ids`` is, in a few queries."""
+    ids = list(device_ids)
+    places: dict[UUID, tuple[UUID, UUID]] = {}
+    doors: dict[UUID, set[UUID]] = defaultdict(set)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for device_id, tenant_id, site_id in session.execute(
+            select(EdgeDevice.id, EdgeDevice.tenant_id, EdgeDevice.site_id).where(
+                EdgeDevice.id.in_(chunk), EdgeDevice.state == DeviceState.ACTIVE
+            )
+        ):
+            places[device_id] = (tenant_id, site_id)
+        for device_id, door_id in session.execute(
+            select(EdgeDeviceDoor.device_id, EdgeDeviceDoor.door_id).where(
+                EdgeDeviceDoor.device_id.in_(chunk)
+            )
+        ):
+            doors[device_id].add(door_id)
+    return {
+        device_id: DeviceInfo(tenant_id, site_id, frozenset(doors.get(device_id, ())))
+        for device_id, (tenant_id, site_id) in places.items()
+    }
 
 
 def devices_mark(session: Session) -> tuple[int, int, str]:

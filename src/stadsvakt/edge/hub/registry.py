@@ -94,6 +94,10 @@ class Registry:
             del self._devices[device_id]
         return gone
 
+    def unplaced(self) -> list[uuid.UUID]:
+        """The devices whose place has not been read yet."""
+        return [device_id for device_id, held in self._devices.items() if held.info is None]
+
     def of_tenant(self, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, DeviceInfo]]:
         """The known devices of a municipality whose place has been read."""
         return [
