@@ -218,10 +218,15 @@ def test_bad_door_input_is_refused_naming_the_field(
 ) -> None:
     door = fa.door(session, fa.zone(session, city.city_site))
     elsewhere = fa.zone(session, city.external_site)
-    form = {**_door_form(browser, door), "unlock_seconds": "fem"}
+    form = {**_door_form(browser, door), "unlock_seconds": "fem", "code": "med mellanslag"}
     refused = browser.post(f"/access/doors/{door.id}", data=form)
     assert refused.status_code == 422
     assert "Upplåsningstid (sekunder): Ange ett helt antal sekunder, 1 till 300." in refused.text
+    assert "Kod: " in refused.text, "every broken rule at once"
+    form = {**_door_form(browser, door), "extended_unlock_seconds": "-3"}
+    refused = browser.post(f"/access/doors/{door.id}", data=form)
+    assert refused.status_code == 422
+    assert "Förlängd upplåsningstid (sekunder): Ange ett helt antal sekunder" in refused.text
     form = {**_door_form(browser, door), "unlock_seconds": "301", "name": ""}
     refused = browser.post(f"/access/doors/{door.id}", data=form)
     assert refused.status_code == 422
@@ -237,6 +242,31 @@ def test_bad_door_input_is_refused_naming_the_field(
     )
     session.refresh(door)
     assert door.unlock_seconds == 5 and door.zone_id != elsewhere.id
+
+
+def test_a_department_administrator_edits_only_their_units_doors(
+    client: TestClient, city: City, session: Session, services: Services
+) -> None:
+    own = fa.door(session, fa.zone(session, city.city_site))
+    elsewhere = f.site(session, city.tenant, unit=f.unit(session, city.tenant, name="Väst"))
+    other = fa.door(session, fa.zone(session, elsewhere))
+    admin = f.user(
+        session, city.tenant, services.passwords, role="department_admin", unit=city.unit
+    )
+    client.headers["Accept-Language"] = "sv"
+    assert log_in(client, admin.username, admin.password).status_code == 303
+    assert client.get(f"/access/doors/{other.id}").status_code == 404
+    form = {**_door_form(client, own), "escape_route": "on"}
+    assert (
+        client.post(f"/access/doors/{own.id}", data=form, follow_redirects=False).status_code == 303
+    )
+    session.refresh(own)
+    assert own.escape_route
+    form["csrf_token"] = csrf_of(client.get(f"/access/doors/{own.id}").text)
+    refused = client.post(f"/access/doors/{other.id}", data=form)
+    assert refused.status_code == 404
+    session.refresh(other)
+    assert not other.escape_route
 
 
 def test_a_reader_may_not_open_a_doors_edit_page(

@@ -42,7 +42,13 @@ def recurring_key(item: Mapping[str, str]) -> str:
 
 def _calendar(session: Session, actor: Actor, calendar_id: uuid.UUID) -> HolidayCalendar:
     whole_municipality(actor, WRITE, "holiday calendars")
-    return get_tenant_wide(session, actor, HolidayCalendar, calendar_id, WRITE, "holiday calendar")
+    calendar = get_tenant_wide(
+        session, actor, HolidayCalendar, calendar_id, WRITE, "holiday calendar"
+    )
+    # Read again under a row lock: two additions at once must not lose one (the days are
+    # one JSON list, read, changed and written whole).
+    session.refresh(calendar, with_for_update=True)
+    return calendar
 
 
 def _save(session: Session, calendar: HolidayCalendar, days: list[dict[str, str]]) -> None:

@@ -102,12 +102,12 @@ def edit_page(door_id: uuid.UUID, page: PageDep, session: SessionDep) -> Respons
     return _render(page, session, door, _values(door))
 
 
-def _whole_seconds(form: Mapping[str, str]) -> FormErrors:
+def _whole_seconds(page: Page, form: Mapping[str, str]) -> FormErrors:
     """The unlock times must be whole numbers (the schema then checks 1 to 300)."""
     errors = FormErrors()
     for name in _SECONDS:
         if not form.get(name, "").strip().isdigit():
-            errors.fields[name] = N_("Give a whole number of seconds, 1 to 300.")
+            errors.fields[name] = page._(N_("Give a whole number of seconds, 1 to 300."))
     return errors
 
 
@@ -116,31 +116,40 @@ def _update(form: Mapping[str, str]) -> DoorUpdate:
     values["reader_ids"] = (values.get("reader_ids") or "").replace(",", " ").split()
     for flag in _FLAGS:
         values[flag] = form.get(flag) == "on"
+    for name in _SECONDS:
+        if not str(values.get(name, "")).isdigit():
+            values.pop(name, None)  # refused by _whole_seconds, in words of its own
     # Validated as a whole door first, so an emptied required field is an error.
     whole = DoorCreate.model_validate(values, context=FORM_TEXT)
     return DoorUpdate.model_validate(whole.model_dump())
 
 
+def _merged(page: Page, first: FormErrors, exc: ValidationError | DomainError) -> FormErrors:
+    errors = form_errors(page, exc, FIELDS)
+    for name, text in first.fields.items():
+        errors.fields.setdefault(name, text)
+    return errors.in_order(FIELDS)
+
+
 @router.post("/access/doors/{door_id}", dependencies=[needs(places.WRITE)])
 def save(door_id: uuid.UUID, page: PageDep, session: SessionDep, form: FormDep) -> Response:
-    """Save the door, unless it changed since the form was opened (409, shown as it is now)."""
+    """Save the door, unless it changed since the form was opened (409, shown as it is now);
+    every broken rule of the form is shown on its field at once."""
     assert page.actor is not None
     require(page.actor, places.WRITE)
     door = places.get_door(session, page.actor, door_id)
-    wrong = _whole_seconds(form)
-    if wrong:
-        wrong.fields = {name: page._(text) for name, text in wrong.fields.items()}
-        return _render(page, session, door, form, wrong.in_order(FIELDS), status=422)
+    wrong = _whole_seconds(page, form)
     try:
-        places.update_door(
-            session, page.actor, door_id, _update(form), expected=form.get("version", "")
-        )
+        data = _update(form)
+        if wrong:
+            return _render(page, session, door, form, wrong.in_order(FIELDS), status=422)
+        places.update_door(session, page.actor, door_id, data, expected=form.get("version", ""))
     except (ValidationError, DomainError) as exc:
         if isinstance(exc, DomainError) and not is_form_error(exc):
             raise
         session.rollback()
         fresh = places.get_door(session, page.actor, door_id)
-        errors = form_errors(page, exc, FIELDS)
+        errors = _merged(page, wrong, exc)
         if isinstance(exc, DomainError) and exc.extra.get("rule") == "stale":
             # Show the door as it is now (with its new version), the refusal above the form.
             return _render(page, session, fresh, _values(fresh), errors, status=409)
