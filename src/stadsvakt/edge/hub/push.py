@@ -32,6 +32,7 @@ from stadsvakt.access.changes import local_generation
 from stadsvakt.db import utcnow
 from stadsvakt.edge.broker.gateway import Publisher
 from stadsvakt.edge.broker.topics import Down
+from stadsvakt.edge.hub.gaps import Gaps
 from stadsvakt.edge.hub.queries import Batch, device_infos, feed_position, read_batch
 from stadsvakt.edge.hub.queue import DeviceQueue, Priority
 from stadsvakt.edge.hub.registry import Registry
@@ -77,6 +78,7 @@ class Pusher:
         self.sent: Counter[str] = Counter()
         #: The feed position at which each municipality last changed (seen by the pusher).
         self._changed: dict[uuid.UUID, int] = {}
+        self._gaps = Gaps(settings.delta_overlap_seconds)
 
     def want(self, device_id: uuid.UUID, priority: Priority) -> None:
         """Bring the device up to date soon."""
@@ -120,19 +122,26 @@ class Pusher:
             await self.catch_up(publisher)
 
     async def catch_up(self, publisher: Publisher) -> None:
-        """If the feed moved on: revocations to every connected device of each
-        municipality concerned, then deltas asked for, the urgent ones first."""
+        """If the feed moved on (or a change numbered earlier has committed since:
+        :mod:`.gaps`): revocations to every connected device of each municipality
+        concerned, then deltas asked for, the urgent ones first."""
         position = await self._on_feed(feed_position)
         after = self.seen if self.seen is not None else position
-        if position <= after:
+        late = self._gaps.open(time.monotonic())
+        if position <= after and not late:
             return
-        batch = await self._on_feed(read_batch, after, position, utcnow())
-        await self._place_unplaced()
-        await self._revoke(publisher, batch)
-        self.seen = position
-        for tenant_id in batch.tenants:
-            self._changed[tenant_id] = position
-        self._ask_deltas(batch)
+        upto = max(position, after)
+        batch = await self._on_feed(read_batch, after, upto, utcnow(), late)
+        if batch.seqs:
+            await self._place_unplaced()
+            await self._revoke(publisher, batch)
+            for tenant_id in batch.tenants:
+                self._changed[tenant_id] = max(self._changed.get(tenant_id, 0), batch.upto)
+            self._ask_deltas(batch)
+        # Only now: if sending failed (the connection is lost), the batch is read again.
+        self._gaps.found(batch.seqs)
+        self._gaps.missed(set(range(after + 1, upto + 1)) - batch.seqs, time.monotonic())
+        self.seen = upto
 
     async def _place_unplaced(self) -> None:
         """Read, in one go, where the devices are whose first sync has not run yet (after

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from stadsvakt.access.changes import URGENT, Entity
@@ -52,6 +52,8 @@ class Batch:
 
     after: int
     upto: int
+    #: The feed numbers read.
+    seqs: set[int] = field(default_factory=set)
     tenants: set[UUID] = field(default_factory=set)
     #: Doors put into or out of lockdown, and sites whose emergency open changed.
     urgent_doors: set[UUID] = field(default_factory=set)
@@ -80,16 +82,24 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def read_batch(session: Session, after: int, upto: int, now: datetime) -> Batch:
-    """What the changes numbered ``after < seq <= upto`` concern (see :class:`Batch`)."""
+def read_batch(
+    session: Session, after: int, upto: int, now: datetime, also: Collection[int] = ()
+) -> Batch:
+    """What the changes numbered ``after < seq <= upto``, and those numbered ``also``
+    (late commits, :mod:`.gaps`), concern (see :class:`Batch`); ``upto`` becomes the
+    highest number read."""
     batch = Batch(after, upto)
     named: dict[str, dict[UUID, UUID]] = defaultdict(dict)  # entity -> id -> tenant
+    wanted = and_(AccessChange.seq > after, AccessChange.seq <= upto)
+    if also:
+        wanted = or_(wanted, AccessChange.seq.in_(list(also)))
     rows = session.execute(
-        select(AccessChange.tenant_id, AccessChange.entity, AccessChange.entity_id).where(
-            AccessChange.seq > after, AccessChange.seq <= upto
-        )
+        select(
+            AccessChange.seq, AccessChange.tenant_id, AccessChange.entity, AccessChange.entity_id
+        ).where(wanted)
     )
-    for tenant_id, entity, raw_id in rows:
+    for seq, tenant_id, entity, raw_id in rows:
+        batch.seqs.add(seq)
         batch.tenants.add(tenant_id)
         entity_id = _uuid(raw_id)
         if entity_id is not None:
@@ -97,8 +107,9 @@ def read_batch(session: Session, after: int, upto: int, now: datetime) -> Batch:
     for entity in URGENT:
         target = batch.urgent_doors if entity == Entity.DOOR_LOCKDOWN else batch.urgent_sites
         target.update(named.get(entity, {}))
+    batch.upto = max(batch.seqs, default=upto)
     batch.revocations = _revocations(
-        session, named.get(Entity.CREDENTIAL, {}), named.get(Entity.PERSON, {}), upto, now
+        session, named.get(Entity.CREDENTIAL, {}), named.get(Entity.PERSON, {}), batch.upto, now
     )
     return batch
 
