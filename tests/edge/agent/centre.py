@@ -72,7 +72,7 @@ class HandCity:
     def snapshot_body(self, version: int, names: list[str] | None = None) -> Json:
         """The snapshot body at ``version`` with the holders ``names`` (all by default)."""
         names = list(CARDS) if names is None else names
-        door = {
+        door: Json = {
             "id": str(self.door),
             "zone": str(self.zone),
             "mode": "secure",
@@ -197,4 +197,3 @@ def link_toml(
             f'password_file = "{tmp_path / "mqtt.password"}"\n'
         )
     return text.replace("\n[[readers]]", files + "\n[[readers]]", 1)
-

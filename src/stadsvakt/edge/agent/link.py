@@ -220,6 +220,7 @@ class CentreLink:
         if now is None or now.tzinfo is None:
             raise SnapshotRefused("body", "time.now must be an ISO 8601 time with its offset")
         self.agent.check_clock(now)
+        self._report_now = True  # the drift, and perhaps the health, changed
 
     def _keep(self, save: Callable[[], object]) -> None:
         """Save to disk; a failure is a fault, but the state is used all the same (a
