@@ -25,7 +25,7 @@ from stadsvakt.migrate import upgrade
 from stadsvakt.settings import SecuritySettings, Settings
 from tests import factories as f
 from tests import factories_access as fa
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, shot
 from tests.live import serving
 from tests.web.rules.live_doors import report
 
@@ -111,6 +111,7 @@ def test_a_recurring_day_is_added_and_removed(world: World, page: Page) -> None:
     row = page.get_by_role("row", name="Jullov")
     expect(row).to_contain_text("23 december – 6 januari (över årsskiftet)")
     assert_accessible(page)
+    shot(page, "calendar_recurring_days")
 
     row.get_by_role("link", name="Ta bort Jullov").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ta bort återkommande dag")
@@ -147,10 +148,12 @@ def test_the_site_shows_live_states_and_a_door_is_edited(world: World, page: Pag
     expect(quiet).to_contain_text("Uppställd")
     expect(quiet).to_contain_text("sedan 2026-12-06 08:30:00 CET")
     assert_accessible(page)
+    shot(page, "site_door_states")
 
     forced.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ändra dörr")
     assert_accessible(page)
+    shot(page, "door_edit")
     page.get_by_label("Utrymningsväg").check()
     page.get_by_label("Upplåsningstid (sekunder)", exact=True).fill("fem")
     page.get_by_role("button", name="Spara dörren").click()
