@@ -66,3 +66,58 @@ def test_two_readers_on_one_address_are_refused(tmp_path: Path) -> None:
     text = _toml(tmp_path).replace("[[doors]]", second + "[[doors]]")
     with pytest.raises(ConfigError, match="same address"):
         parse_config(text)
+
+
+def _with_broker(tmp_path: Path, section: str, *, files: bool = True) -> str:
+    extra = (
+        f'snapshot_file = "{tmp_path / "snapshot.json"}"\n'
+        f'centre_key_file = "{tmp_path / "centre.pub"}"\n'
+        if files
+        else ""
+    )
+    return _toml(tmp_path).replace("\n[[readers]]", f"{extra}\n[broker]\n{section}\n[[readers]]", 1)
+
+
+def test_the_broker_section_parses_and_its_password_is_read_from_its_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "mqtt.password").write_text("s3cret\n")
+    section = f'host = "broker.test"\npassword_file = "{tmp_path / "mqtt.password"}"\n'
+    config = parse_config(_with_broker(tmp_path, section))
+    assert config.broker is not None
+    assert (config.broker.host, config.broker.port, config.broker.ca_file) == (
+        "broker.test",
+        8883,
+        None,
+    )
+    assert config.broker.password() == "s3cret"
+    assert config.status_interval_seconds == 30.0
+    assert parse_config(_toml(tmp_path)).broker is None
+
+
+@pytest.mark.parametrize(
+    ("section", "files", "named"),
+    [
+        ('host = "b"\n', True, "broker.password_file"),
+        ('password_file = "/p"\n', True, "broker.host"),
+        ('host = "b"\nport = 70000\npassword_file = "/p"\n', True, "broker.port"),
+        ('host = "b"\npassword_file = "/p"\nuser = "x"\n', True, "broker.user"),
+        ('host = "b"\npassword_file = "/p"\n', False, "broker: needs snapshot_file"),
+    ],
+)
+def test_a_bad_broker_section_is_named(
+    tmp_path: Path, section: str, files: bool, named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        parse_config(_with_broker(tmp_path, section, files=files))
+
+
+def test_a_missing_or_empty_password_file_is_named(tmp_path: Path) -> None:
+    section = f'host = "b"\npassword_file = "{tmp_path / "mqtt.password"}"\n'
+    broker = parse_config(_with_broker(tmp_path, section)).broker
+    assert broker is not None
+    with pytest.raises(ConfigError, match=r"broker\.password_file: cannot read"):
+        broker.password()
+    (tmp_path / "mqtt.password").write_text("\n")
+    with pytest.raises(ConfigError, match=r"broker\.password_file: .* is empty"):
+        broker.password()
