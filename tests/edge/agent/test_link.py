@@ -25,7 +25,7 @@ from stadsvakt.edge.agent.config import parse_config
 from stadsvakt.edge.agent.link import CentreLink
 from stadsvakt.edge.agent.osdp_reader import CardRead, loopback_pair
 from stadsvakt.edge.agent.outputs import SimulatedOutputs
-from stadsvakt.edge.agent.runner import EdgeAgent, build, run
+from stadsvakt.edge.agent.runner import EdgeAgent, build, start
 from stadsvakt.edge.broker.gateway import DeviceMessage, Gateway, Publisher
 from stadsvakt.edge.broker.topics import Direction, Down, Up, topic
 from stadsvakt.edge.snapshot.codec import pack
@@ -118,9 +118,7 @@ class Rig:
 
     def run(self) -> None:
         """Run the whole agent (door loop, uploader, link) as ``stadsvakt edge`` does."""
-        thread = threading.Thread(target=run, args=(self.edge, self.stop))
-        thread.start()
-        self._threads.append(thread)
+        self._threads.append(start(self.edge, self.stop))
 
     def present(self, name: str) -> Decision:
         """A holder's card at the door; the agent's decision."""

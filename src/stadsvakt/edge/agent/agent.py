@@ -81,7 +81,9 @@ class Health:
 
     def detail(self) -> str:
         """The faults as one line (``name: what``, joined with ``; ``), at most 500 characters."""
-        return "; ".join(f"{name}: {what}" for name, what in sorted(self.faults.items()))[:500]
+        # A copy: other threads (readers, uploader, link) set and clear faults meanwhile.
+        faults = sorted(dict(self.faults).items())
+        return "; ".join(f"{name}: {what}" for name, what in faults)[:500]
 
 
 def _at(now: datetime) -> str:

@@ -198,6 +198,16 @@ def run(edge: EdgeAgent, stop: threading.Event) -> None:
         edge.agent.buffer.close()
 
 
+def start(edge: EdgeAgent, stop: threading.Event) -> threading.Thread:
+    """Run ``edge`` (:func:`run`) on a thread of its own until ``stop`` is set; the thread,
+    to join. A demo or benchmark runs simulated agents, links and all, in-process so."""
+    thread = threading.Thread(
+        target=run, args=(edge, stop), name=f"edge-{edge.agent.config.device_id}"
+    )
+    thread.start()
+    return thread
+
+
 def serve(config: EdgeConfig, stop: threading.Event) -> None:
     """Build the agent from ``config`` and run it until ``stop`` is set."""
     run(build(config), stop)

@@ -114,18 +114,18 @@ def replay(store: ChainStore, rights: Rights) -> Replayed:
         try:
             rights.snapshot(store.snapshot_file.read_bytes())
             done.applied += 1
-        except SnapshotRefused as exc:
+        except (SnapshotRefused, OSError) as exc:
             done.refused.append(f"{store.snapshot_file.name} refused ({exc})")
     for path in store.entries():
         kind = path.name.split(".")[1]
         try:
             if kind == "revoke":
                 rights.revoke(path.read_bytes())
-            elif kind == "delta":
-                rights.delta(path.read_bytes())
             else:
-                raise SnapshotRefused("envelope", f"unknown chain file {path.name}")
+                rights.delta(path.read_bytes())
             done.applied += 1
+        except OSError as exc:
+            done.refused.append(f"{path.name} unreadable ({exc.strerror or exc})")
         except SnapshotRefused as exc:
             if kind == "delta" and exc.rule == "replay":
                 path.unlink()
