@@ -31,6 +31,7 @@ from stadsvakt.auth.tokens import create_token
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import unit_of_work
 from stadsvakt.demo.cameras import demo_cameras, reserve_for
+from stadsvakt.demo.edge import demo_edge
 from stadsvakt.demo.panels import demo_traffic
 from stadsvakt.demo.run import (
     DEFAULT_DATABASE,
@@ -368,8 +369,9 @@ def demo(
         demo_cameras(cameras) as simulated,
         demo_traffic(settings, services) as panels,
         demo_social_alarms(settings, services) as social,
+        demo_edge(settings, services) as edge,
     ):
-        for devices in (simulated, panels, social):
+        for devices in (simulated, panels, social, edge):
             if devices is not None:
                 console.print(devices.describe())
         run_server(settings, services)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from stadsvakt.demo.data import load_city, scale_city
 from stadsvakt.demo.seed import SeedResult, seed_demo
 from stadsvakt.demo.seed_alarms import seed_demo_alarms
 from stadsvakt.demo.seed_centre import seed_demo_centre
+from stadsvakt.demo.seed_edge import demo_edge_settings, edge_folder, seed_demo_edge
 from stadsvakt.demo.staff import PEOPLE_PER_SCALE
 from stadsvakt.demo.steps import step
 from stadsvakt.migrate import upgrade
@@ -45,7 +47,7 @@ class UnsafeDatabasePath(ValueError):
 
 
 def remove_old_database(path: Path) -> None:
-    """Delete an earlier demo database and its WAL files; refuse anything else.
+    """Delete an earlier demo database, its WAL files and its edge folder; refuse anything else.
 
     Only a path ending in ``.db`` is accepted, and an existing file there must be
     a regular file that is empty or starts with the SQLite header, so a typo in
@@ -63,6 +65,9 @@ def remove_old_database(path: Path) -> None:
     for candidate in (path, *(path.with_name(path.name + end) for end in _COMPANIONS)):
         if candidate.is_file() and not candidate.is_symlink():
             candidate.unlink()
+    folder = edge_folder(path)
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
 
 
 def demo_settings(base: Settings, *, database: Path, host: str, port: int) -> Settings:
@@ -70,7 +75,9 @@ def demo_settings(base: Settings, *, database: Path, host: str, port: int) -> Se
 
     The demo always runs in development mode: it serves plain HTTP, which
     production mode refuses. It loads nothing from other hosts, so the map has no tiles
-    unless ``centre.map_tile_url`` is set.
+    unless ``centre.map_tile_url`` is set. Its edge devices use an embedded broker on a
+    free loopback port with a centre password made for this run
+    (:func:`~stadsvakt.demo.seed_edge.demo_edge_settings`).
     """
     url_host = f"[{host}]" if ":" in host else host
     return base.model_copy(
@@ -89,6 +96,7 @@ def demo_settings(base: Settings, *, database: Path, host: str, port: int) -> Se
             "centre": base.centre
             if "map_tile_url" in base.centre.model_fields_set
             else base.centre.model_copy(update={"map_tile_url": ""}),
+            "edge": demo_edge_settings(base.edge, database),
         }
     )
 
@@ -146,9 +154,12 @@ def build_demo(
                 test_max_hours=settings.centre.test_window_max_hours,
                 progress=progress,
             )
+            edge = seed_demo_edge(
+                session, settings, city, result, edge_folder(path), progress=progress
+            )
         with step(progress, "Query planner statistics"):
             db_statistics.refresh(services.engine)
-    return services, replace(result, centre=centre.counts())
+    return services, replace(result, centre=centre.counts(), edge_devices=len(edge))
 
 
 def show_logins(console: Console, settings: Settings, result: SeedResult) -> None:

@@ -85,6 +85,8 @@ class SeedResult:
     example: ExampleDecision | None
     #: The safety centre's sizes (:mod:`.seed_centre`), once it is seeded.
     centre: dict[str, int] = field(default_factory=dict)
+    #: The edge devices enrolled (:mod:`.seed_edge`), once they are.
+    edge_devices: int = 0
 
     @property
     def admin(self) -> Credential:
@@ -119,6 +121,7 @@ class SeedResult:
             "cards suspended": issued["suspended"],
             "cards revoked": issued["revoked"],
             "sites short of their level": self.access.short_sites,
+            "edge devices": self.edge_devices,
             **self.centre,
         }
 
