@@ -172,9 +172,7 @@ async def running_hub(
     try:
         await wait_until_async(hub.gateway.subscribed.is_set, "the hub's subscription")
         await wait_until_async(lambda: hub.pusher.seen is not None, "the feed's position")
-        accounts = hub.accounts
-        assert accounts is not None
-        await wait_until_async(lambda: accounts.written > 0, "the broker's accounts")
+        await wait_until_async(lambda: hub.accounts.written > 0, "the broker's accounts")
         yield hub
     finally:
         serving.cancel()

@@ -159,3 +159,26 @@ def test_a_revoked_device_s_messages_are_dropped(
 
     asyncio.run(scenario())
     assert _device(factory, device.id).last_seen_at is None
+
+
+def test_a_device_revoked_while_the_hub_runs_is_dropped_once_the_hub_sees_it(
+    factory: sessionmaker[Session], broker: Broker, town: Town
+) -> None:
+    (device,) = town.devices
+    settings = edge_settings(broker)
+    link = DeviceLink(device.id, device.key, settings.snapshot.public_key())
+    hello = {"snapshot_version": None, "software_version": "x"}
+
+    async def scenario() -> None:
+        async with running_hub(factory, broker) as hub, centre_connection(broker) as forger:
+            async with online(broker, device, settings) as edge:
+                await edge.hello(None)
+                await _handled(hub, Up.HELLO, 1)  # its key is known to the hub now
+            actor = f.system(town.tenant)
+            with unit_of_work(factory) as session, acting_as(actor):
+                service.revoke(session, actor, device.id)
+            await wait_until_async(lambda: device.id not in hub.registry, "the hub forgetting")
+            await forger.publish(*link.seal(Up.HELLO, hello), qos=QOS)
+            await _dropped(hub, "unknown_device")
+
+    asyncio.run(scenario())

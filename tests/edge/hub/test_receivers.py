@@ -28,10 +28,10 @@ def test_an_enabled_broker_gets_the_hub_and_a_password_file_its_accounts(tmp_pat
     (plain,) = edge_receivers(
         _settings(enabled=True, host="mqtt.example", centre_password=password), sessionmaker()
     )
-    assert isinstance(plain, EdgeHub) and plain.accounts is None
+    assert isinstance(plain, EdgeHub) and not plain.accounts.manages_broker
     assert plain.describe() == ("Edge hub on MQTT broker mqtt.example:8883 as stadsvakt-centre")
     (managed,) = edge_receivers(
         _settings(enabled=True, centre_password=password, password_file=tmp_path / "passwd"),
         sessionmaker(),
     )
-    assert isinstance(managed, EdgeHub) and managed.accounts is not None
+    assert isinstance(managed, EdgeHub) and managed.accounts.manages_broker

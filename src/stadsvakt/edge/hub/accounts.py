@@ -74,12 +74,13 @@ def embedded_sink(broker: EmbeddedBroker, centre_hash: str) -> AccountSink:
 
 
 class AccountSync:
-    """Hands the broker the accounts whenever the active devices change."""
+    """Hands the broker the accounts whenever the active devices change, and tells
+    ``on_change`` which devices are active then (without a sink: only that)."""
 
     def __init__(
         self,
         factory: Callable[[], Session],
-        sink: AccountSink,
+        sink: AccountSink | None,
         *,
         poll_s: float,
         on_change: Callable[[set[uuid.UUID]], None] | None = None,
@@ -93,18 +94,24 @@ class AccountSync:
         self.written = 0
 
     def check(self) -> set[uuid.UUID] | None:
-        """Hand the broker the accounts if the devices changed since the last check; the
-        active devices' ids then, else None (blocking: call from a worker thread)."""
+        """If the devices changed since the last check, hand the broker the accounts and
+        answer the active devices' ids; else None (blocking: call from a worker thread)."""
         with self._factory() as session:
             mark = devices_mark(session)
             if mark == self._mark:
                 return None
             accounts = mqtt_accounts(session)
-        self._sink(accounts)
+        if self._sink is not None:
+            self._sink(accounts)
+            self.written += 1
+            log.info("edge broker accounts written: %d devices", len(accounts))
         self._mark = mark
-        self.written += 1
-        log.info("edge broker accounts written: %d devices", len(accounts))
         return {uuid.UUID(username) for username, _ in accounts}
+
+    @property
+    def manages_broker(self) -> bool:
+        """Whether it writes the broker's accounts (else it only follows the devices)."""
+        return self._sink is not None
 
     async def serve(self) -> None:
         """Check every ``poll_s`` until cancelled; after a failure (logged) wait twice as

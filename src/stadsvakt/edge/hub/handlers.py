@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -83,11 +84,13 @@ class Handlers:
         registry: Registry,
         pusher: Pusher,
         publisher: Callable[[], Publisher | None],
+        background: Callable[[Coroutine[Any, Any, None], str], None],
     ) -> None:
         self._factory = factory
         self._registry = registry
         self._pusher = pusher
         self._publisher = publisher
+        self._background = background
 
     def table(self) -> dict[Up, Handler]:
         """Handler by kind, for :class:`~stadsvakt.edge.broker.gateway.Gateway`."""
@@ -99,7 +102,9 @@ class Handlers:
         self._registry.hello(message.device_id, body.snapshot_version)
         publisher = self._publisher()
         if publisher is not None:
-            await publisher.publish(message.device_id, Down.TIME, time_body(utcnow()))
+            # Not awaited here: the next device's message need not wait for this PUBACK.
+            sending = publisher.publish(message.device_id, Down.TIME, time_body(utcnow()))
+            self._background(sending, f"sending the time to {message.device_id}")
         self._pusher.want(message.device_id, Priority.HELLO)
 
     async def status(self, message: DeviceMessage) -> None:

@@ -15,20 +15,20 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 from sqlalchemy.orm import Session
 
 from stadsvakt.db import utcnow
 from stadsvakt.edge.broker.client import centre_client
-from stadsvakt.edge.broker.gateway import Gateway, Publisher, keys_from_database
+from stadsvakt.edge.broker.gateway import Gateway, Publisher
 from stadsvakt.edge.broker.passwords import mosquitto_hash
 from stadsvakt.edge.broker.topics import Down
-from stadsvakt.edge.devices.service import public_key_of
 from stadsvakt.edge.hub.accounts import AccountSink, AccountSync, embedded_sink, mosquitto_sink
 from stadsvakt.edge.hub.handlers import Handlers, time_body
+from stadsvakt.edge.hub.keys import KeyCache
 from stadsvakt.edge.hub.push import Pusher
 from stadsvakt.edge.hub.registry import Registry
 from stadsvakt.edge.settings import EdgeSettings
@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # amqtt is loaded only where the demo runs its broker
 
 log = logging.getLogger(__name__)
 
+#: Publishes awaiting their PUBACK before aiomqtt warns (a revocation to every device).
+PENDING_PUBLISHES = 20_000
 #: Seconds between the ``time`` messages to every device.
 TIME_EVERY_S = 600.0
 
@@ -74,15 +76,16 @@ class EdgeHub:
             workers=workers,
         )
         self._publisher: Publisher | None = None
-        handlers = Handlers(factory, self.registry, self.pusher, lambda: self._publisher)
-        self.gateway = Gateway(keys_from_database(factory, public_key_of), handlers.table())
+        handlers = Handlers(
+            factory, self.registry, self.pusher, lambda: self._publisher, self._background
+        )
+        self._keys = KeyCache(factory)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.gateway = Gateway(self._keys, handlers.table())
         sink = accounts or self._default_sink(embedded)
-        self.accounts = (
-            None
-            if sink is None
-            else AccountSync(
-                factory, sink, poll_s=broker.feed_poll_ms / 1000, on_change=self._retain
-            )
+        # Without a sink it still follows the devices: a revoked one is forgotten.
+        self.accounts = AccountSync(
+            factory, sink, poll_s=broker.feed_poll_ms / 1000, on_change=self._retain
         )
 
     def _default_sink(self, embedded: EmbeddedBroker | None) -> AccountSink | None:
@@ -104,9 +107,25 @@ class EdgeHub:
         )
 
     def _retain(self, active: set[uuid.UUID]) -> None:
-        # A revoked device is sent nothing more (its messages are dropped by the gateway).
+        # A revoked device is sent nothing more, and its messages are dropped.
+        self._keys.retain(active)
         for device_id in self.registry.retain(active):
             self.pusher.forget(device_id)
+        missing = self._keys.missing(active)
+        if missing:
+            self._background(asyncio.to_thread(self._keys.load, missing), "reading keys")
+
+    def _background(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Run ``work`` beside the hub (a reference is kept; a failure is logged)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._tasks.discard(done)
+            if not done.cancelled() and done.exception() is not None:
+                log.error("edge hub: %s failed", what, exc_info=done.exception())
+
+        task.add_done_callback(finished)
 
     def describe(self) -> str:
         """One line for the console."""
@@ -118,10 +137,11 @@ class EdgeHub:
         broker's accounts kept to the enrolled devices."""
         try:
             async with asyncio.TaskGroup() as tasks:
-                if self.accounts is not None:
-                    tasks.create_task(self.accounts.serve())
+                tasks.create_task(self.accounts.serve())
                 tasks.create_task(self._stay_connected())
         finally:
+            for task in self._tasks:
+                task.cancel()
             self.pusher.close()
 
     async def _stay_connected(self) -> None:
@@ -144,6 +164,9 @@ class EdgeHub:
     async def run(self, client: aiomqtt.Client) -> None:
         """On a connected ``client``: the gateway, the pusher and the clock, until
         cancelled or the connection is lost."""
+        # A revocation publishes to every device of a municipality at once; aiomqtt would
+        # log a warning per publish past its default of 10 awaiting their PUBACK.
+        client.pending_calls_threshold = max(client.pending_calls_threshold, PENDING_PUBLISHES)
         publisher = Publisher(client, self._settings.snapshot.private_key())
         self._publisher = publisher
         try:
