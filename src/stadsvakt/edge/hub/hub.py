@@ -90,21 +90,23 @@ class EdgeHub:
 
     def _default_sink(self, embedded: EmbeddedBroker | None) -> AccountSink | None:
         broker = self._settings.broker
-        if embedded is None and broker.password_file is None:
-            return None
-        if broker.centre_password is None:
-            raise ValueError("edge.broker.centre_password is required to write its account")
-        # Hashed once: the same password gives a new salt each time, and so a new file.
-        centre_hash = mosquitto_hash(broker.centre_password.get_secret_value())
         if embedded is not None:
-            return embedded_sink(embedded, centre_hash)
-        assert broker.password_file is not None
-        return mosquitto_sink(
-            broker.password_file,
-            broker.pid_file,
-            centre_username=broker.centre_username,
-            centre_hash=centre_hash,
-        )
+            return embedded_sink(embedded, self._centre_hash())
+        if broker.password_file is not None:
+            return mosquitto_sink(
+                broker.password_file,
+                broker.pid_file,
+                centre_username=broker.centre_username,
+                centre_hash=self._centre_hash(),
+            )
+        return None
+
+    def _centre_hash(self) -> str:
+        # Hashed once: each hash has a new salt, so hashing per write would change the file.
+        password = self._settings.broker.centre_password
+        if password is None:
+            raise ValueError("edge.broker.centre_password is required to write its account")
+        return mosquitto_hash(password.get_secret_value())
 
     def _retain(self, active: set[uuid.UUID]) -> None:
         # A revoked device is sent nothing more, and its messages are dropped.
