@@ -21,9 +21,11 @@ from stadsvakt.edge.devices import service
 from stadsvakt.edge.devices.live import door_states
 from stadsvakt.edge.devices.models import DeviceHealth, DoorLiveState, EdgeDevice
 from stadsvakt.edge.hub import EdgeHub
+from stadsvakt.edge.hub.messages import StatusBody
+from stadsvakt.edge.hub.statuses import Report, store_reports
 from stadsvakt.edge.ingest.models import EdgeEvent
 from tests import factories as f
-from tests.edge.hub.conftest import Broker, Town, edge_settings
+from tests.edge.hub.conftest import Broker, Device, Town, edge_settings, enrol
 from tests.edge.hub.edges import centre_connection, online, running_hub
 from tests.waiting import wait_until_async
 
@@ -37,6 +39,10 @@ def _device(factory: sessionmaker[Session], device_id: uuid.UUID) -> EdgeDevice:
 
 async def _handled(hub: EdgeHub, kind: Up, count: int) -> None:
     await wait_until_async(lambda: hub.gateway.handled[kind] == count, f"{count} {kind}")
+
+
+async def _stored(hub: EdgeHub, count: int) -> None:
+    await wait_until_async(lambda: hub.statuses.written == count, f"{count} reports stored")
 
 
 async def _dropped(hub: EdgeHub, rule: str) -> None:
@@ -63,7 +69,7 @@ def test_a_status_report_updates_the_device_and_its_doors(
                 doors={str(door): "open"},
                 at=AT.isoformat(),
             )
-            await _handled(hub, Up.STATUS, 1)
+            await _stored(hub, 1)
 
     asyncio.run(scenario())
     row = _device(factory, device.id)
@@ -89,7 +95,7 @@ def test_a_bad_door_state_is_dropped_with_its_rule_and_the_next_report_is_kept(
             await _dropped(hub, "door_state")
             assert _device(factory, device.id).last_seen_at is None  # nothing of it kept
             await edge.status(doors={str(door): "forced"}, pending_events=1)
-            await _handled(hub, Up.STATUS, 1)
+            await _stored(hub, 1)
 
     asyncio.run(scenario())
     assert _device(factory, device.id).pending_events == 1
@@ -182,3 +188,32 @@ def test_a_device_revoked_while_the_hub_runs_is_dropped_once_the_hub_sees_it(
             await _dropped(hub, "unknown_device")
 
     asyncio.run(scenario())
+
+
+def test_reports_are_stored_together_and_a_revoked_device_s_does_not_undo_the_others(
+    factory: sessionmaker[Session], town: Town
+) -> None:
+    (kept,) = town.devices
+    revoked = enrol(factory, town, town.doors[1:2])
+    actor = f.system(town.tenant)
+    with unit_of_work(factory) as session, acting_as(actor):
+        service.revoke(session, actor, revoked.id)
+    seen = datetime.now(UTC)
+
+    def report(device: Device, door: uuid.UUID, pending: int) -> Report:
+        body = {
+            "software_version": "2.0.0",
+            "health": "ok",
+            "snapshot_version": 3,
+            "pending_events": pending,
+            "doors": {str(door): "held"},
+            "at": AT.isoformat(),
+        }
+        return Report(device.id, StatusBody.model_validate(body), seen)
+
+    batch = [report(revoked, town.doors[1], 5), report(kept, town.doors[0], 2)]
+    assert store_reports(factory, batch) == [revoked.id]
+    assert _device(factory, kept.id).pending_events == 2
+    assert _device(factory, revoked.id).last_seen_at is None
+    with factory() as session:
+        assert door_states(session, town.doors[:2]) == {town.doors[0]: (DoorLiveState.HELD, AT)}

@@ -3,8 +3,9 @@ checked its topic, envelope and signature).
 
 - ``hello``: remember the version the device holds, send it the time, and ask for its
   delta (or snapshot).
-- ``status``: keep the report and its doors' states (``record_status``,
-  ``record_door_states``) in a session of its own, committed here.
+- ``status``: queue the report and its doors' states for the
+  :class:`~.statuses.StatusWriter` (``record_status``, ``record_door_states``, stored
+  in batches and committed there).
 - ``events``: the same body as ``POST /api/v1/edge/events``, stored by the same service.
 
 A body that breaks the contract raises :class:`~stadsvakt.edge.broker.gateway.Dropped`
@@ -25,15 +26,13 @@ from sqlalchemy.orm import Session
 from stadsvakt.db import utcnow
 from stadsvakt.edge.broker.gateway import DeviceMessage, Dropped, Handler, Publisher
 from stadsvakt.edge.broker.topics import Down, Up
-from stadsvakt.edge.devices.live import record_door_states
-from stadsvakt.edge.devices.service import record_status
 from stadsvakt.edge.hub.messages import HelloBody, StatusBody, read_body
 from stadsvakt.edge.hub.push import Pusher
 from stadsvakt.edge.hub.queue import Priority
 from stadsvakt.edge.hub.registry import Registry
+from stadsvakt.edge.hub.statuses import Report, StatusWriter
 from stadsvakt.edge.ingest.schemas import UploadBody, UploadRefused
 from stadsvakt.edge.ingest.service import receive_events
-from stadsvakt.errors import DomainError, NotFound
 
 
 def time_body(now: datetime) -> dict[str, str]:
@@ -41,38 +40,10 @@ def time_body(now: datetime) -> dict[str, str]:
     return {"now": now.isoformat()}
 
 
-def _record_status(
-    factory: Callable[[], Session], device_id: uuid.UUID, body: StatusBody, seen_at: datetime
-) -> None:
-    with factory() as session:
-        record_status(
-            session,
-            device_id,
-            software_version=body.software_version,
-            health=body.health,
-            health_detail=body.health_detail,
-            snapshot_version=body.snapshot_version or 0,
-            pending_events=body.pending_events,
-            clock_drift_ms=body.clock_drift_ms,
-            seen_at=seen_at,
-        )
-        states = {str(door): state.value for door, state in body.doors.items()}
-        record_door_states(session, device_id, states, body.at)
-        session.commit()
-
-
 def _store_events(factory: Callable[[], Session], device_id: uuid.UUID, body: UploadBody) -> None:
     with factory() as session:
         receive_events(session, device_id=device_id, events=body.events, received_at=utcnow())
         session.commit()
-
-
-def _rule(error: DomainError, fallback: str) -> str:
-    """The rule an :class:`~stadsvakt.errors.InvalidInput` names, else ``fallback``."""
-    errors = error.extra.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("rule", fallback))
-    return fallback
 
 
 class Handlers:
@@ -85,12 +56,14 @@ class Handlers:
         pusher: Pusher,
         publisher: Callable[[], Publisher | None],
         background: Callable[[Coroutine[Any, Any, None], str], None],
+        statuses: StatusWriter,
     ) -> None:
         self._factory = factory
         self._registry = registry
         self._pusher = pusher
         self._publisher = publisher
         self._background = background
+        self._statuses = statuses
 
     def table(self) -> dict[Up, Handler]:
         """Handler by kind, for :class:`~stadsvakt.edge.broker.gateway.Gateway`."""
@@ -108,17 +81,9 @@ class Handlers:
         self._pusher.want(message.device_id, Priority.HELLO)
 
     async def status(self, message: DeviceMessage) -> None:
-        """Keep the device's report and its doors' states."""
+        """Queue the device's report and its doors' states to be stored."""
         body = read_body(StatusBody, "status", message.body)
-        try:
-            await asyncio.to_thread(
-                _record_status, self._factory, message.device_id, body, utcnow()
-            )
-        except NotFound:
-            self._pusher.forget(message.device_id)
-            raise Dropped("unknown_device", f"device {message.device_id} is revoked") from None
-        except DomainError as exc:
-            raise Dropped(_rule(exc, "status_body"), str(exc)) from None
+        self._statuses.add(Report(message.device_id, body, utcnow()))
         if self._registry.status(message.device_id, body.snapshot_version):
             # Known to the broker but not to this hub (it restarted): bring it up to date.
             self._pusher.want(message.device_id, Priority.HELLO)

@@ -31,6 +31,7 @@ from stadsvakt.edge.hub.handlers import Handlers, time_body
 from stadsvakt.edge.hub.keys import KeyCache
 from stadsvakt.edge.hub.push import Pusher
 from stadsvakt.edge.hub.registry import Registry
+from stadsvakt.edge.hub.statuses import StatusWriter
 from stadsvakt.edge.settings import EdgeSettings
 
 if TYPE_CHECKING:  # amqtt is loaded only where the demo runs its broker
@@ -76,11 +77,17 @@ class EdgeHub:
             workers=workers,
         )
         self._publisher: Publisher | None = None
-        handlers = Handlers(
-            factory, self.registry, self.pusher, lambda: self._publisher, self._background
-        )
         self._keys = KeyCache(factory)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.statuses = StatusWriter(factory, self._gone)
+        handlers = Handlers(
+            factory,
+            self.registry,
+            self.pusher,
+            lambda: self._publisher,
+            self._background,
+            self.statuses,
+        )
         self.gateway = Gateway(self._keys, handlers.table())
         sink = accounts or self._default_sink(embedded)
         # Without a sink it still follows the devices: a revoked one is forgotten.
@@ -117,6 +124,12 @@ class EdgeHub:
         if missing:
             self._background(asyncio.to_thread(self._keys.load, missing), "reading keys")
 
+    def _gone(self, device_id: uuid.UUID) -> None:
+        # Its status came in before the hub saw it revoked: dropped, and it is forgotten.
+        self.gateway.dropped["unknown_device"] += 1
+        log.warning("edge status of device %s dropped (unknown_device): revoked", device_id)
+        self.pusher.forget(device_id)
+
     def _background(self, work: Coroutine[Any, Any, None], what: str) -> None:
         """Run ``work`` beside the hub (a reference is kept; a failure is logged)."""
         task = asyncio.get_running_loop().create_task(work)
@@ -140,6 +153,7 @@ class EdgeHub:
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self.accounts.serve())
+                tasks.create_task(self.statuses.serve())
                 tasks.create_task(self._stay_connected())
         finally:
             for task in self._tasks:
