@@ -6,8 +6,6 @@ injected; nothing in the package reads the environment at import time.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Self
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stadsvakt.base64_keys import key_bytes, require_private_key
 from stadsvakt.edge.settings import EdgeSettings
 
 #: The placeholder secret used in development; refused in production mode.
@@ -474,14 +473,6 @@ DEV_AUDIT_SIGNING_KEY = "WGjr9tI0BhjHReyQaqeH7IFxoASmLn2WvQ/lKRDPJIk="
 AUDIT_KEY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 
 
-def _is_base64_of_32_bytes(value: str) -> bool:
-    """Whether ``value`` is standard base64 of exactly 32 bytes (an Ed25519 key)."""
-    try:
-        return len(base64.b64decode(value, validate=True)) == 32
-    except (binascii.Error, ValueError):
-        return False
-
-
 class AuditSettings(BaseModel):
     """The audit chain's HMAC keys and its signed checkpoints outside the database.
 
@@ -536,13 +527,9 @@ class AuditSettings(BaseModel):
                 )
             if not key.get_secret_value():
                 raise ValueError(f"audit.retired_hmac_keys: key {key_id!r} must not be empty")
-        if not _is_base64_of_32_bytes(self.signing_key.get_secret_value()):
-            raise ValueError(
-                "audit.signing_key: must be base64 of a 32-byte Ed25519 private key"
-                " (`stadsvakt audit keygen` makes one)"
-            )
+        require_private_key("audit.signing_key", self.signing_key.get_secret_value())
         for public in self.checkpoint_public_keys:
-            if not _is_base64_of_32_bytes(public):
+            if key_bytes(public) is None:
                 raise ValueError(
                     f"audit.checkpoint_public_keys: {public!r} is not base64 of a 32-byte"
                     " Ed25519 public key"

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Self
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
+from stadsvakt.base64_keys import KEYGEN_HINT, key_bytes, require_private_key
+
 #: The development signing key: base64 of a published Ed25519 seed, so anyone can sign
 #: snapshots with it. Production mode refuses it (:meth:`SnapshotSettings.production_problem`).
 DEV_SNAPSHOT_SIGNING_KEY = "I7N/BA9fQU/s/hwPB+umkeauw1vFPDxHyu+8xXgJsBc="
-
-
-def _seed(value: str) -> bytes | None:
-    """The 32 bytes ``value`` is standard base64 of, or None."""
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if len(raw) == 32 else None
 
 
 class SnapshotSettings(BaseModel):
@@ -59,15 +50,12 @@ class SnapshotSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check_key(self) -> Self:
-        if _seed(self.signing_key.get_secret_value()) is None:
-            raise ValueError(
-                "edge.snapshot.signing_key: must be base64 of a 32-byte Ed25519 private key"
-            )
+        require_private_key("edge.snapshot.signing_key", self.signing_key.get_secret_value())
         return self
 
     def private_key(self) -> Ed25519PrivateKey:
         """The centre's edge signing key."""
-        seed = _seed(self.signing_key.get_secret_value())
+        seed = key_bytes(self.signing_key.get_secret_value())
         if seed is None:  # the validator refused it already; kept for type narrowing
             raise ValueError("edge.snapshot.signing_key is not an Ed25519 key")
         return Ed25519PrivateKey.from_private_bytes(seed)
@@ -82,6 +70,6 @@ class SnapshotSettings(BaseModel):
             return (
                 "edge.snapshot.signing_key: production mode needs"
                 " STADSVAKT_EDGE__SNAPSHOT__SIGNING_KEY set to a private key of your own"
-                " (`stadsvakt audit keygen` makes one)"
+                f" ({KEYGEN_HINT})"
             )
         return None
