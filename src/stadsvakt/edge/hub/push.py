@@ -108,17 +108,32 @@ class Pusher:
             tasks.create_task(self._watch(publisher))
 
     async def _watch(self, publisher: Publisher) -> None:
+        generation = local_generation()
+        polled = -self._poll_s
+        failing = False
+        while True:
+            current = local_generation()
+            if current != generation or time.monotonic() - polled >= self._poll_s:
+                generation, polled = current, time.monotonic()
+                try:
+                    await self._follow(publisher)
+                except aiomqtt.MqttError:
+                    raise  # the connection is lost: the hub reconnects
+                except Exception:  # the database is away: keep the connection, read again
+                    if not failing:  # logged once per outage, not at every poll
+                        log.exception("following the access change feed failed; trying again")
+                    failing = True
+                else:
+                    if failing:
+                        log.info("following the access change feed again")
+                    failing = False
+            await asyncio.sleep(TICK_S)
+
+    async def _follow(self, publisher: Publisher) -> None:
         if self.seen is None:
             # Changes before the hub started reach devices with the sync after their hello.
             self.seen = await self._on_feed(feed_position)
-        generation = local_generation()
-        polled = time.monotonic()
-        while True:
-            await asyncio.sleep(TICK_S)
-            current = local_generation()
-            if current == generation and time.monotonic() - polled < self._poll_s:
-                continue
-            generation, polled = current, time.monotonic()
+        else:
             await self.catch_up(publisher)
 
     async def catch_up(self, publisher: Publisher) -> None:
