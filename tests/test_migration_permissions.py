@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import select
 
 from stadsvakt.auth.models import Role
 from stadsvakt.auth.permissions import BUILTIN_ROLES
 from stadsvakt.context import acting_as, system_actor
 from stadsvakt.db import create_db_engine, create_session_factory
-from stadsvakt.migrate import upgrade
+from stadsvakt.migrate import alembic_config, upgrade
 from stadsvakt.org.schemas import MunicipalityCreate
 from stadsvakt.org.service import create_municipality
 from stadsvakt.settings import Settings
@@ -62,6 +63,18 @@ def test_roles_made_before_the_access_model_get_its_permissions(tmp_path: Path) 
             r.name: set(r.permissions)
             for r in session.scalars(select(Role).where(Role.tenant_id == fresh.id))
         }
-    engine.dispose()
     for spec in BUILTIN_ROLES:
         assert seeded[spec.name] <= upgraded[spec.name], spec.name
+    # Below the edge devices' migration no role keeps a device permission.
+    with engine.begin() as conn:
+        config = alembic_config(settings)
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0020")
+    with factory() as session:
+        kept = [
+            p
+            for role in session.scalars(select(Role).where(Role.tenant_id == uuid.UUID(OLD_TENANT)))
+            for p in role.permissions
+        ]
+    engine.dispose()
+    assert kept and not [p for p in kept if p.startswith("device.")]

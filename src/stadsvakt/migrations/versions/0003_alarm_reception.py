@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from stadsvakt.migrations.role_grants import grant_to_builtin_roles
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -28,12 +30,6 @@ _NEW_GRANTS = {
     "auditor": ("alarm.read", "transmitter.read"),
     "read_only": ("alarm.read",),
 }
-_roles = sa.table(
-    "roles",
-    sa.column("id", sa.Uuid()),
-    sa.column("name", sa.String()),
-    sa.column("permissions", sa.JSON()),
-)
 
 
 def upgrade() -> None:
@@ -141,19 +137,7 @@ def upgrade() -> None:
 
 
 def _grant_new_permissions() -> None:
-    bind = op.get_bind()
-    rows = bind.execute(
-        sa.select(_roles.c.id, _roles.c.name, _roles.c.permissions).where(
-            _roles.c.name.in_(list(_NEW_GRANTS))
-        )
-    ).all()
-    for role_id, name, permissions in rows:
-        current = [str(item) for item in permissions] if isinstance(permissions, list) else []
-        added = [p for p in _NEW_GRANTS[str(name)] if p not in current]
-        if added:
-            bind.execute(
-                sa.update(_roles).where(_roles.c.id == role_id).values(permissions=current + added)
-            )
+    grant_to_builtin_roles(_NEW_GRANTS)
 
 
 def downgrade() -> None:

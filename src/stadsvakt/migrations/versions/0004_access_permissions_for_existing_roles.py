@@ -13,8 +13,7 @@ Create Date: 2026-11-22 14:10:00.000000
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from stadsvakt.migrations.role_grants import grant_to_builtin_roles
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -41,28 +40,10 @@ _NEW_GRANTS: dict[str, tuple[str, ...]] = {
     "auditor": ("access.read", "grant.read", "credential.read", "person.read", "training.read"),
     "read_only": ("access.read",),
 }
-_roles = sa.table(
-    "roles",
-    sa.column("id", sa.Uuid()),
-    sa.column("name", sa.String()),
-    sa.column("permissions", sa.JSON()),
-)
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    rows = bind.execute(
-        sa.select(_roles.c.id, _roles.c.name, _roles.c.permissions).where(
-            _roles.c.name.in_(list(_NEW_GRANTS))
-        )
-    ).all()
-    for role_id, name, permissions in rows:
-        current = [str(item) for item in permissions] if isinstance(permissions, list) else []
-        added = [p for p in _NEW_GRANTS[str(name)] if p not in current]
-        if added:
-            bind.execute(
-                sa.update(_roles).where(_roles.c.id == role_id).values(permissions=current + added)
-            )
+    grant_to_builtin_roles(_NEW_GRANTS)
 
 
 def downgrade() -> None:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from stadsvakt.migrations.role_grants import grant_to_builtin_roles
+
 revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
@@ -252,18 +254,7 @@ def _permissions() -> None:
                     updated_at=now,
                 )
             )
-    rows = bind.execute(
-        sa.select(_roles.c.id, _roles.c.name, _roles.c.permissions).where(
-            _roles.c.name.in_(list(_NEW_GRANTS))
-        )
-    ).all()
-    for role_id, name, permissions in rows:
-        current = [str(item) for item in permissions] if isinstance(permissions, list) else []
-        added = [p for p in _NEW_GRANTS[str(name)] if p not in current]
-        if added:
-            bind.execute(
-                sa.update(_roles).where(_roles.c.id == role_id).values(permissions=current + added)
-            )
+    grant_to_builtin_roles(_NEW_GRANTS)
 
 
 def upgrade() -> None:

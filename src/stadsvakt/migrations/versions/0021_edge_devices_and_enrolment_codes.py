@@ -13,6 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
+from stadsvakt.migrations.role_grants import grant_to_builtin_roles, take_from_roles
+
 revision: str = "0021"
 down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
@@ -39,12 +41,6 @@ _NEW_GRANTS: dict[str, tuple[str, ...]] = {
     "shift_leader": ("device.read",),
     "auditor": ("device.read",),
 }
-_roles = sa.table(
-    "roles",
-    sa.column("id", sa.Uuid()),
-    sa.column("name", sa.String()),
-    sa.column("permissions", sa.JSON()),
-)
 
 
 def upgrade() -> None:
@@ -154,19 +150,7 @@ def upgrade() -> None:
 
 
 def _grant_permissions() -> None:
-    bind = op.get_bind()
-    rows = bind.execute(
-        sa.select(_roles.c.id, _roles.c.name, _roles.c.permissions).where(
-            _roles.c.name.in_(list(_NEW_GRANTS))
-        )
-    ).all()
-    for role_id, name, permissions in rows:
-        current = [str(item) for item in permissions] if isinstance(permissions, list) else []
-        added = [p for p in _NEW_GRANTS[str(name)] if p not in current]
-        if added:
-            bind.execute(
-                sa.update(_roles).where(_roles.c.id == role_id).values(permissions=current + added)
-            )
+    grant_to_builtin_roles(_NEW_GRANTS)
 
 
 def downgrade() -> None:
@@ -174,8 +158,4 @@ def downgrade() -> None:
     op.drop_table("enrolment_codes")
     op.drop_table("edge_device_doors")
     op.drop_table("edge_devices")
-    bind = op.get_bind()
-    for role_id, permissions in bind.execute(sa.select(_roles.c.id, _roles.c.permissions)).all():
-        if isinstance(permissions, list) and any(str(p).startswith("device.") for p in permissions):
-            kept = [p for p in permissions if not str(p).startswith("device.")]
-            bind.execute(sa.update(_roles).where(_roles.c.id == role_id).values(permissions=kept))
+    take_from_roles("device.")
