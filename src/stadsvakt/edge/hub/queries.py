@@ -107,7 +107,9 @@ def read_batch(
     for entity in URGENT:
         target = batch.urgent_doors if entity == Entity.DOOR_LOCKDOWN else batch.urgent_sites
         target.update(named.get(entity, {}))
-    batch.upto = max(batch.seqs, default=upto)
+    # At least the feed's position: a late commit's revocation numbered below what an edge
+    # already holds would be ignored there as old news.
+    batch.upto = max([upto, *batch.seqs])
     batch.revocations = _revocations(
         session, named.get(Entity.CREDENTIAL, {}), named.get(Entity.PERSON, {}), batch.upto, now
     )
