@@ -36,6 +36,10 @@ def edge(
     upload_batch: Annotated[
         int, typer.Option(min=1, max=1000, help="Events per upload (edge.toml's upload_batch)")
     ] = 200,
+    centre_in_process: Annotated[
+        bool,
+        typer.Option(help="Outage: the centre on a thread here, not `stadsvakt serve` (quick)"),
+    ] = False,
     postgres_url: Annotated[
         str, typer.Option(help="PostgreSQL server (a throwaway database is made beside it)")
     ] = DEFAULT_POSTGRES,
@@ -59,6 +63,7 @@ def edge(
         snapshot_runs=snapshot_runs,
         reads=reads,
         upload_batch=upload_batch,
+        centre_in_process=centre_in_process,
     )
     result = run(options, Console(stderr=True))
     typer.echo(json.dumps(result, indent=2, sort_keys=True))

@@ -117,6 +117,10 @@ class SimulatedEdge:
             await client.__aexit__(None, None, None)
 
 
+#: How long the hub may take to connect and subscribe.
+START_TIMEOUT_S = 30.0
+
+
 class HubThread:
     """The centre's :class:`EdgeHub` serving on its own event loop and thread, as the
     centre's process runs it beside its API."""
@@ -124,20 +128,25 @@ class HubThread:
     def __init__(self, settings: EdgeSettings, factory: Callable[[], Session]) -> None:
         self.hub = EdgeHub(settings, factory)
         self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), name="hub")
-        self._started = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self.hub.serve())
-        self._started.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 
     def __enter__(self) -> HubThread:
         self._thread.start()
-        self._started.wait(30)
+        # Devices' hellos published before the hub subscribes to them would be lost (no
+        # session holds them yet): wait for its subscription.
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self.hub.gateway.subscribed.is_set():
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                self.__exit__()
+                raise RuntimeError("the edge hub did not subscribe to the devices' topics")
+            time.sleep(0.02)
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -5,10 +5,12 @@ with the centre down (its uploader tries every ``upload_interval_seconds`` and i
 refused a connection); the agent's clock moves one second per round, so an hour takes
 as long as its decisions and buffer writes do, not an hour. Then the centre comes up:
 ``stadsvakt serve`` (uvicorn) on a free port over the city's database, where the device
-was enrolled through the enrolment service, and the agent's own :class:`Uploader`
-sends the buffer, batch after batch, until it is empty. The last batch is then sent a
-second time (it must be answered as duplicates), and the centre's database is counted:
-every buffered id must be stored once, with one access-log row per access event.
+was enrolled through the enrolment service (or, for quick runs, the same app under
+uvicorn on a thread here: :mod:`.serving`). Once it is idle (its start-up work, the
+decision index, done), the agent's own :class:`Uploader` sends the buffer, batch after
+batch, until it is empty. The last batch is then sent a second time (it must be answered
+as duplicates), and the centre's database is counted: every buffered id must be stored
+once, with one access-log row per access event.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from benchmarks.decisions.http_load import cpu_seconds, free_port, server
+from benchmarks.decisions.http_load import cpu_seconds, free_port
 from benchmarks.edge.centre import Centre, EnrolledDevice
 from benchmarks.edge.rig import SteppedClock, edge_config, reader_name
+from benchmarks.edge.serving import centre as centre_server
 from stadsvakt.access.models import AccessEvent
 from stadsvakt.db import unit_of_work
 from stadsvakt.edge.agent.agent import Agent
@@ -162,6 +165,7 @@ def measure_outage(
     seed: int,
     advance: Advance,
     say: Callable[[str], None],
+    in_process: bool = False,
 ) -> dict[str, Any]:
     """Decide ``hours`` offline at the device's doors, then upload to a centre that came up."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -201,10 +205,10 @@ def measure_outage(
         access = sum(event.body["type"] == "access" for event in everything)
         say(f"outage: {len(ids)} events buffered; the centre comes up")
         with (
-            server(centre.url, workdir) as running,
+            centre_server(centre.url, workdir, in_process=in_process) as running,
             httpx.Client(base_url=running.base, timeout=60.0) as client,
         ):
-            waited = _wait_idle(running.pid)
+            waited = _wait_idle(running.pid) if running.pid is not None else 0.0
             uploader = Uploader(agent, device.key, client)
             batches = confirmed = 0
             started = time.perf_counter()
@@ -230,6 +234,7 @@ def measure_outage(
         "outage_upload_batch": upload_batch,
         "outage_confirmed": confirmed,
         "outage_centre_idle_wait_s": round(waited, 1),
+        "outage_centre": "in_process" if in_process else "stadsvakt_serve",
         "outage_resent": len(last),
         "outage_resent_stored": len(again["stored"]),
         "outage_resent_duplicates": len(again["duplicates"]),

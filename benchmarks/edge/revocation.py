@@ -50,8 +50,8 @@ MASTER_CARD = "0BADC0FFEE0001"
 CENTRE_USER = "stadsvakt-centre"
 #: TLS handshakes under way at once while the edges connect.
 CONNECTING = 32
-#: How long the edges may take to connect and get their snapshots.
-SETUP_TIMEOUT_S = 1800.0
+#: How long the edges may go without one more of them holding its snapshot.
+STALL_S = 120.0
 #: A quiet moment after the last snapshot (deltas of the setup's own changes settle).
 SETTLE_S = 2.0
 #: How long every edge may take to deny the card.
@@ -170,14 +170,16 @@ def _revoke(centre: Centre, plan: Plan) -> None:
 async def _all_set(
     events: list[asyncio.Event], tasks: list[asyncio.Task[None]], timeout: float, advance: Any
 ) -> int:
-    """Wait until every event is set (or ``timeout``); how many are. A task that ended with
-    an error ends the wait with it."""
+    """Wait until every event is set, or none more has been for ``timeout`` seconds; how
+    many are. A task that ended with an error ends the wait with it."""
     deadline = time.monotonic() + timeout
     done = 0
     while time.monotonic() < deadline:
         now_done = sum(event.is_set() for event in events)
         if advance is not None:
             advance(now_done - done)
+        if now_done > done:
+            deadline = time.monotonic() + timeout
         done = now_done
         if done == len(events):
             break
@@ -207,7 +209,7 @@ async def _fleet(
         ready = await _all_set(
             [edge.ready for edge in edges],
             tasks,
-            SETUP_TIMEOUT_S,
+            STALL_S,
             bars("Edges: snapshots")(len(edges)),
         )
         setup_s = time.perf_counter() - started
@@ -279,6 +281,7 @@ def measure(centre: Centre, plan: Plan, settings: SnapshotSettings, bars: Bars) 
         )
         with HubThread(edge_settings, centre.session_factory) as hub:
             result = asyncio.run(_fleet(centre, plan, devices, edge_settings, broker, bars))
+            time.sleep(SETTLE_S)  # the hub counts a send once all its publishes are done
             result["revocation_hub_sent"] = dict(hub.hub.pusher.sent)
     result["revocation_broker_accounts"] = len(accounts)
     return result

@@ -74,6 +74,8 @@ class Options:
     reads: int = 300
     #: Events per upload (edge.toml's ``upload_batch``).
     upload_batch: int = 200
+    #: The outage's centre on a thread here instead of ``stadsvakt serve`` (quick runs).
+    centre_in_process: bool = False
 
 
 class _Bars:
@@ -167,6 +169,7 @@ def _one_backend(
                                 round(options.outage_hours * 3600) * len(device.door_ids)
                             ),
                             say=console.log,
+                            in_process=options.centre_in_process,
                         )
                     )
             if plan is not None:
