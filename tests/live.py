@@ -15,10 +15,14 @@ from tests.waiting import wait_until
 
 
 @contextmanager
-def serving(app: FastAPI, *, lifespan: bool = False) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 on a free port while the block runs; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+def serving(
+    app: FastAPI, *, lifespan: bool = False, sock: socket.socket | None = None
+) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 on a free port while the block runs; yields its base URL.
+    ``sock``: a socket already bound there (when the app's settings must name its port)."""
+    if sock is None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, log_level="warning", ws="none", lifespan="on" if lifespan else "off"

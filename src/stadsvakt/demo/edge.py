@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from stadsvakt.api.deps import Services
 from stadsvakt.demo.footfall import EVERY_S, DemoDoor, Footfall, cards_for, simulated_reader
 from stadsvakt.demo.panels import LoopThread
@@ -33,6 +35,7 @@ from stadsvakt.edge.agent.config import EdgeConfig, load_config
 from stadsvakt.edge.agent.osdp_reader import QueueChannel, loopback_pair
 from stadsvakt.edge.agent.outputs import SimulatedOutputs
 from stadsvakt.edge.agent.runner import EdgeAgent, build, start
+from stadsvakt.edge.agent.uploader import centre_client
 from stadsvakt.edge.broker.embedded import EmbeddedBroker, embedded_broker
 from stadsvakt.edge.broker.tls import TlsFiles, write_dev_certificates
 from stadsvakt.edge.devices.service import mqtt_accounts
@@ -55,6 +58,8 @@ class DemoAgent:
     edge: EdgeAgent
     outputs: SimulatedOutputs
     readers: dict[str, Any]  # reader name: osdp.PeripheralDevice
+    #: The uploads' HTTP client (closed here: the runner leaves a given client open).
+    http: httpx.Client
     thread: threading.Thread | None = None
 
 
@@ -147,8 +152,9 @@ class DemoEdge:
             panel_end, reader_end = loopback_pair()
             channels[reader.name] = panel_end
             readers[reader.name] = simulated_reader(reader, reader_end)
-        edge = build(config, outputs=outputs, channels=channels, backoff=LINK_BACKOFF)
-        agent = DemoAgent(config, edge, outputs, readers)
+        http = centre_client(config)
+        edge = build(config, outputs=outputs, client=http, channels=channels, backoff=LINK_BACKOFF)
+        agent = DemoAgent(config, edge, outputs, readers, http)
         self.agents.append(agent)
         with self.services.session_factory() as session:
             cards = cards_for(session, config.device_id)
@@ -169,6 +175,7 @@ class DemoEdge:
                 agent.thread.join()
             for reader in agent.readers.values():
                 reader.stop()
+            agent.http.close()
         if self.centre is not None:
             self.centre.stop()
 

@@ -1,9 +1,9 @@
 """People at the demo's edge doors: cards shown at simulated OSDP readers, doors opened.
 
 Each door's reader is a libosdp ``PeripheralDevice`` joined to its agent's control panel
-over an in-memory line (:func:`~stadsvakt.edge.agent.osdp_reader.loopback_pair`), with
-the secure channel on and the reader's install key from ``edge.toml``, as a real reader
-on RS-485 would be. :class:`Footfall` shows a card at a random door every few seconds:
+over an in-memory line (:func:`~stadsvakt.edge.agent.osdp_reader.loopback_pair`), as a
+real reader on RS-485 would be (the demo's ``edge.toml`` turns the secure channel off:
+:mod:`.seed_edge` says why). :class:`Footfall` shows a card at a random door every few seconds:
 mostly the card of someone who works at the site, now and then a stranger's or a
 blocked card. When the agent unlocks the door, the person usually walks through (the
 door contact opens and closes a few seconds later) and now and then leaves the door
@@ -86,15 +86,13 @@ def cards_for(session: Session, device_id: uuid.UUID) -> Cards:
 
 
 def simulated_reader(config: ReaderConfig, channel: QueueChannel) -> Any:
-    """A libosdp reader (peripheral device) at ``config``'s address with its install key,
-    on ``channel`` (the reader's end of a loopback pair); not yet started."""
-    capabilities = osdp.PDCapabilities(
-        [
-            (osdp.Capability.LEDControl, 1, 1),
-            (osdp.Capability.AudibleControl, 1, 1),
-            (osdp.Capability.CommunicationSecurity, 1, 1),
-        ]
-    )
+    """A libosdp reader (peripheral device) at ``config``'s address, with the secure
+    channel and its install key when ``config`` has one, on ``channel`` (the reader's end
+    of a loopback pair); not yet started."""
+    features = [(osdp.Capability.LEDControl, 1, 1), (osdp.Capability.AudibleControl, 1, 1)]
+    if config.key is not None:
+        features.append((osdp.Capability.CommunicationSecurity, 1, 1))
+    capabilities = osdp.PDCapabilities(features)
     info = osdp.PDInfo(config.address, channel, scbk=config.key, name=config.name)
     return osdp.PeripheralDevice(info, capabilities, log_level=osdp.LogLevel.Error)
 
