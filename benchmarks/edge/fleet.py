@@ -59,6 +59,8 @@ class SimulatedEdge:
         self.watch_from: float | None = None
         self.denied_at: float | None = None
         self.denied_by = ""
+        #: When the first ``revoke`` command after :attr:`watch_from` reached the handler.
+        self.command_at: float | None = None
 
     def opens(self) -> bool:
         """Whether ``decide()`` opens the door for the card on the rights held now."""
@@ -68,6 +70,8 @@ class SimulatedEdge:
     async def handle(self, message: CentreMessage) -> None:
         """Take a verified message from the centre as the agent's link does."""
         kind = "revoke" if message.kind is Down.COMMAND else str(message.kind)
+        if kind == "revoke" and self.watch_from is not None and self.command_at is None:
+            self.command_at = time.perf_counter()
         try:
             if message.kind is Down.SNAPSHOT:
                 self.rights.snapshot(message.payload)

@@ -40,6 +40,7 @@ from stadsvakt.directory.models import Assignment, Person
 from stadsvakt.edge.broker.mosquitto import MosquittoBroker
 from stadsvakt.edge.broker.settings import BrokerSettings
 from stadsvakt.edge.devices.service import mqtt_accounts
+from stadsvakt.edge.hub import push
 from stadsvakt.edge.settings import EdgeSettings
 from stadsvakt.edge.snapshot.settings import SnapshotSettings
 from stadsvakt.org.models import OrgUnit, Site
@@ -190,6 +191,33 @@ async def _all_set(
     return done
 
 
+class _SentAt(logging.Handler):
+    """Notes the ``time.perf_counter()`` at which the hub logs that it has published the
+    revocation to every device (its publishes acknowledged by the broker)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.at: float | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Note the first such line."""
+        if self.at is None and record.getMessage().startswith("revocation up to"):
+            self.at = time.perf_counter()
+
+
+@contextlib.contextmanager
+def _hub_sent() -> Iterator[_SentAt]:
+    logger = logging.getLogger(push.__name__)
+    handler, level = _SentAt(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 async def _fleet(
     centre: Centre,
     plan: Plan,
@@ -197,6 +225,7 @@ async def _fleet(
     settings: EdgeSettings,
     broker: MosquittoBroker,
     bars: Bars,
+    sent: _SentAt,
 ) -> dict[str, Any]:
     edges = [SimulatedEdge(d, centre.city.tenant_id, settings, MASTER_CARD) for d in devices]
     slots = asyncio.Semaphore(CONNECTING)
@@ -229,6 +258,14 @@ async def _fleet(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     delays = [(e.denied_at - revoked_at) * 1000 for e in edges if e.denied_at is not None]
+    # Apart: until the command reached each edge's handler (the centre, the broker and the
+    # simulator's own delivery), and the edge's share after that (verify, revoke, decide).
+    arrivals = [(e.command_at - revoked_at) * 1000 for e in edges if e.command_at is not None]
+    handling = [
+        (e.denied_at - e.command_at) * 1000
+        for e in edges
+        if e.denied_at is not None and e.command_at is not None
+    ]
     result: dict[str, Any] = {
         "revocation_edges": len(edges),
         "revocation_denied": denied,
@@ -238,8 +275,14 @@ async def _fleet(
         "revocation_denied_by": dict(Counter(e.denied_by for e in edges if e.denied_by)),
         "revocation_refused": dict(sum((e.refused for e in edges), Counter())),
     }
+    if sent.at is not None:
+        result["revocation_hub_published_ms"] = round((sent.at - revoked_at) * 1000, 2)
     if delays:
         result.update(summary("revocation", delays))
+    if arrivals:
+        result.update(summary("revocation_command_arrived", arrivals))
+    if handling:
+        result.update(summary("revocation_edge_handling", handling))
     return result
 
 
@@ -279,8 +322,8 @@ def measure(centre: Centre, plan: Plan, settings: SnapshotSettings, bars: Bars) 
             ),
             snapshot=settings,
         )
-        with HubThread(edge_settings, centre.session_factory) as hub:
-            result = asyncio.run(_fleet(centre, plan, devices, edge_settings, broker, bars))
+        with _hub_sent() as sent, HubThread(edge_settings, centre.session_factory) as hub:
+            result = asyncio.run(_fleet(centre, plan, devices, edge_settings, broker, bars, sent))
             time.sleep(SETTLE_S)  # the hub counts a send once all its publishes are done
             result["revocation_hub_sent"] = dict(hub.hub.pusher.sent)
     result["revocation_broker_accounts"] = len(accounts)
