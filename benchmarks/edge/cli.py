@@ -40,6 +40,12 @@ def edge(
         bool,
         typer.Option(help="Outage: the centre on a thread here, not `stadsvakt serve` (quick)"),
     ] = False,
+    hub_inflight: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="What-if: the hub's QoS 1 messages in flight (default: paho's 20)"
+        ),
+    ] = None,
     postgres_url: Annotated[
         str, typer.Option(help="PostgreSQL server (a throwaway database is made beside it)")
     ] = DEFAULT_POSTGRES,
@@ -64,6 +70,7 @@ def edge(
         reads=reads,
         upload_batch=upload_batch,
         centre_in_process=centre_in_process,
+        hub_inflight=hub_inflight,
     )
     result = run(options, Console(stderr=True))
     typer.echo(json.dumps(result, indent=2, sort_keys=True))

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiomqtt
 from sqlalchemy.orm import Session
 
 from benchmarks.edge.centre import EnrolledDevice
@@ -29,7 +30,7 @@ from stadsvakt.access.decide import DecisionRequest, decide
 from stadsvakt.access.identifiers import CARD
 from stadsvakt.edge.agent.rights import Rights
 from stadsvakt.edge.agent.status import hello_body
-from stadsvakt.edge.broker.client import device_client
+from stadsvakt.edge.broker.client import KEEPALIVE_S, device_client, tls_context
 from stadsvakt.edge.broker.device import CentreMessage, DeviceLink
 from stadsvakt.edge.broker.topics import Down, Up
 from stadsvakt.edge.hub import EdgeHub
@@ -121,6 +122,29 @@ class SimulatedEdge:
             await client.__aexit__(None, None, None)
 
 
+def _hub_client(settings: EdgeSettings, inflight: int) -> Callable[[], aiomqtt.Client]:
+    """The hub's connection as ``centre_client`` makes it, but with ``inflight`` QoS 1
+    messages awaiting their PUBACK at once (paho's default is 20): a what-if."""
+    broker = settings.broker
+    password = broker.centre_password.get_secret_value() if broker.centre_password else ""
+
+    def make() -> aiomqtt.Client:
+        return aiomqtt.Client(
+            broker.host,
+            broker.port,
+            username=broker.centre_username,
+            password=password,
+            identifier=f"{broker.centre_username}-hub",
+            clean_session=False,
+            tls_context=tls_context(broker.tls_ca),
+            keepalive=KEEPALIVE_S,
+            timeout=10.0,
+            max_inflight_messages=inflight,
+        )
+
+    return make
+
+
 #: How long the hub may take to connect and subscribe.
 START_TIMEOUT_S = 30.0
 
@@ -129,8 +153,15 @@ class HubThread:
     """The centre's :class:`EdgeHub` serving on its own event loop and thread, as the
     centre's process runs it beside its API."""
 
-    def __init__(self, settings: EdgeSettings, factory: Callable[[], Session]) -> None:
-        self.hub = EdgeHub(settings, factory)
+    def __init__(
+        self,
+        settings: EdgeSettings,
+        factory: Callable[[], Session],
+        *,
+        inflight: int | None = None,
+    ) -> None:
+        connect = None if inflight is None else _hub_client(settings, inflight)
+        self.hub = EdgeHub(settings, factory, connect=connect)
         self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), name="hub")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None

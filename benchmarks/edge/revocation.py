@@ -298,7 +298,14 @@ def _quiet(name: str) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def measure(centre: Centre, plan: Plan, settings: SnapshotSettings, bars: Bars) -> dict[str, Any]:
+def measure(
+    centre: Centre,
+    plan: Plan,
+    settings: SnapshotSettings,
+    bars: Bars,
+    *,
+    hub_inflight: int | None = None,
+) -> dict[str, Any]:
     """Enrol an edge per planned door, start the broker, the hub and the edges, revoke
     the master key's card and time each edge's deny (module docstring)."""
     devices = _enrol_all(centre, plan, bars("Enrolling the edges")(len(plan.doors)))
@@ -322,9 +329,13 @@ def measure(centre: Centre, plan: Plan, settings: SnapshotSettings, bars: Bars) 
             ),
             snapshot=settings,
         )
-        with _hub_sent() as sent, HubThread(edge_settings, centre.session_factory) as hub:
+        with (
+            _hub_sent() as sent,
+            HubThread(edge_settings, centre.session_factory, inflight=hub_inflight) as hub,
+        ):
             result = asyncio.run(_fleet(centre, plan, devices, edge_settings, broker, bars, sent))
             time.sleep(SETTLE_S)  # the hub counts a send once all its publishes are done
             result["revocation_hub_sent"] = dict(hub.hub.pusher.sent)
     result["revocation_broker_accounts"] = len(accounts)
+    result["revocation_hub_inflight"] = hub_inflight or "paho default (20)"
     return result

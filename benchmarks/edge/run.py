@@ -76,6 +76,8 @@ class Options:
     upload_batch: int = 200
     #: The outage's centre on a thread here instead of ``stadsvakt serve`` (quick runs).
     centre_in_process: bool = False
+    #: The hub's MQTT client's QoS 1 messages in flight (None: as the hub makes it).
+    hub_inflight: int | None = None
 
 
 class _Bars:
@@ -173,7 +175,11 @@ def _one_backend(
                         )
                     )
             if plan is not None:
-                result.update(revocation.measure(centre, plan, settings, bars.task))
+                result.update(
+                    revocation.measure(
+                        centre, plan, settings, bars.task, hub_inflight=options.hub_inflight
+                    )
+                )
         finally:
             centre.engine.dispose()
     return result
