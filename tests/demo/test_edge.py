@@ -251,6 +251,12 @@ def test_the_demo_edge_decides_reports_and_denies_a_card_revoked_in_the_ui(
     )
     services, result = build_demo(settings, scale=1, console=Console(quiet=True), people=120)
     try:
+        with socket.socket() as taken:
+            # Another program on the broker's port: the demo serves on without its edge.
+            taken.bind(("127.0.0.1", settings.edge.broker.port))
+            taken.listen()
+            with demo_edge(settings, services) as nothing:
+                assert nothing is None
         with (
             serving(create_app(settings, services), sock=sock) as base,
             demo_edge(settings, services, every_s=1.0) as edge,

@@ -125,9 +125,11 @@ class DemoEdge:
     def start(self) -> bool:
         """Start the broker and hub, then the devices and the footfall; False (and nothing
         left running) if the broker did not start."""
-        database = self.settings.sqlite_path()
-        assert database is not None
-        tls = write_dev_certificates(edge_folder(database).absolute() / "broker")
+        ca = self.settings.edge.broker.tls_ca
+        if ca is None:
+            raise ValueError("edge.broker.tls_ca: the demo's settings name the broker's CA file")
+        # Where the settings say the CA is: the hub and the devices check the broker by it.
+        tls = write_dev_certificates(ca.parent)
         self.centre = CentreSide(self.settings, self.services, tls).start()
         if not self.centre.ready.wait(START_TIMEOUT_S) or self.centre.hub is None:
             log.error("the demo's edge broker did not start: the edge devices stay off")
@@ -206,9 +208,11 @@ def demo_edge(
 ) -> Iterator[DemoEdge | None]:
     """Run the demo's edge (module docstring) while the block runs; ``every_s`` is how
     often a card is shown on average (None: only when :class:`DemoDoor` is told to).
-    Nothing runs when the demo seeded no devices or the broker cannot start."""
+    Nothing runs when the demo seeded no devices, its settings name no broker password or
+    CA file (:func:`~.seed_edge.demo_edge_settings` names them), or the broker cannot start."""
     configs = demo_configs(settings)
-    if not configs or settings.edge.broker.centre_password is None:
+    broker = settings.edge.broker
+    if not configs or broker.centre_password is None or broker.tls_ca is None:
         yield None
         return
     edge = DemoEdge(settings, services, configs, every_s=every_s)

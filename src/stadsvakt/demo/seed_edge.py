@@ -128,7 +128,9 @@ def demo_edge_settings(base: EdgeSettings, database: Path) -> EdgeSettings:
 
 
 def centre_url(settings: Settings) -> str:
-    """The centre as a device on this machine reaches it (plain HTTP to loopback only)."""
+    """The centre as a device on this machine reaches it: plain HTTP is allowed to loopback
+    only, so a demo served on another single address (``--host 192.0.2.7``) gets no uploads
+    (its devices still decide, and report over MQTT)."""
     return f"http://{LOOPBACK_HOST}:{settings.server.port}"
 
 
