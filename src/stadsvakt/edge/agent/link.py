@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 #: How often door states are compared (a change is reported within this) and the stop looked at.
 WATCH_SECONDS = 0.05
+#: How long a stopping link waits for a clean disconnect before it cuts the connection.
+STOP_GRACE_SECONDS = 2.0
 
 
 class CentreLink:
@@ -103,6 +105,11 @@ class CentreLink:
                 await asyncio.sleep(WATCH_SECONDS)
         finally:
             task.cancel()
+            while not task.done():
+                await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+                # aiomqtt's disconnect may wait for ever for the broker's goodbye when
+                # cancelled: cancelling again ends that wait.
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
@@ -141,6 +148,7 @@ class CentreLink:
             self._client = client
             self.connections += 1
             self.agent.health.centre_reachable = True
+            # A cancellation swallowed here is repeated by serve(), which ends the group.
             await self.hello()
             group.create_task(self._report(client))
 
@@ -150,6 +158,7 @@ class CentreLink:
         last: dict[uuid.UUID, str] | None = None
         due = loop.time()
         while True:
+            _raise_if_cancelled()
             doors = self.agent.live_states()
             if doors != last or loop.time() >= due or self._report_now:
                 self._report_now = False
@@ -239,3 +248,13 @@ def _lost(exc: BaseException) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return all(_lost(inner) for inner in exc.exceptions)
     return isinstance(exc, aiomqtt.MqttError)
+
+
+def _raise_if_cancelled() -> None:
+    """End the current task if it was asked to: on Python 3.11, ``asyncio.wait_for`` (in
+    aiomqtt's publish) may swallow a cancellation that meets the broker's answer, and a
+    task group cancels its tasks only once. Only for a group's child tasks: 3.11's group
+    may leave its parent's cancellation count raised after a child failed."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

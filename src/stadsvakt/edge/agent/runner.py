@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
 #: Readers' links are checked every this many polls.
 READER_CHECK_POLLS = 10
+#: How long a stopping agent waits for its centre link to end.
+LINK_STOP_SECONDS = 10.0
 
 
 def _centre_key(data: bytes) -> Ed25519PublicKey:
@@ -192,7 +194,9 @@ def run(edge: EdgeAgent, stop: threading.Event) -> None:
         stop.set()
         uploads.join()
         if link is not None:
-            link.join()
+            link.join(timeout=LINK_STOP_SECONDS)
+            if link.is_alive():  # a daemon thread: it does not hold the process
+                log.error("the centre link did not stop within %g s", LINK_STOP_SECONDS)
         edge.readers.stop()
         edge.agent.outputs.close()
         edge.agent.buffer.close()

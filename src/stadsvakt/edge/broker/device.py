@@ -108,5 +108,10 @@ class DeviceLink:
                 except Exception:  # a handler's failure must not stop the link
                     self.dropped["handler"] += 1
                     log.exception("handling the centre's %s failed", checked.kind)
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # On Python 3.11 a publish in the handler (asyncio.wait_for) may have
+                    # swallowed the cancellation; a task group would wait here for ever.
+                    raise asyncio.CancelledError
         finally:
             self.subscribed.clear()
