@@ -185,3 +185,34 @@ def test_a_card_whose_pin_never_comes_is_logged_as_pin_required(agent: Agent) ->
     assert (event.body["granted"], event.body["reason"]) == (False, "pin_required")
     assert _keys(agent, "4711#") is None
     assert agent.buffer.count() == 1
+
+
+def test_live_states_follow_the_lock_and_the_contact(agent: Agent) -> None:
+    door_id = agent.config.doors[0].door_id
+    assert agent.live_states() == {door_id: "locked"}
+    agent.on_reader_event(CardRead("entrance", GRANTED_CARD))
+    assert agent.live_states() == {door_id: "unlocked"}
+    _outputs(agent).inputs[CONTACT] = True
+    agent.poll()
+    assert agent.live_states() == {door_id: "open"}
+    _clock(agent).advance(31)
+    agent.poll()
+    assert agent.live_states() == {door_id: "held"}
+    _outputs(agent).inputs[CONTACT] = False
+    agent.poll()
+    assert agent.live_states() == {door_id: "locked"}
+    _outputs(agent).inputs[CONTACT] = True
+    agent.poll()
+    assert agent.live_states() == {door_id: "forced"}
+
+
+def test_health_levels_grade_the_faults(agent: Agent) -> None:
+    health = agent.health
+    assert (health.level, health.detail()) == ("ok", "")
+    agent.check_clock(_clock(agent).now + timedelta(seconds=6))
+    assert health.level == "degraded" and health.detail().startswith("clock: the clock is")
+    health.faults["reader entrance"] = "offline"
+    assert health.level == "fault"
+    assert health.detail().endswith("; reader entrance: offline")
+    health.faults["upload"] = "x" * 600
+    assert len(health.detail()) == 500
