@@ -6,6 +6,15 @@ configuration turns it off; an unsecured reply is then refused (``EnforceSecure`
 libosdp calls the event handler on its refresh thread while it holds the panel's
 lock, so events are queued and handed to the agent on a thread of our own (a handler
 that sent a command from libosdp's thread would wait for the lock it holds).
+
+The panel is refreshed by a thread of our own every :data:`REFRESH_S` rather than by the
+binding's ``start()``, which sleeps 20 ms between refreshes: a card read waits for the
+panel's next poll (libosdp polls each reader every 50 ms) and then for the refresh that
+takes the reply, so the binding's pace added up to 40 ms to a door's opening.
+
+Readers on one serial line share a bus and are polled in turn; readers on lines of their
+own are told apart by libosdp's channel id, one per line (the binding leaves every
+channel at 0, which would make separate lines one bus).
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ class KeyPress:
 
 
 ReaderEvent = CardRead | KeyPress
+
+#: Seconds between the panel's refreshes (each a short call into libosdp's C code).
+REFRESH_S = 0.002
 
 
 class QueueChannel(osdp.Channel):  # type: ignore[misc]
@@ -167,13 +179,18 @@ class OsdpReaders:
         self._events: queue.SimpleQueue[tuple[int, dict[str, Any]] | None] = queue.SimpleQueue()
         infos = []
         self._serial: list[SerialChannel] = []
+        lines: dict[str, SerialChannel] = {}
         for reader in readers:
             channel = (channels or {}).get(reader.name)
             if channel is None:
                 if reader.device == LOOPBACK:
                     raise ValueError(f"reader {reader.name}: loopback needs a channel given")
-                channel = SerialChannel(reader.device, reader.baud_rate)
-                self._serial.append(channel)
+                channel = lines.get(reader.device)
+                if channel is None:
+                    channel = SerialChannel(reader.device, reader.baud_rate)
+                    channel.id = len(lines)
+                    lines[reader.device] = channel
+                    self._serial.append(channel)
             flags = [osdp.LibFlag.EnforceSecure] if reader.key is not None else []
             infos.append(
                 osdp.PDInfo(reader.address, channel, scbk=reader.key, name=reader.name, flags=flags)
@@ -181,6 +198,8 @@ class OsdpReaders:
         self._panel = osdp.ControlPanel(infos, log_level=osdp.LogLevel.Warning)
         self._panel.set_event_handler(self._on_event)
         self._dispatcher: threading.Thread | None = None
+        self._refresher: threading.Thread | None = None
+        self._stop = threading.Event()
         self._started = threading.Event()
 
     def _on_event(self, pd: int, event: dict[str, Any]) -> int:
@@ -205,12 +224,23 @@ class OsdpReaders:
         """Start polling the readers and delivering their events."""
         self._dispatcher = threading.Thread(target=self._dispatch, name="osdp-events", daemon=True)
         self._dispatcher.start()
-        self._panel.start()
+        # The binding's own methods take ``lock``, which its start() would have made.
+        self._panel.lock = threading.Lock()
+        self._refresher = threading.Thread(target=self._refresh, name="osdp-panel", daemon=True)
+        self._refresher.start()
         self._started.set()
+
+    def _refresh(self) -> None:
+        lock, panel = self._panel.lock, self._panel.ctx
+        while not self._stop.wait(REFRESH_S):
+            with lock:
+                panel.refresh()
 
     def stop(self) -> None:
         """Stop polling and delivering."""
-        self._panel.stop()
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join()
         self._events.put(None)
         if self._dispatcher is not None:
             self._dispatcher.join()
