@@ -18,9 +18,10 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiomqtt
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from benchmarks.edge.centre import EnrolledDevice
 from stadsvakt.access.decide import DecisionRequest, decide
 from stadsvakt.access.identifiers import CARD
+from stadsvakt.alarms.receivers.run import loop_factory
 from stadsvakt.edge.agent.rights import Rights
 from stadsvakt.edge.agent.status import hello_body
 from stadsvakt.edge.broker.client import KEEPALIVE_S, device_client, tls_context
@@ -36,6 +38,8 @@ from stadsvakt.edge.broker.topics import Down, Up
 from stadsvakt.edge.hub import EdgeHub
 from stadsvakt.edge.settings import EdgeSettings
 from stadsvakt.edge.snapshot.verify import SnapshotRefused
+
+T = TypeVar("T")
 
 
 class SimulatedEdge:
@@ -149,6 +153,13 @@ def _hub_client(settings: EdgeSettings, inflight: int) -> Callable[[], aiomqtt.C
 START_TIMEOUT_S = 30.0
 
 
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop where it is installed, as ``stadsvakt serve`` runs the hub
+    (uvicorn's loop); asyncio's own loop otherwise."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(main)
+
+
 class HubThread:
     """The centre's :class:`EdgeHub` serving on its own event loop and thread, as the
     centre's process runs it beside its API."""
@@ -162,7 +173,7 @@ class HubThread:
     ) -> None:
         connect = None if inflight is None else _hub_client(settings, inflight)
         self.hub = EdgeHub(settings, factory, connect=connect)
-        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), name="hub")
+        self._thread = threading.Thread(target=run_loop, args=(self._main(),), name="hub")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 

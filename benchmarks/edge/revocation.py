@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from benchmarks.decisions import city as city_mod
 from benchmarks.edge.centre import Centre, EnrolledDevice, enrol
 from benchmarks.edge.figures import summary
-from benchmarks.edge.fleet import HubThread, SimulatedEdge
+from benchmarks.edge.fleet import HubThread, SimulatedEdge, run_loop
 from stadsvakt.access.models import (
     AccessProfile,
     Credential,
@@ -333,7 +333,7 @@ def measure(
             _hub_sent() as sent,
             HubThread(edge_settings, centre.session_factory, inflight=hub_inflight) as hub,
         ):
-            result = asyncio.run(_fleet(centre, plan, devices, edge_settings, broker, bars, sent))
+            result = run_loop(_fleet(centre, plan, devices, edge_settings, broker, bars, sent))
             time.sleep(SETTLE_S)  # the hub counts a send once all its publishes are done
             result["revocation_hub_sent"] = dict(hub.hub.pusher.sent)
     result["revocation_broker_accounts"] = len(accounts)

@@ -169,6 +169,10 @@ class EdgeHub:
                     delay = first
                     await self.run(client)
             except Exception as exc:  # a bug must not stop the centre's serving: retry
+                if _being_cancelled():
+                    # On 3.11 a TaskGroup whose child failed while it was being cancelled
+                    # raises that failure instead: stopping must still stop.
+                    raise asyncio.CancelledError from exc
                 if _lost(exc):
                     log.warning("edge broker unreachable or lost (%s); again in %.1f s", exc, delay)
                 else:
@@ -207,3 +211,9 @@ def _lost(error: BaseException) -> bool:
     if isinstance(error, BaseExceptionGroup):
         return all(_lost(inner) for inner in error.exceptions)
     return isinstance(error, aiomqtt.MqttError)
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task has been asked to stop."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
