@@ -70,7 +70,10 @@ CASES = {
         "many_doors",
         "/access/places",
         {"q": "Lista"},
-        re.compile(r'<th scope="row">(Lista \d\d)</th>'),
+        # The name links to the door's edit page for those who may edit doors.
+        re.compile(
+            r'<th scope="row">(?:<a href="/access/doors/[^"]+">)?(Lista \d\d)(?:</a>)?</th>'
+        ),
         {"name": same, "code": backwards},
         ("site", "zone", "mode"),
         None,
